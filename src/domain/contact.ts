@@ -1,0 +1,100 @@
+import { invalid } from './errors.js';
+
+export const CHANNELS = ['sms', 'whatsapp', 'email', 'voice'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export type ConsentStatus = 'subscribed' | 'unsubscribed';
+export interface ConsentEntry {
+  status: ConsentStatus;
+  /** ISO 8601 time the status was last set. */
+  at: string;
+  /** Where the status came from: "api", "import", "sms:STOP", a form name... */
+  source: string;
+}
+export type Consent = Partial<Record<Channel, ConsentEntry>>;
+
+export type CustomValue = string | number | boolean;
+export type CustomAttributes = Record<string, CustomValue>;
+export type ExternalIds = Record<string, string>;
+
+/** Limits on custom attributes, documented in docs/api.md. */
+export const CUSTOM_LIMITS = { maxKeys: 50, maxKeyLength: 64, maxStringLength: 1000 } as const;
+const CUSTOM_KEY = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * The fields of a contact that a caller may write. Every surface (the /v1 API, the seed
+ * adapters, imports) turns its input into this shape and hands it to the contacts service.
+ */
+export interface ContactInput {
+  name?: string | null;
+  first_name?: string | null;
+  middle_name?: string | null;
+  last_name?: string | null;
+  company?: string | null;
+  phone?: string | null;
+  email?: string | null;
+  channel?: Channel | null;
+  avatar_url?: string | null;
+  language?: string | null;
+  custom?: CustomAttributes;
+  external_ids?: ExternalIds;
+  user_id?: string | null;
+}
+
+export function validateCustom(custom: CustomAttributes, field = 'custom'): CustomAttributes {
+  const keys = Object.keys(custom);
+  if (keys.length > CUSTOM_LIMITS.maxKeys) throw invalid(field, `may hold at most ${CUSTOM_LIMITS.maxKeys} keys`);
+  for (const key of keys) {
+    if (key.length > CUSTOM_LIMITS.maxKeyLength || !CUSTOM_KEY.test(key))
+      throw invalid(`${field}.${key}`, `keys are 1-${CUSTOM_LIMITS.maxKeyLength} characters of A-Z, a-z, 0-9, _ . -`);
+    const value = custom[key];
+    if (typeof value === 'string' && value.length > CUSTOM_LIMITS.maxStringLength)
+      throw invalid(`${field}.${key}`, `must be at most ${CUSTOM_LIMITS.maxStringLength} characters`);
+    if (typeof value === 'number' && !Number.isFinite(value)) throw invalid(`${field}.${key}`, 'must be a finite number');
+    if (!['string', 'number', 'boolean'].includes(typeof value))
+      throw invalid(`${field}.${key}`, 'must be a string, number or boolean');
+  }
+  return custom;
+}
+
+/**
+ * A contact given only one `name` keeps it as given; otherwise the display name is
+ * built from its parts, falling back to company, email or phone so lists never show blanks.
+ */
+export function displayName(c: {
+  name?: string | null;
+  first_name?: string | null;
+  middle_name?: string | null;
+  last_name?: string | null;
+  company?: string | null;
+  email?: string | null;
+  phone?: string | null;
+}): string {
+  if (c.name) return c.name;
+  const parts = [c.first_name, c.middle_name, c.last_name].filter(Boolean).join(' ');
+  return parts || c.company || c.email || c.phone || '';
+}
+
+/** A lower-cased key for sorting by name with a stable, index-friendly order. */
+export const sortKey = (name: string) => name.normalize('NFKD').toLowerCase();
+
+/**
+ * The words `q` searches: names, company, email (whole and its local part) and the phone's
+ * digits, both international and as typed, so "0412 345 678" finds +61412345678.
+ */
+export function searchDocument(c: {
+  display_name: string;
+  first_name: string | null;
+  middle_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  email: string | null;
+  phone: string | null;
+  phone_raw: string | null;
+}): string {
+  const words = [c.display_name, c.first_name, c.middle_name, c.last_name, c.company];
+  if (c.email) words.push(c.email, c.email.split('@')[0] ?? '');
+  if (c.phone) words.push(c.phone.replace(/\D/g, ''));
+  if (c.phone_raw) words.push(c.phone_raw.replace(/\D/g, ''));
+  return words.filter(Boolean).join(' ');
+}

@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+
+/** RFC 9562 UUID version 7: time-ordered, so new rows append to the end of indexes. */
+export function uuidv7(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string) => UUID.test(value);
+
+/**
+ * Mongo-style 24-hex ids for the seed API that used MongoDB (001). They are derived from
+ * the record's integer key and its kind, so they need no lookup table, never change,
+ * and an id of one kind never opens a record of another.
+ */
+export type ObjectIdKind = 'contact' | 'group' | 'user';
+const KIND_PREFIX: Record<ObjectIdKind, string> = { contact: '64c0', group: '64a0', user: '64e0' };
+
+export function toObjectId(kind: ObjectIdKind, key: number): string {
+  return KIND_PREFIX[kind] + key.toString(16).padStart(20, '0');
+}
+
+export function fromObjectId(kind: ObjectIdKind, id: string): number | undefined {
+  if (!/^[0-9a-f]{24}$/.test(id) || !id.startsWith(KIND_PREFIX[kind])) return undefined;
+  const key = Number.parseInt(id.slice(4), 16);
+  return Number.isSafeInteger(key) && key > 0 ? key : undefined;
+}

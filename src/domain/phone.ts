@@ -1,0 +1,51 @@
+import { parsePhoneNumberWithError, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
+import { invalid } from './errors.js';
+
+export interface NormalisedPhone {
+  /** E.164, e.g. +61412345678 */
+  e164: string;
+  /** The input as given, trimmed. */
+  raw: string;
+  /** True when the number is in a valid, assigned range; false when merely possible. */
+  valid: boolean;
+}
+
+const ALLOWED = /^[+\d\s().\-/]+$/;
+const MAX_RAW_LENGTH = 40;
+
+function tryParse(text: string, country: CountryCode | undefined): PhoneNumber | undefined {
+  try {
+    return parsePhoneNumberWithError(text, country);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads a phone number as a person or a platform wrote it. Local numbers are read in the
+ * organisation's country; bare international digits, as WhatsApp writes them
+ * (2347063516620), are also read with a leading plus. The valid reading wins, the
+ * national one first; failing that, one that is at least possible for its country.
+ */
+export function normalisePhone(input: string, defaultCountry: string, field = 'phone'): NormalisedPhone {
+  const raw = input.trim();
+  if (raw.length === 0) throw invalid(field, 'must not be empty');
+  if (raw.length > MAX_RAW_LENGTH) throw invalid(field, `must be at most ${MAX_RAW_LENGTH} characters`);
+  if (!ALLOWED.test(raw)) throw invalid(field, 'may contain only digits, spaces, +, -, ., /, ( and )');
+  const country = defaultCountry.toUpperCase() as CountryCode;
+  const digits = raw.replace(/\D/g, '');
+  if (digits.length < 4) throw invalid(field, 'is too short to be a phone number');
+  const readings = [tryParse(raw, country)];
+  if (!raw.startsWith('+') && !raw.startsWith('0')) readings.push(tryParse(`+${digits}`, undefined));
+  const parsed = readings.filter((p): p is PhoneNumber => p !== undefined);
+  const chosen = parsed.find((p) => p.isValid()) ?? parsed.find((p) => p.isPossible());
+  if (!chosen) throw invalid(field, `is not a possible phone number (read with default country ${country})`);
+  return { e164: chosen.number, raw, valid: chosen.isValid() };
+}
+
+/** The phone as the WhatsApp and SMS platforms write it: E.164 digits without the plus. */
+export const phoneDigits = (e164: string) => e164.replace(/^\+/, '');
+
+export function isCountryCode(value: string): boolean {
+  return /^[A-Z]{2}$/.test(value) && tryParse('+1', value as CountryCode) !== null;
+}
