@@ -78,9 +78,14 @@ export function displayName(c: {
 /** A lower-cased key for sorting by name with a stable, index-friendly order. */
 export const sortKey = (name: string) => name.normalize('NFKD').toLowerCase();
 
+/** Lower-cased words of letters and digits: the one tokeniser for stored documents and `q`, so both databases match alike. */
+export function searchTokens(text: string): string[] {
+  return text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
 /**
- * The words `q` searches: names, company, email (whole and its local part) and the phone's
- * digits, both international and as typed, so "0412 345 678" finds +61412345678.
+ * The words `q` searches: names, company, email and the phone's digits, both
+ * international and as typed, so "0412 345 678" finds +61412345678.
  */
 export function searchDocument(c: {
   display_name: string;
@@ -92,9 +97,8 @@ export function searchDocument(c: {
   phone: string | null;
   phone_raw: string | null;
 }): string {
-  const words = [c.display_name, c.first_name, c.middle_name, c.last_name, c.company];
-  if (c.email) words.push(c.email, c.email.split('@')[0] ?? '');
-  if (c.phone) words.push(c.phone.replace(/\D/g, ''));
-  if (c.phone_raw) words.push(c.phone_raw.replace(/\D/g, ''));
-  return words.filter(Boolean).join(' ');
+  const fields = [c.display_name, c.first_name, c.middle_name, c.last_name, c.company, c.email];
+  if (c.phone) fields.push(c.phone.replace(/\D/g, ''));
+  if (c.phone_raw) fields.push(c.phone_raw.replace(/\D/g, ''));
+  return [...new Set(fields.filter(Boolean).flatMap((f) => searchTokens(f!)))].join(' ');
 }

@@ -1,0 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface ConnectionOptions {
+  /** sqlite:PATH, sqlite::memory:, or postgres://... */
+  url: string;
+  /** SQLite's synchronous pragma: NORMAL (default, durable against a process crash in WAL mode) or FULL. */
+  sqliteSynchronous?: 'NORMAL' | 'FULL';
+  poolSize?: number;
+}
+
+export interface Connection {
+  dialect: Dialect;
+  db: Kysely<Database>;
+  /** What SQLite promises about acknowledged writes, logged at start. */
+  durability: string;
+}
+
+// bigint (int8) columns hold integer keys and epoch milliseconds, all well inside 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+
+export function dialectOf(url: string): Dialect {
+  if (url.startsWith('sqlite:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
+  throw new Error(`DATABASE_URL must start with sqlite: or postgres:// (got ${url.split(':')[0]}:...)`);
+}
+
+export function connect(options: ConnectionOptions): Connection {
+  return dialectOf(options.url) === 'sqlite' ? connectSqlite(options) : connectPostgres(options);
+}
+
+function connectSqlite(options: ConnectionOptions): Connection {
+  const path = options.url.slice('sqlite:'.length);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SqliteDatabase(path);
+  const synchronous = options.sqliteSynchronous ?? 'NORMAL';
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${synchronous}`);
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('temp_store = MEMORY');
+  const durability =
+    synchronous === 'FULL'
+      ? 'SQLite WAL, synchronous=FULL: every acknowledged write survives a process crash and a power loss'
+      : 'SQLite WAL, synchronous=NORMAL: every acknowledged write survives a process crash (kill -9); the last transactions before a power loss may be lost';
+  return { dialect: 'sqlite', db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), durability };
+}
+
+function connectPostgres(options: ConnectionOptions): Connection {
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  return {
+    dialect: 'postgres',
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    durability: 'PostgreSQL: durability as the server is configured (synchronous_commit)',
+  };
+}

@@ -1,0 +1,208 @@
+import { sql, type Selectable, type Updateable } from 'kysely';
+import type { Channel, Consent, ConsentStatus } from '../../domain/contact.js';
+import { searchTokens } from '../../domain/contact.js';
+import { iso, isoOrNull, type Contact } from '../../domain/records.js';
+import type { ContactsTable } from '../schema.js';
+import type { TenantScope } from '../scope.js';
+
+export type ContactRow = Selectable<ContactsTable>;
+export type ContactChanges = Updateable<Omit<ContactsTable, 'key' | 'organisation_id' | 'id'>>;
+
+export type ContactSort = 'name' | 'created_at' | 'updated_at';
+const SORT_COLUMN = { name: 'sort_name', created_at: 'created_at', updated_at: 'updated_at' } as const;
+
+export interface ContactFilter {
+  groupKey?: number;
+  phone?: string;
+  email?: string;
+  q?: string;
+  updatedSince?: number;
+  consent?: { channel: Channel; status: ConsentStatus };
+  createdBy?: string;
+  deleted?: 'exclude' | 'only' | 'include';
+}
+
+export interface Page<T> {
+  items: T[];
+  /** The sort value and key of the last item, when there may be more. */
+  next: { value: string | number; key: number } | null;
+}
+
+export function toContact(row: ContactRow, consent: Consent = {}): Contact {
+  return {
+    key: row.key,
+    id: row.id,
+    organisation_id: row.organisation_id,
+    name: row.display_name,
+    first_name: row.first_name,
+    middle_name: row.middle_name,
+    last_name: row.last_name,
+    company: row.company,
+    phone: row.phone,
+    phone_raw: row.phone_raw,
+    phone_valid: row.phone_valid === null ? null : row.phone_valid === 1,
+    email: row.email,
+    channel: row.channel as Channel | null,
+    avatar_url: row.avatar_url,
+    language: row.language,
+    custom: JSON.parse(row.custom),
+    external_ids: JSON.parse(row.external_ids),
+    consent,
+    survey: row.survey === null ? null : JSON.parse(row.survey),
+    user_id: row.user_id,
+    created_by: row.created_by,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    deleted_at: isoOrNull(row.deleted_at),
+    version: row.version,
+  };
+}
+
+export async function insertContacts(scope: TenantScope, rows: Omit<ContactRow, 'key' | 'organisation_id'>[]): Promise<number[]> {
+  if (rows.length === 0) return [];
+  const inserted = await scope.insertInto('contacts', rows).returning('key').execute();
+  return inserted.map((r) => r.key);
+}
+
+export function findContactRow(scope: TenantScope, by: { id: string } | { key: number }, includeDeleted = false) {
+  let query = scope.selectFrom('contacts').selectAll();
+  query = 'id' in by ? query.where('id', '=', by.id) : query.where('key', '=', by.key);
+  if (!includeDeleted) query = query.where('deleted_at', 'is', null);
+  return query.executeTakeFirst();
+}
+
+export function findContactRowsByKeys(scope: TenantScope, keys: number[]) {
+  if (keys.length === 0) return Promise.resolve([]);
+  return scope.selectFrom('contacts').selectAll().where('key', 'in', keys).where('deleted_at', 'is', null).execute();
+}
+
+/** Live contacts holding any of these E.164 numbers: the identity rule's lookup. */
+export function findLiveByPhones(scope: TenantScope, phones: string[]) {
+  if (phones.length === 0) return Promise.resolve([]);
+  return scope.selectFrom('contacts').selectAll().where('phone', 'in', phones).where('deleted_at', 'is', null).execute();
+}
+
+export function findLiveByEmails(scope: TenantScope, emails: string[]) {
+  if (emails.length === 0) return Promise.resolve([]);
+  return scope.selectFrom('contacts').selectAll().where('email', 'in', emails).where('deleted_at', 'is', null).execute();
+}
+
+export function findLiveByUser(scope: TenantScope, userId: string) {
+  return scope.selectFrom('contacts').selectAll().where('user_id', '=', userId).where('deleted_at', 'is', null).executeTakeFirst();
+}
+
+/** Applies changes only if the row is still at `version`; returns the new row, or undefined when it moved on. */
+export function updateContactRow(scope: TenantScope, key: number, version: number, changes: ContactChanges) {
+  return scope
+    .updateTable('contacts')
+    .set({ ...changes, version: version + 1 })
+    .where('key', '=', key)
+    .where('version', '=', version)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function deleteContactRow(scope: TenantScope, key: number): Promise<void> {
+  await scope.deleteFrom('contact_consent').where('contact_key', '=', key).execute();
+  await scope.deleteFrom('contacts').where('key', '=', key).execute();
+}
+
+function matchExpression(scope: TenantScope, q: string) {
+  const tokens = searchTokens(q);
+  if (scope.dialect === 'postgres') {
+    const query = tokens.map((t) => `${t}:*`).join(' & ');
+    return sql<boolean>`to_tsvector('simple', contacts.search_doc) @@ to_tsquery('simple', ${query})`;
+  }
+  const query = tokens.map((t) => `"${t}"*`).join(' ');
+  return sql<boolean>`contacts.key in (select rowid from contacts_fts where contacts_fts match ${query})`;
+}
+
+export async function listContactRows(
+  scope: TenantScope,
+  filter: ContactFilter,
+  sort: ContactSort,
+  limit: number,
+  after?: { value: string | number; key: number },
+): Promise<Page<ContactRow>> {
+  const column = SORT_COLUMN[sort];
+  let query = scope.selectFrom('contacts').selectAll('contacts');
+  if (filter.groupKey !== undefined) {
+    const groupKey = filter.groupKey;
+    query = query.innerJoin('memberships', (join) =>
+      scope
+        .joinOn(join, 'memberships')
+        .onRef('memberships.contact_key', '=', 'contacts.key')
+        .on('memberships.group_key', '=', groupKey),
+    );
+  }
+  const deleted = filter.deleted ?? 'exclude';
+  if (deleted === 'exclude') query = query.where('contacts.deleted_at', 'is', null);
+  if (deleted === 'only') query = query.where('contacts.deleted_at', 'is not', null);
+  if (filter.phone) query = query.where('contacts.phone', '=', filter.phone);
+  if (filter.email) query = query.where('contacts.email', '=', filter.email);
+  if (filter.createdBy) query = query.where('contacts.created_by', '=', filter.createdBy);
+  if (filter.updatedSince !== undefined) query = query.where('contacts.updated_at', '>=', filter.updatedSince);
+  if (filter.q && searchTokens(filter.q).length > 0) query = query.where(matchExpression(scope, filter.q));
+  if (filter.consent) {
+    const { channel, status } = filter.consent;
+    const consented = scope
+      .selectFrom('contact_consent')
+      .select('contact_consent.contact_key')
+      .where('contact_consent.channel', '=', channel)
+      .where('contact_consent.status', '=', status);
+    query = query.where('contacts.key', 'in', consented);
+  }
+  if (after) {
+    query = query.where((eb) =>
+      eb(eb.refTuple(`contacts.${column}`, 'contacts.key'), '>', eb.tuple(after.value as never, after.key)),
+    );
+  }
+  const rows = await query
+    .orderBy(`contacts.${column}`)
+    .orderBy('contacts.key')
+    .limit(limit + 1)
+    .execute();
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  const last = items[items.length - 1];
+  return { items, next: more && last ? { value: last[column], key: last.key } : null };
+}
+
+export async function consentOf(scope: TenantScope, keys: number[]): Promise<Map<number, Consent>> {
+  const byContact = new Map<number, Consent>();
+  if (keys.length === 0) return byContact;
+  const rows = await scope.selectFrom('contact_consent').selectAll().where('contact_key', 'in', keys).execute();
+  for (const row of rows) {
+    const consent = byContact.get(row.contact_key) ?? {};
+    consent[row.channel as Channel] = { status: row.status as ConsentStatus, at: iso(row.changed_at), source: row.source };
+    byContact.set(row.contact_key, consent);
+  }
+  return byContact;
+}
+
+export async function setConsent(
+  scope: TenantScope,
+  contactKey: number,
+  channel: Channel,
+  entry: { status: ConsentStatus; changed_at: number; source: string },
+): Promise<void> {
+  await scope
+    .insertInto('contact_consent', { contact_key: contactKey, channel, ...entry })
+    .onConflict((oc) =>
+      oc.columns(['organisation_id', 'contact_key', 'channel']).doUpdateSet({
+        status: entry.status,
+        changed_at: entry.changed_at,
+        source: entry.source,
+      }),
+    )
+    .execute();
+}
+
+export async function countContacts(scope: TenantScope): Promise<number> {
+  const row = await scope
+    .selectFrom('contacts')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,62 @@
+import type { Selectable } from 'kysely';
+import { isoOrNull, iso, type ApiKey } from '../../domain/records.js';
+import type { ApiKeysTable, RefreshTokensTable } from '../schema.js';
+import type { TenantScope } from '../scope.js';
+
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+
+export function toApiKey(row: ApiKeyRow): ApiKey {
+  return {
+    id: row.id,
+    organisation_id: row.organisation_id,
+    user_id: row.user_id,
+    name: row.name,
+    prefix: row.prefix,
+    last_used_at: isoOrNull(row.last_used_at),
+    revoked_at: isoOrNull(row.revoked_at),
+    created_at: iso(row.created_at),
+  };
+}
+
+export function insertApiKey(scope: TenantScope, row: Omit<ApiKeyRow, 'key' | 'organisation_id'>) {
+  return scope.insertInto('api_keys', row).returningAll().executeTakeFirstOrThrow();
+}
+
+export function listApiKeyRows(scope: TenantScope) {
+  return scope.selectFrom('api_keys').selectAll().orderBy('key').execute();
+}
+
+export function findApiKeyRow(scope: TenantScope, id: string) {
+  return scope.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function revokeApiKey(scope: TenantScope, id: string, now: number): Promise<void> {
+  await scope.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+}
+
+export async function touchApiKey(scope: TenantScope, id: string, now: number): Promise<void> {
+  await scope.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
+}
+
+export async function insertRefreshToken(scope: TenantScope, row: Omit<Selectable<RefreshTokensTable>, 'organisation_id'>) {
+  await scope.insertInto('refresh_tokens', row).execute();
+}
+
+/** Marks a token used; returns false if it was already used or revoked (a replay). */
+export async function consumeRefreshToken(scope: TenantScope, id: string, now: number): Promise<boolean> {
+  const result = await scope
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function revokeRefreshFamily(scope: TenantScope, familyId: string, now: number): Promise<void> {
+  await scope.updateTable('refresh_tokens').set({ revoked_at: now }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
+}
+
+export async function revokeUserRefreshTokens(scope: TenantScope, userId: string, now: number): Promise<void> {
+  await scope.updateTable('refresh_tokens').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+}

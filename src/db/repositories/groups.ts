@@ -1,0 +1,96 @@
+import { sql, type Selectable, type Updateable } from 'kysely';
+import { iso, isoOrNull, type Group } from '../../domain/records.js';
+import type { GroupsTable } from '../schema.js';
+import type { TenantScope } from '../scope.js';
+import type { Page } from './contacts.js';
+
+export type GroupRow = Selectable<GroupsTable>;
+export type GroupChanges = Updateable<Omit<GroupsTable, 'key' | 'organisation_id' | 'id' | 'member_count'>>;
+export type GroupSort = 'name' | 'created_at';
+
+export function toGroup(row: GroupRow): Group {
+  return {
+    key: row.key,
+    id: row.id,
+    organisation_id: row.organisation_id,
+    name: row.name,
+    description: row.description,
+    translations: JSON.parse(row.translations),
+    is_active: row.is_active === 1,
+    is_default: row.is_default === 1,
+    thumbnail_url: row.thumbnail_url,
+    external_ids: JSON.parse(row.external_ids),
+    member_count: row.member_count,
+    created_by: row.created_by,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    deleted_at: isoOrNull(row.deleted_at),
+    version: row.version,
+  };
+}
+
+export async function insertGroup(scope: TenantScope, row: Omit<GroupRow, 'key' | 'organisation_id'>): Promise<GroupRow> {
+  return scope.insertInto('groups', row).returningAll().executeTakeFirstOrThrow();
+}
+
+export function findGroupRow(scope: TenantScope, by: { id: string } | { key: number }) {
+  const query = scope.selectFrom('groups').selectAll().where('deleted_at', 'is', null);
+  return ('id' in by ? query.where('id', '=', by.id) : query.where('key', '=', by.key)).executeTakeFirst();
+}
+
+export function findGroupRowsByIds(scope: TenantScope, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return scope.selectFrom('groups').selectAll().where('id', 'in', ids).where('deleted_at', 'is', null).execute();
+}
+
+export function findDefaultGroupRow(scope: TenantScope) {
+  return scope.selectFrom('groups').selectAll().where('is_default', '=', 1).where('deleted_at', 'is', null).executeTakeFirst();
+}
+
+export function updateGroupRow(scope: TenantScope, key: number, version: number, changes: GroupChanges) {
+  return scope
+    .updateTable('groups')
+    .set({ ...changes, version: version + 1 })
+    .where('key', '=', key)
+    .where('version', '=', version)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function listGroupRows(
+  scope: TenantScope,
+  filter: { q?: string; createdBy?: string },
+  sort: GroupSort,
+  limit: number,
+  after?: { value: string | number; key: number },
+): Promise<Page<GroupRow>> {
+  let query = scope.selectFrom('groups').selectAll().where('deleted_at', 'is', null);
+  if (filter.q) query = query.where(sql<boolean>`lower(name) like ${`%${filter.q.toLowerCase().replace(/[%_\\]/g, '\\$&')}%`} escape '\\'`);
+  if (filter.createdBy) query = query.where('created_by', '=', filter.createdBy);
+  if (after) query = query.where((eb) => eb(eb.refTuple(sort, 'key'), '>', eb.tuple(after.value as never, after.key)));
+  const rows = await query.orderBy(sort).orderBy('key').limit(limit + 1).execute();
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  const last = items[items.length - 1];
+  return { items, next: more && last ? { value: last[sort], key: last.key } : null };
+}
+
+/** Page-number access for the seed API that paginates the Django way; the count reads only the groups table. */
+export async function groupRowsByOffset(scope: TenantScope, offset: number, limit: number) {
+  const [rows, total] = await Promise.all([
+    scope.selectFrom('groups').selectAll().where('deleted_at', 'is', null).orderBy('created_at').orderBy('key').offset(offset).limit(limit).execute(),
+    scope.selectFrom('groups').select((eb) => eb.fn.countAll<number>().as('n')).where('deleted_at', 'is', null).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.n) };
+}
+
+export async function adjustMemberCounts(scope: TenantScope, deltas: Map<number, number>): Promise<void> {
+  for (const [groupKey, delta] of deltas) {
+    if (delta === 0) continue;
+    await scope
+      .updateTable('groups')
+      .set((eb) => ({ member_count: eb('member_count', '+', delta) }))
+      .where('key', '=', groupKey)
+      .execute();
+  }
+}

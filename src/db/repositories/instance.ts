@@ -1,0 +1,69 @@
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import { iso, type Organisation } from '../../domain/records.js';
+import type { Database, OrganisationsTable } from '../schema.js';
+
+/**
+ * The only queries not scoped to one organisation: organisations themselves, and the
+ * lookups that find whose credential a request carries before any organisation is known.
+ */
+export type OrganisationRow = Selectable<OrganisationsTable>;
+
+export function toOrganisation(row: OrganisationRow): Organisation {
+  return {
+    key: row.key,
+    id: row.id,
+    name: row.name,
+    default_country: row.default_country,
+    default_language: row.default_language,
+    allow_duplicate_phones: row.allow_duplicate_phones === 1,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    version: row.version,
+  };
+}
+
+export function insertOrganisation(db: Kysely<Database>, row: Omit<OrganisationRow, 'key'>) {
+  return db.insertInto('organisations').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export function findOrganisationRow(db: Kysely<Database>, id: string) {
+  return db.selectFrom('organisations').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function updateOrganisationRow(db: Kysely<Database>, id: string, version: number, changes: Updateable<OrganisationsTable>) {
+  return db
+    .updateTable('organisations')
+    .set({ ...changes, version: version + 1 })
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function countOrganisations(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('organisations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export function findUserByUsername(db: Kysely<Database>, username: string) {
+  return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+}
+
+export function findApiKeyBySecretHash(db: Kysely<Database>, secretHash: string) {
+  return db.selectFrom('api_keys').selectAll().where('secret_hash', '=', secretHash).executeTakeFirst();
+}
+
+export function findRefreshTokenByHash(db: Kysely<Database>, tokenHash: string) {
+  return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+export async function getSetting(db: Kysely<Database>, name: string): Promise<string | undefined> {
+  const row = await db.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst();
+  return row?.value;
+}
+
+/** Stores a setting unless one is already there; returns the value that won. */
+export async function putSettingOnce(db: Kysely<Database>, name: string, value: string): Promise<string> {
+  await db.insertInto('settings').values({ name, value }).onConflict((oc) => oc.column('name').doNothing()).execute();
+  return (await getSetting(db, name)) ?? value;
+}

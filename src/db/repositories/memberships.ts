@@ -1,0 +1,62 @@
+import type { TenantScope } from '../scope.js';
+
+// Rows per statement: SQLite allows 32,766 bound values; five columns a row leaves room.
+const BATCH = 1000;
+
+function chunks<T>(items: T[], size = BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Adds contacts to a group, ignoring those already in it; returns the keys actually added. */
+export async function addMembers(scope: TenantScope, groupKey: number, contactKeys: number[], addedBy: string | null, now: number) {
+  const added: number[] = [];
+  for (const batch of chunks(contactKeys)) {
+    const rows = batch.map((contact_key) => ({ group_key: groupKey, contact_key, added_at: now, added_by: addedBy }));
+    const inserted = await scope
+      .insertInto('memberships', rows)
+      .onConflict((oc) => oc.columns(['organisation_id', 'group_key', 'contact_key']).doNothing())
+      .returning('contact_key')
+      .execute();
+    for (const row of inserted) added.push(row.contact_key);
+  }
+  return added;
+}
+
+/** Removes contacts from a group; returns the keys actually removed. */
+export async function removeMembers(scope: TenantScope, groupKey: number, contactKeys: number[]) {
+  const removed: number[] = [];
+  for (const batch of chunks(contactKeys)) {
+    const deleted = await scope
+      .deleteFrom('memberships')
+      .where('group_key', '=', groupKey)
+      .where('contact_key', 'in', batch)
+      .returning('contact_key')
+      .execute();
+    for (const row of deleted) removed.push(row.contact_key);
+  }
+  return removed;
+}
+
+export function groupKeysOfContacts(scope: TenantScope, contactKeys: number[]) {
+  if (contactKeys.length === 0) return Promise.resolve([]);
+  return scope
+    .selectFrom('memberships')
+    .select(['memberships.contact_key', 'memberships.group_key', 'memberships.added_at'])
+    .where('memberships.contact_key', 'in', contactKeys)
+    .orderBy('memberships.added_at')
+    .execute();
+}
+
+export function memberKeysOfGroup(scope: TenantScope, groupKey: number) {
+  return scope.selectFrom('memberships').select('contact_key').where('group_key', '=', groupKey).execute();
+}
+
+export async function deleteMembershipsOfContact(scope: TenantScope, contactKey: number): Promise<void> {
+  await scope.deleteFrom('memberships').where('contact_key', '=', contactKey).execute();
+}
+
+export async function deleteMembershipsOfGroup(scope: TenantScope, groupKey: number): Promise<void> {
+  await scope.deleteFrom('memberships').where('group_key', '=', groupKey).execute();
+}

@@ -1,0 +1,73 @@
+import type { Selectable, Updateable } from 'kysely';
+import { iso, type User } from '../../domain/records.js';
+import type { Role } from '../../domain/roles.js';
+import type { UsersTable } from '../schema.js';
+import type { TenantScope } from '../scope.js';
+import type { Page } from './contacts.js';
+
+export type UserRow = Selectable<UsersTable>;
+
+export function toUser(row: UserRow): User {
+  return {
+    key: row.key,
+    id: row.id,
+    organisation_id: row.organisation_id,
+    username: row.username,
+    display_name: row.display_name,
+    email: row.email,
+    role: row.role as Role,
+    is_active: row.is_active === 1,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    version: row.version,
+  };
+}
+
+export function insertUser(scope: TenantScope, row: Omit<UserRow, 'key' | 'organisation_id'>) {
+  return scope.insertInto('users', row).returningAll().executeTakeFirstOrThrow();
+}
+
+export function findUserRow(scope: TenantScope, by: { id: string } | { key: number }) {
+  const query = scope.selectFrom('users').selectAll();
+  return ('id' in by ? query.where('id', '=', by.id) : query.where('key', '=', by.key)).executeTakeFirst();
+}
+
+export function findUserRowsByIds(scope: TenantScope, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return scope.selectFrom('users').selectAll().where('id', 'in', ids).execute();
+}
+
+export function findUserRowsByKeys(scope: TenantScope, keys: number[]) {
+  if (keys.length === 0) return Promise.resolve([]);
+  return scope.selectFrom('users').selectAll().where('key', 'in', keys).execute();
+}
+
+export function updateUserRow(scope: TenantScope, key: number, version: number, changes: Updateable<UsersTable>) {
+  return scope
+    .updateTable('users')
+    .set({ ...changes, version: version + 1 })
+    .where('key', '=', key)
+    .where('version', '=', version)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function listUserRows(scope: TenantScope, limit: number, afterKey?: number): Promise<Page<UserRow>> {
+  let query = scope.selectFrom('users').selectAll();
+  if (afterKey !== undefined) query = query.where('key', '>', afterKey);
+  const rows = await query.orderBy('key').limit(limit + 1).execute();
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  const last = items[items.length - 1];
+  return { items, next: more && last ? { value: last.key, key: last.key } : null };
+}
+
+export async function countOwners(scope: TenantScope): Promise<number> {
+  const row = await scope
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('role', '=', 'owner')
+    .where('is_active', '=', 1)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,157 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The tables as Kysely sees them. Portable by construction: timestamps are epoch
+ * milliseconds (bigint), booleans are 0/1 integers, UUIDs and JSON are text, so both
+ * dialects read back the same JavaScript values and one migration set serves both.
+ * Every tenant table carries organisation_id and every index leads with it.
+ */
+export interface OrganisationsTable {
+  key: Generated<number>;
+  id: string;
+  name: string;
+  default_country: string;
+  default_language: string;
+  allow_duplicate_phones: number;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+export interface UsersTable {
+  key: Generated<number>;
+  organisation_id: string;
+  id: string;
+  username: string;
+  display_name: string;
+  email: string | null;
+  password_hash: string;
+  role: string;
+  is_active: number;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+export interface ApiKeysTable {
+  key: Generated<number>;
+  organisation_id: string;
+  id: string;
+  user_id: string;
+  name: string;
+  /** The first characters of the key, shown in lists so people can tell keys apart. */
+  prefix: string;
+  /** SHA-256 of the whole key: keys are 256-bit random, so a fast hash is safe. */
+  secret_hash: string;
+  last_used_at: number | null;
+  revoked_at: number | null;
+  created_at: number;
+}
+
+export interface RefreshTokensTable {
+  organisation_id: string;
+  id: string;
+  user_id: string;
+  family_id: string;
+  token_hash: string;
+  expires_at: number;
+  revoked_at: number | null;
+  created_at: number;
+}
+
+export interface ContactsTable {
+  key: Generated<number>;
+  organisation_id: string;
+  id: string;
+  display_name: string;
+  sort_name: string;
+  first_name: string | null;
+  middle_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  phone: string | null;
+  phone_raw: string | null;
+  phone_valid: number | null;
+  /** phone while the organisation forbids duplicates, else null: the unique index's key. */
+  phone_unique: string | null;
+  email: string | null;
+  channel: string | null;
+  avatar_url: string | null;
+  language: string | null;
+  custom: string;
+  external_ids: string;
+  survey: string | null;
+  user_id: string | null;
+  search_doc: string;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  version: number;
+}
+
+export interface ContactConsentTable {
+  organisation_id: string;
+  contact_key: number;
+  channel: string;
+  status: string;
+  changed_at: number;
+  source: string;
+}
+
+export interface GroupsTable {
+  key: Generated<number>;
+  organisation_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  translations: string;
+  is_active: number;
+  is_default: number;
+  thumbnail_url: string | null;
+  external_ids: string;
+  member_count: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  version: number;
+}
+
+export interface MembershipsTable {
+  organisation_id: string;
+  group_key: number;
+  contact_key: number;
+  added_at: number;
+  added_by: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  organisation_id: string;
+  user_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  status_code: number | null;
+  response_body: string | null;
+  created_at: number;
+}
+
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
+export interface Database {
+  organisations: OrganisationsTable;
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  refresh_tokens: RefreshTokensTable;
+  contacts: ContactsTable;
+  contact_consent: ContactConsentTable;
+  groups: GroupsTable;
+  memberships: MembershipsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  settings: SettingsTable;
+}
+
+export type TenantTable = Exclude<keyof Database, 'organisations' | 'settings'>;

@@ -1,0 +1,50 @@
+import { sql } from 'kysely';
+import type { Insertable, Kysely, SelectQueryBuilder, Transaction, UpdateQueryBuilder, DeleteQueryBuilder, InsertQueryBuilder, InsertResult, UpdateResult, DeleteResult } from 'kysely';
+import type { Dialect } from './connection.js';
+import type { Database, TenantTable } from './schema.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+type TenantInsert<T extends TenantTable> = Omit<Insertable<Database[T]>, 'organisation_id'>;
+
+/**
+ * The only way repositories reach tenant tables. Every builder it hands out is already
+ * filtered by (or, for inserts, stamped with) the scope's organisation, so a query
+ * that forgets its tenant cannot be written. Repositories take a scope as their first
+ * parameter; eslint forbids them from calling the raw builders (eslint.config.js).
+ * Joined tables must repeat the organisation in their ON clause: see joinOn().
+ */
+export class TenantScope {
+  constructor(
+    private readonly executor: Executor,
+    readonly organisationId: string,
+    readonly dialect: Dialect,
+  ) {}
+
+  selectFrom<T extends TenantTable>(table: T): SelectQueryBuilder<Database, T, object> {
+    return this.executor
+      .selectFrom(table as TenantTable)
+      .where(sql.ref<string>(`${table}.organisation_id`), '=', this.organisationId) as unknown as SelectQueryBuilder<Database, T, object>;
+  }
+
+  updateTable<T extends TenantTable>(table: T): UpdateQueryBuilder<Database, T, T, UpdateResult> {
+    return this.executor
+      .updateTable(table as TenantTable)
+      .where(sql.ref<string>(`${table}.organisation_id`), '=', this.organisationId) as unknown as UpdateQueryBuilder<Database, T, T, UpdateResult>;
+  }
+
+  deleteFrom<T extends TenantTable>(table: T): DeleteQueryBuilder<Database, T, DeleteResult> {
+    return this.executor
+      .deleteFrom(table as TenantTable)
+      .where(sql.ref<string>(`${table}.organisation_id`), '=', this.organisationId) as unknown as DeleteQueryBuilder<Database, T, DeleteResult>;
+  }
+
+  insertInto<T extends TenantTable>(table: T, rows: TenantInsert<T> | TenantInsert<T>[]): InsertQueryBuilder<Database, T, InsertResult> {
+    const stamped = (Array.isArray(rows) ? rows : [rows]).map((row) => ({ ...row, organisation_id: this.organisationId }));
+    return this.executor.insertInto(table).values(stamped as never) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
+  }
+
+  /** The tenant condition for a joined table: `.innerJoin('contacts', (j) => scope.joinOn(j, 'contacts').onRef(...))`. */
+  joinOn<J extends { on: (lhs: never, op: '=', rhs: string) => J }>(join: J, table: TenantTable): J {
+    return join.on(`${table}.organisation_id` as never, '=', this.organisationId);
+  }
+}

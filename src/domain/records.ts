@@ -1,0 +1,97 @@
+import type { Channel, Consent, CustomAttributes, ExternalIds } from './contact.js';
+import type { Role } from './roles.js';
+
+/** Records as the services return them: timestamps are ISO 8601 strings, keys are the integer keys. */
+export interface Organisation {
+  key: number;
+  id: string;
+  name: string;
+  default_country: string;
+  default_language: string;
+  allow_duplicate_phones: boolean;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+export interface User {
+  key: number;
+  id: string;
+  organisation_id: string;
+  username: string;
+  display_name: string;
+  email: string | null;
+  role: Role;
+  is_active: boolean;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+export interface SurveyState {
+  survey_id: string | null;
+  survey_sort_id: string | number | null;
+}
+
+export interface Contact {
+  key: number;
+  id: string;
+  organisation_id: string;
+  name: string;
+  first_name: string | null;
+  middle_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  phone: string | null;
+  phone_raw: string | null;
+  phone_valid: boolean | null;
+  email: string | null;
+  channel: Channel | null;
+  avatar_url: string | null;
+  language: string | null;
+  custom: CustomAttributes;
+  external_ids: ExternalIds;
+  consent: Consent;
+  survey: SurveyState | null;
+  user_id: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+  version: number;
+}
+
+export type Translations = Record<string, { name: string; description?: string | null }>;
+
+export interface Group {
+  key: number;
+  id: string;
+  organisation_id: string;
+  name: string;
+  description: string | null;
+  translations: Translations;
+  is_active: boolean;
+  is_default: boolean;
+  thumbnail_url: string | null;
+  external_ids: ExternalIds;
+  member_count: number;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+  version: number;
+}
+
+export interface ApiKey {
+  id: string;
+  organisation_id: string;
+  user_id: string;
+  name: string;
+  prefix: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
