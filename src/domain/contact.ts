@@ -39,6 +39,30 @@ export interface ContactInput {
   custom?: CustomAttributes;
   external_ids?: ExternalIds;
   user_id?: string | null;
+  survey?: { survey_id: string | null; survey_sort_id: string | number | null } | null;
+}
+
+/** Length limits of contact fields, checked once here for every surface. */
+export const CONTACT_LIMITS = { name: 200, company: 200, url: 2048, language: 35 } as const;
+
+function checkLength(field: string, value: string | null | undefined, max: number): void {
+  if (typeof value === 'string' && value.length > max) throw invalid(field, `must be at most ${max} characters`);
+}
+
+/** Checks the free-text fields of a contact input; phone and email have their own readers. */
+export function validateContactText(input: ContactInput): void {
+  for (const field of ['name', 'first_name', 'middle_name', 'last_name'] as const) checkLength(field, input[field], CONTACT_LIMITS.name);
+  checkLength('company', input.company, CONTACT_LIMITS.company);
+  checkLength('language', input.language, CONTACT_LIMITS.language);
+  checkLength('avatar_url', input.avatar_url, CONTACT_LIMITS.url);
+  if (input.avatar_url && !/^https?:\/\/\S+$/i.test(input.avatar_url)) throw invalid('avatar_url', 'must be an http or https URL');
+  if (input.channel != null && !CHANNELS.includes(input.channel)) throw invalid('channel', `must be one of ${CHANNELS.join(', ')}`);
+  if (input.custom) validateCustom(input.custom);
+  if (input.external_ids) {
+    for (const [key, value] of Object.entries(input.external_ids)) {
+      if (typeof value !== 'string' || value.length > 200 || key.length > 64) throw invalid(`external_ids.${key}`, 'must be a string of at most 200 characters under a key of at most 64');
+    }
+  }
 }
 
 export function validateCustom(custom: CustomAttributes, field = 'custom'): CustomAttributes {

@@ -206,3 +206,16 @@ export async function countContacts(scope: TenantScope): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Switches the one-live-contact-per-number rule on (phone_unique mirrors phone) or off. */
+export async function setPhoneUniqueness(scope: TenantScope, unique: boolean): Promise<void> {
+  await scope
+    .updateTable('contacts')
+    .set((eb) => ({ phone_unique: unique ? eb.ref('phone') : null }))
+    .execute();
+}
+
+export function findLiveByIds(scope: TenantScope, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return scope.selectFrom('contacts').select(['id', 'key']).where('id', 'in', ids).where('deleted_at', 'is', null).execute();
+}

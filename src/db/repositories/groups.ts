@@ -94,3 +94,8 @@ export async function adjustMemberCounts(scope: TenantScope, deltas: Map<number,
       .execute();
   }
 }
+
+export function findGroupRowsByKeys(scope: TenantScope, keys: number[]) {
+  if (keys.length === 0) return Promise.resolve([]);
+  return scope.selectFrom('groups').selectAll().where('key', 'in', keys).where('deleted_at', 'is', null).execute();
+}

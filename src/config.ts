@@ -1,0 +1,43 @@
+/** Configuration from the environment; every variable is documented in the README. */
+export interface Config {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  logLevel: string;
+  /** HS256 key for access tokens; generated and stored in the database when not given. */
+  jwtSecret?: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  bodyLimitBytes: number;
+  sqliteSynchronous: 'NORMAL' | 'FULL';
+  requireIfMatch: boolean;
+  adminUsername?: string;
+  adminPassword?: string;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer (got ${raw})`);
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const synchronous = (env.SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase();
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw new Error('SQLITE_SYNCHRONOUS must be NORMAL or FULL');
+  return {
+    databaseUrl: env.DATABASE_URL || 'sqlite:./data/roster.db',
+    host: env.HOST || '127.0.0.1',
+    port: integer(env, 'PORT', 8080),
+    logLevel: env.LOG_LEVEL || 'info',
+    jwtSecret: env.ROSTER_JWT_SECRET || undefined,
+    accessTokenTtlSeconds: integer(env, 'ROSTER_ACCESS_TOKEN_TTL', 900),
+    refreshTokenTtlSeconds: integer(env, 'ROSTER_REFRESH_TOKEN_TTL', 30 * 24 * 3600),
+    bodyLimitBytes: integer(env, 'ROSTER_BODY_LIMIT', 1024 * 1024),
+    sqliteSynchronous: synchronous,
+    requireIfMatch: env.ROSTER_REQUIRE_IF_MATCH === 'true',
+    adminUsername: env.ROSTER_ADMIN_USERNAME || undefined,
+    adminPassword: env.ROSTER_ADMIN_PASSWORD || undefined,
+  };
+}

@@ -1,0 +1,184 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { DomainError } from '../domain/errors.js';
+import { uuidv7 } from '../domain/ids.js';
+import type { Role } from '../domain/roles.js';
+import * as instance from '../db/repositories/instance.js';
+import * as credentials from '../db/repositories/credentials.js';
+import { findUserRow, type UserRow } from '../db/repositories/users.js';
+import type { Store } from '../db/store.js';
+import type { Actor } from './context.js';
+import { decoyHash, verifyPassword } from './passwords.js';
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}
+
+export interface AuthOptions {
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+}
+
+const ISSUER = 'roster';
+const AUDIENCE = 'roster-api';
+const BASIC_CACHE_TTL_MS = 5 * 60 * 1000;
+const BASIC_CACHE_MAX = 10_000;
+const API_KEY_TOUCH_INTERVAL_MS = 60 * 1000;
+
+export const API_KEY_PREFIX = 'rst_';
+const REFRESH_PREFIX = 'rrt_';
+
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+const unauthenticated = (message = 'Invalid credentials') => new DomainError('unauthenticated', message);
+
+/**
+ * Turns credentials into an Actor. Every path ends with a lookup of the user's current
+ * row, so a disabled user or a changed role takes effect on the next request.
+ */
+export class AuthService {
+  private readonly key: Uint8Array;
+  /** Keyed by an HMAC of the credential, never the credential itself; see verifyBasic. */
+  private readonly basicCache = new Map<string, { userId: string; organisationId: string; passwordHash: string; expires: number }>();
+  private readonly cacheKey = randomBytes(32);
+  private readonly apiKeyTouched = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: AuthOptions,
+  ) {
+    this.key = new TextEncoder().encode(options.jwtSecret);
+  }
+
+  /**
+   * A slow password hash must not make a hot Basic client slow: after one successful
+   * check, the same credential costs a row lookup until the TTL ends or the password
+   * hash or the user changes (the cached hash must still equal the stored one).
+   */
+  async verifyBasic(username: string, password: string): Promise<Actor> {
+    const cacheKey = createHmac('sha256', this.cacheKey).update(username).update('\0').update(password).digest('base64');
+    const cached = this.basicCache.get(cacheKey);
+    if (cached && cached.expires > Date.now()) {
+      const row = await findUserRow(this.store.scope(cached.organisationId), { id: cached.userId });
+      if (row && row.is_active === 1 && row.password_hash === cached.passwordHash) return this.actorOf(row, 'basic');
+      this.basicCache.delete(cacheKey);
+    }
+    const row = await this.checkPassword(username, password);
+    if (this.basicCache.size >= BASIC_CACHE_MAX) this.basicCache.delete(this.basicCache.keys().next().value!);
+    this.basicCache.set(cacheKey, {
+      userId: row.id,
+      organisationId: row.organisation_id,
+      passwordHash: row.password_hash,
+      expires: Date.now() + BASIC_CACHE_TTL_MS,
+    });
+    return this.actorOf(row, 'basic');
+  }
+
+  async login(username: string, password: string): Promise<TokenPair> {
+    const row = await this.checkPassword(username, password);
+    return this.issueTokens(row, uuidv7());
+  }
+
+  async verifyBearer(token: string): Promise<Actor> {
+    if (token.startsWith(API_KEY_PREFIX)) return this.verifyApiKey(token);
+    return this.verifyJwt(token);
+  }
+
+  /** Rotates a refresh token. Reusing a spent one revokes its whole family: it was stolen or replayed. */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const row = await this.findRefresh(refreshToken);
+    const scope = this.store.scope(row.organisation_id);
+    const now = Date.now();
+    if (row.revoked_at !== null || row.expires_at <= now) {
+      if (row.revoked_at !== null) await credentials.revokeRefreshFamily(scope, row.family_id, now);
+      throw unauthenticated('Refresh token is expired or revoked');
+    }
+    if (!(await credentials.consumeRefreshToken(scope, row.id, now))) {
+      await credentials.revokeRefreshFamily(scope, row.family_id, now);
+      throw unauthenticated('Refresh token is expired or revoked');
+    }
+    const user = await findUserRow(scope, { id: row.user_id });
+    if (!user || user.is_active !== 1) throw unauthenticated('User is disabled');
+    return this.issueTokens(user, row.family_id);
+  }
+
+  async logout(refreshToken: string): Promise<void> {
+    const row = await this.findRefresh(refreshToken);
+    await credentials.revokeRefreshFamily(this.store.scope(row.organisation_id), row.family_id, Date.now());
+  }
+
+  private async findRefresh(refreshToken: string) {
+    if (!refreshToken.startsWith(REFRESH_PREFIX)) throw unauthenticated('Invalid refresh token');
+    const row = await instance.findRefreshTokenByHash(this.store.db, sha256(refreshToken));
+    if (!row) throw unauthenticated('Invalid refresh token');
+    return row;
+  }
+
+  private async checkPassword(username: string, password: string): Promise<UserRow> {
+    const row = await instance.findUserByUsername(this.store.db, username);
+    const ok = await verifyPassword(password, row?.password_hash ?? (await decoyHash()));
+    if (!row || !ok || row.is_active !== 1) throw unauthenticated('Invalid username or password');
+    return row;
+  }
+
+  private async verifyApiKey(token: string): Promise<Actor> {
+    const key = await instance.findApiKeyBySecretHash(this.store.db, sha256(token));
+    if (!key || key.revoked_at !== null) throw unauthenticated('Invalid or revoked API key');
+    const scope = this.store.scope(key.organisation_id);
+    const user = await findUserRow(scope, { id: key.user_id });
+    if (!user || user.is_active !== 1) throw unauthenticated('The API key belongs to a disabled user');
+    const now = Date.now();
+    // last_used_at is shown to admins, not audited: one write a minute a key is precise enough.
+    if ((this.apiKeyTouched.get(key.id) ?? 0) + API_KEY_TOUCH_INTERVAL_MS < now) {
+      this.apiKeyTouched.set(key.id, now);
+      await credentials.touchApiKey(scope, key.id, now);
+    }
+    return this.actorOf(user, 'api_key');
+  }
+
+  private async verifyJwt(token: string): Promise<Actor> {
+    let claims;
+    try {
+      ({ payload: claims } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new DomainError('unauthenticated', 'Access token expired', { expired: true });
+      throw unauthenticated('Invalid access token');
+    }
+    if (typeof claims.sub !== 'string' || typeof claims.org !== 'string') throw unauthenticated('Invalid access token');
+    const user = await findUserRow(this.store.scope(claims.org), { id: claims.sub });
+    if (!user || user.is_active !== 1) throw unauthenticated('User is disabled');
+    return this.actorOf(user, 'jwt');
+  }
+
+  private async issueTokens(user: UserRow, familyId: string): Promise<TokenPair> {
+    const now = Date.now();
+    const accessToken = await new SignJWT({ org: user.organisation_id })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(user.id)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setNotBefore(Math.floor(now / 1000))
+      .setJti(uuidv7())
+      .setExpirationTime(Math.floor(now / 1000) + this.options.accessTokenTtlSeconds)
+      .sign(this.key);
+    const refreshToken = REFRESH_PREFIX + randomBytes(32).toString('base64url');
+    await credentials.insertRefreshToken(this.store.scope(user.organisation_id), {
+      id: uuidv7(),
+      user_id: user.id,
+      family_id: familyId,
+      token_hash: sha256(refreshToken),
+      expires_at: now + this.options.refreshTokenTtlSeconds * 1000,
+      revoked_at: null,
+      created_at: now,
+    });
+    return { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: this.options.accessTokenTtlSeconds };
+  }
+
+  private actorOf(row: UserRow, credential: Actor['credential']): Actor {
+    return { organisationId: row.organisation_id, userId: row.id, userKey: row.key, role: row.role as Role, credential };
+  }
+}

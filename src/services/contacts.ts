@@ -1,0 +1,351 @@
+import { DomainError, invalid, notFound } from '../domain/errors.js';
+import {
+  displayName,
+  searchDocument,
+  sortKey,
+  validateContactText,
+  type Channel,
+  type ConsentStatus,
+  type ContactInput,
+  type CustomAttributes,
+} from '../domain/contact.js';
+import { normaliseEmail } from '../domain/email.js';
+import { isUuid, uuidv7 } from '../domain/ids.js';
+import { normalisePhone } from '../domain/phone.js';
+import type { Contact, Organisation } from '../domain/records.js';
+import { requirePermission } from '../domain/roles.js';
+import * as contacts from '../db/repositories/contacts.js';
+import * as groups from '../db/repositories/groups.js';
+import * as memberships from '../db/repositories/memberships.js';
+import { findUserRow } from '../db/repositories/users.js';
+import type { ContactRow, ContactFilter, ContactSort } from '../db/repositories/contacts.js';
+import { isUniqueViolation } from '../db/errors.js';
+import type { TenantScope } from '../db/scope.js';
+import type { Store } from '../db/store.js';
+import type { AccountsService } from './accounts.js';
+import type { Actor } from './context.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { checkVersion } from './versions.js';
+
+/** A consent change: a status, optionally with where it came from. */
+export type ConsentInput = Partial<Record<Channel, ConsentStatus | { status: ConsentStatus; source?: string }>>;
+
+/** A JSON merge patch of a contact: absent keys stay, null clears, custom merges key by key. */
+export type ContactPatch = { [K in keyof ContactInput]?: ContactInput[K] | null } & {
+  custom?: Record<string, CustomAttributes[string] | null>;
+};
+
+export interface ContactListQuery {
+  group_id?: string;
+  phone?: string;
+  email?: string;
+  q?: string;
+  updated_since?: string;
+  consent?: { channel: Channel; status: ConsentStatus };
+  created_by?: string;
+  deleted?: 'exclude' | 'only' | 'include';
+  sort?: ContactSort;
+  cursor?: string;
+  limit: number;
+}
+
+type Fields = Omit<ContactRow, 'key' | 'organisation_id' | 'id' | 'created_by' | 'created_at' | 'updated_at' | 'deleted_at' | 'version'>;
+
+/** Contacts: identity (one live contact per number), normalisation, consent, soft delete. */
+export class ContactsService {
+  constructor(
+    private readonly store: Store,
+    private readonly accounts: AccountsService,
+  ) {}
+
+  async create(actor: Actor, input: ContactInput, consent?: ConsentInput): Promise<Contact> {
+    requirePermission(actor.role, 'write');
+    const org = await this.accounts.getOrganisation(actor);
+    const fields = await this.fieldsFrom(actor, org, input);
+    return this.store.transaction(actor.organisationId, async (scope) => {
+      await this.ensurePhoneFree(scope, org, fields.phone, undefined);
+      const now = Date.now();
+      const id = uuidv7(now);
+      const [key] = await this.insert(scope, { ...fields, id, created_by: actor.userId, created_at: now, updated_at: now, deleted_at: null, version: 1 });
+      if (consent) await this.applyConsent(scope, key!, consent, now);
+      return this.load(scope, { key: key! });
+    });
+  }
+
+  async get(actor: Actor, id: string): Promise<Contact> {
+    requirePermission(actor.role, 'read');
+    return this.load(this.store.scope(actor.organisationId), { id });
+  }
+
+  async getByKey(actor: Actor, key: number): Promise<Contact> {
+    requirePermission(actor.role, 'read');
+    return this.load(this.store.scope(actor.organisationId), { key });
+  }
+
+  /** PUT: every writable field takes the given value or becomes empty; consent changes only when given. */
+  replace(actor: Actor, id: string, input: ContactInput, expectedVersion?: number, consent?: ConsentInput): Promise<Contact> {
+    return this.change(actor, { id }, expectedVersion, (current) => ({ ...input, custom: input.custom ?? {}, external_ids: input.external_ids ?? {}, survey: input.survey ?? current.survey }), consent);
+  }
+
+  patch(actor: Actor, by: { id: string } | { key: number }, patch: ContactPatch, expectedVersion?: number, consent?: ConsentInput): Promise<Contact> {
+    return this.change(actor, by, expectedVersion, (current) => mergePatch(current, patch), consent);
+  }
+
+  async delete(actor: Actor, by: { id: string } | { key: number }, options: { permanent?: boolean; expectedVersion?: number } = {}): Promise<Contact> {
+    requirePermission(actor.role, options.permanent ? 'manage_users' : 'write');
+    return this.store.transaction(actor.organisationId, async (scope) => {
+      const row = await this.row(scope, by, options.permanent);
+      checkVersion(row.version, options.expectedVersion);
+      const deleted = { ...(await this.load(scope, { key: row.key }, true)), deleted_at: new Date().toISOString() };
+      if (row.deleted_at === null) await this.countMemberships(scope, row.key, -1);
+      if (options.permanent) {
+        await memberships.deleteMembershipsOfContact(scope, row.key);
+        await contacts.deleteContactRow(scope, row.key);
+      } else {
+        await contacts.updateContactRow(scope, row.key, row.version, { deleted_at: Date.now(), updated_at: Date.now() });
+      }
+      return deleted;
+    });
+  }
+
+  async restore(actor: Actor, id: string): Promise<Contact> {
+    requirePermission(actor.role, 'write');
+    const org = await this.accounts.getOrganisation(actor);
+    return this.store.transaction(actor.organisationId, async (scope) => {
+      const row = await this.row(scope, { id }, true);
+      if (row.deleted_at === null) return this.load(scope, { key: row.key });
+      await this.ensurePhoneFree(scope, org, row.phone_unique, row.key);
+      await contacts.updateContactRow(scope, row.key, row.version, { deleted_at: null, updated_at: Date.now() });
+      await this.countMemberships(scope, row.key, +1);
+      return this.load(scope, { key: row.key });
+    });
+  }
+
+  async list(actor: Actor, query: ContactListQuery): Promise<{ items: Contact[]; next_cursor: string | null }> {
+    requirePermission(actor.role, 'read');
+    const scope = this.store.scope(actor.organisationId);
+    const sort = query.sort ?? 'created_at';
+    const filter: ContactFilter = {
+      q: query.q,
+      deleted: query.deleted,
+      consent: query.consent,
+      createdBy: query.created_by,
+      email: query.email === undefined ? undefined : normaliseEmail(query.email),
+    };
+    if (query.phone !== undefined) {
+      const org = await this.accounts.getOrganisation(actor);
+      filter.phone = normalisePhone(query.phone, org.default_country).e164;
+    }
+    if (query.updated_since !== undefined) {
+      const since = Date.parse(query.updated_since);
+      if (Number.isNaN(since)) throw invalid('updated_since', 'must be an ISO 8601 date-time');
+      filter.updatedSince = since;
+    }
+    if (query.group_id !== undefined) {
+      const group = isUuid(query.group_id) ? await groups.findGroupRow(scope, { id: query.group_id }) : undefined;
+      if (!group) throw notFound('Group');
+      filter.groupKey = group.key;
+    }
+    const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
+    const page = await contacts.listContactRows(scope, filter, sort, query.limit, after);
+    return {
+      items: await this.withConsent(scope, page.items),
+      next_cursor: page.next ? encodeCursor({ sort, ...page.next }) : null,
+    };
+  }
+
+  /** Contacts by key, in the order asked, skipping any not found: for the seed adapters' lists. */
+  async byKeys(actor: Actor, keys: number[]): Promise<Contact[]> {
+    requirePermission(actor.role, 'read');
+    const scope = this.store.scope(actor.organisationId);
+    const rows = await contacts.findContactRowsByKeys(scope, keys);
+    const byKey = new Map((await this.withConsent(scope, rows)).map((c) => [c.key, c]));
+    return keys.map((k) => byKey.get(k)).filter((c): c is Contact => c !== undefined);
+  }
+
+  /** The live contact with this number, email or linked user, if any: how callers reuse instead of duplicating. */
+  async findExisting(actor: Actor, match: { phone?: string | null; email?: string | null; user_id?: string }): Promise<Contact | undefined> {
+    requirePermission(actor.role, 'read');
+    const scope = this.store.scope(actor.organisationId);
+    if (match.user_id) {
+      const row = await contacts.findLiveByUser(scope, match.user_id);
+      if (row) return this.load(scope, { key: row.key });
+    }
+    if (match.phone) {
+      const org = await this.accounts.getOrganisation(actor);
+      const [row] = await contacts.findLiveByPhones(scope, [normalisePhone(match.phone, org.default_country).e164]);
+      if (row) return this.load(scope, { key: row.key });
+    }
+    if (match.email) {
+      const [row] = await contacts.findLiveByEmails(scope, [normaliseEmail(match.email)]);
+      if (row) return this.load(scope, { key: row.key });
+    }
+    return undefined;
+  }
+
+  /** Reads and checks an input into stored fields: the one place contact input becomes a row. */
+  async fieldsFrom(actor: Actor, org: Organisation, input: ContactInput): Promise<Fields> {
+    validateContactText(input);
+    const phone = input.phone ? normalisePhone(input.phone, org.default_country) : null;
+    const email = input.email ? normaliseEmail(input.email) : null;
+    if (input.user_id && !(isUuid(input.user_id) && (await findUserRow(this.store.scope(actor.organisationId), { id: input.user_id })))) {
+      throw invalid('user_id', 'is not a user of this organisation');
+    }
+    const parts = { ...input, phone: phone?.e164 ?? null, email };
+    const name = displayName({ ...parts, name: input.name ?? null });
+    const row = {
+      display_name: name,
+      sort_name: sortKey(name),
+      first_name: input.first_name ?? null,
+      middle_name: input.middle_name ?? null,
+      last_name: input.last_name ?? null,
+      company: input.company ?? null,
+      phone: phone?.e164 ?? null,
+      phone_raw: phone?.raw ?? null,
+      phone_valid: phone ? (phone.valid ? 1 : 0) : null,
+      phone_unique: phone && !org.allow_duplicate_phones ? phone.e164 : null,
+      email,
+      channel: input.channel ?? null,
+      avatar_url: input.avatar_url ?? null,
+      language: input.language ?? null,
+      custom: JSON.stringify(input.custom ?? {}),
+      external_ids: JSON.stringify(input.external_ids ?? {}),
+      survey: input.survey ? JSON.stringify(input.survey) : null,
+      user_id: input.user_id ?? null,
+    };
+    return { ...row, search_doc: searchDocument(row) };
+  }
+
+  private async change(
+    actor: Actor,
+    by: { id: string } | { key: number },
+    expectedVersion: number | undefined,
+    next: (current: ContactInput) => ContactInput,
+    consent?: ConsentInput,
+  ): Promise<Contact> {
+    requirePermission(actor.role, 'write');
+    const org = await this.accounts.getOrganisation(actor);
+    return this.store.transaction(actor.organisationId, async (scope) => {
+      const row = await this.row(scope, by);
+      checkVersion(row.version, expectedVersion);
+      const current = inputOf(contacts.toContact(row));
+      const fields = await this.fieldsFrom(actor, org, next(current));
+      await this.ensurePhoneFree(scope, org, fields.phone, row.key);
+      const now = Date.now();
+      const updated = await this.updateRow(scope, row, { ...fields, updated_at: now });
+      if (consent) await this.applyConsent(scope, updated.key, consent, now);
+      return this.load(scope, { key: updated.key });
+    });
+  }
+
+  private async updateRow(scope: TenantScope, row: ContactRow, changes: contacts.ContactChanges): Promise<ContactRow> {
+    try {
+      const updated = await contacts.updateContactRow(scope, row.key, row.version, changes);
+      if (!updated) throw new DomainError('precondition_failed', 'The contact changed meanwhile; fetch it and retry');
+      return updated;
+    } catch (error) {
+      throw await this.duplicatePhoneOr(scope, error, changes.phone ?? null);
+    }
+  }
+
+  private async insert(scope: TenantScope, row: Omit<ContactRow, 'key' | 'organisation_id'>): Promise<number[]> {
+    try {
+      return await contacts.insertContacts(scope, [row]);
+    } catch (error) {
+      throw await this.duplicatePhoneOr(scope, error, row.phone);
+    }
+  }
+
+  /** A concurrent writer can take a number between our check and our write; the unique index catches it. */
+  private async duplicatePhoneOr(scope: TenantScope, error: unknown, phone: string | null): Promise<unknown> {
+    if (!isUniqueViolation(error) || !phone) return error;
+    const [holder] = await contacts.findLiveByPhones(scope, [phone]);
+    return duplicatePhone(holder?.id);
+  }
+
+  private async ensurePhoneFree(scope: TenantScope, org: Organisation, phone: string | null, ownKey: number | undefined): Promise<void> {
+    if (!phone || org.allow_duplicate_phones) return;
+    const holders = await contacts.findLiveByPhones(scope, [phone]);
+    const other = holders.find((h) => h.key !== ownKey);
+    if (other) throw duplicatePhone(other.id);
+  }
+
+  private async applyConsent(scope: TenantScope, key: number, consent: ConsentInput, now: number): Promise<void> {
+    for (const [channel, value] of Object.entries(consent)) {
+      if (value === undefined) continue;
+      const entry = typeof value === 'string' ? { status: value, source: 'api' } : { status: value.status, source: value.source ?? 'api' };
+      await contacts.setConsent(scope, key, channel as Channel, { ...entry, changed_at: now });
+    }
+  }
+
+  private async countMemberships(scope: TenantScope, contactKey: number, sign: 1 | -1): Promise<void> {
+    const rows = await memberships.groupKeysOfContacts(scope, [contactKey]);
+    await groups.adjustMemberCounts(scope, new Map(rows.map((r) => [r.group_key, sign])));
+  }
+
+  private async row(scope: TenantScope, by: { id: string } | { key: number }, includeDeleted = false): Promise<ContactRow> {
+    const valid = 'id' in by ? isUuid(by.id) : Number.isSafeInteger(by.key);
+    const row = valid ? await contacts.findContactRow(scope, by, includeDeleted) : undefined;
+    if (!row) throw notFound('Contact');
+    return row;
+  }
+
+  private async load(scope: TenantScope, by: { id: string } | { key: number }, includeDeleted = false): Promise<Contact> {
+    const row = await this.row(scope, by, includeDeleted);
+    const [contact] = await this.withConsent(scope, [row]);
+    return contact!;
+  }
+
+  private async withConsent(scope: TenantScope, rows: ContactRow[]): Promise<Contact[]> {
+    const consent = await contacts.consentOf(scope, rows.map((r) => r.key));
+    return rows.map((row) => contacts.toContact(row, consent.get(row.key)));
+  }
+}
+
+const duplicatePhone = (holderId: string | undefined) =>
+  new DomainError('duplicate_phone', 'Another contact already has this phone number', {
+    existing_contact_id: holderId,
+    fields: [{ field: 'phone', message: 'belongs to another contact' }],
+  });
+
+/** The writable fields of a stored contact, as an input: what PATCH merges into. */
+function inputOf(c: Contact): ContactInput {
+  return {
+    name: c.name,
+    first_name: c.first_name,
+    middle_name: c.middle_name,
+    last_name: c.last_name,
+    company: c.company,
+    phone: c.phone,
+    email: c.email,
+    channel: c.channel,
+    avatar_url: c.avatar_url,
+    language: c.language,
+    custom: c.custom,
+    external_ids: c.external_ids,
+    user_id: c.user_id,
+    survey: c.survey,
+  };
+}
+
+function mergePatch(current: ContactInput, patch: ContactPatch): ContactInput {
+  const next: ContactInput = { ...current };
+  for (const [field, value] of Object.entries(patch) as [keyof ContactInput, unknown][]) {
+    if (value === undefined) continue;
+    if (field === 'custom') next.custom = mergeCustom(current.custom ?? {}, value as ContactPatch['custom']);
+    else (next as Record<string, unknown>)[field] = value;
+  }
+  // A name given as such is kept as given; a derived one follows its parts.
+  if (patch.name === undefined && current.name === displayName({ ...current, name: null })) delete next.name;
+  return next;
+}
+
+function mergeCustom(current: CustomAttributes, patch: ContactPatch['custom'] | null): CustomAttributes {
+  if (patch === null || patch === undefined) return patch === null ? {} : current;
+  const merged: CustomAttributes = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}

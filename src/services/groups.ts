@@ -1,0 +1,268 @@
+import { DomainError, invalid, notFound } from '../domain/errors.js';
+import type { ExternalIds } from '../domain/contact.js';
+import { isUuid, uuidv7 } from '../domain/ids.js';
+import type { Contact, Group, Organisation, Translations } from '../domain/records.js';
+import { requirePermission } from '../domain/roles.js';
+import * as contacts from '../db/repositories/contacts.js';
+import * as groups from '../db/repositories/groups.js';
+import * as memberships from '../db/repositories/memberships.js';
+import type { GroupRow, GroupSort } from '../db/repositories/groups.js';
+import type { TenantScope } from '../db/scope.js';
+import type { Store } from '../db/store.js';
+import type { AccountsService } from './accounts.js';
+import type { ContactsService, ContactListQuery } from './contacts.js';
+import type { Actor } from './context.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { checkVersion } from './versions.js';
+
+export interface GroupInput {
+  name?: string;
+  description?: string | null;
+  translations?: Translations;
+  is_active?: boolean;
+  is_default?: boolean;
+  thumbnail_url?: string | null;
+  external_ids?: ExternalIds;
+  /** For data migrated from another system; defaults to now. */
+  created_at?: string | null;
+}
+
+export const GROUP_NAME_MAX = 100;
+export const MAX_MEMBERS_PER_CALL = 10_000;
+
+type GroupBy = { id: string } | { key: number };
+
+/** Groups and their memberships; member counts change in the same transaction as memberships. */
+export class GroupsService {
+  constructor(
+    private readonly store: Store,
+    private readonly accounts: AccountsService,
+    private readonly contactsService: ContactsService,
+  ) {}
+
+  async create(actor: Actor, input: GroupInput): Promise<Group> {
+    requirePermission(actor.role, 'write');
+    const org = await this.accounts.getOrganisation(actor);
+    const fields = fieldsOf(org, input, undefined);
+    return this.store.transaction(actor.organisationId, async (scope) => {
+      if (fields.is_default === 1) await this.clearDefault(scope);
+      const now = Date.now();
+      const row = await groups.insertGroup(scope, {
+        ...fields,
+        id: uuidv7(now),
+        member_count: 0,
+        created_by: actor.userId,
+        created_at: createdAt(input.created_at) ?? now,
+        updated_at: now,
+        deleted_at: null,
+        version: 1,
+      });
+      return groups.toGroup(row);
+    });
+  }
+
+  async get(actor: Actor, by: GroupBy): Promise<Group> {
+    requirePermission(actor.role, 'read');
+    return groups.toGroup(await this.row(this.store.scope(actor.organisationId), by));
+  }
+
+  /** PUT replaces every writable field; PATCH (replace=false) changes only those given. */
+  async update(actor: Actor, by: GroupBy, input: GroupInput, options: { replace?: boolean; expectedVersion?: number } = {}): Promise<Group> {
+    requirePermission(actor.role, 'write');
+    const org = await this.accounts.getOrganisation(actor);
+    return this.store.transaction(actor.organisationId, async (scope) => {
+      const row = await this.row(scope, by);
+      checkVersion(row.version, options.expectedVersion);
+      const current = groups.toGroup(row);
+      const fields = fieldsOf(org, options.replace ? input : { ...inputOf(current), ...input }, current);
+      if (fields.is_default === 1 && row.is_default !== 1) await this.clearDefault(scope);
+      const created = createdAt(input.created_at);
+      const updated = await groups.updateGroupRow(scope, row.key, row.version, {
+        ...fields,
+        ...(created !== undefined && { created_at: created }),
+        updated_at: Date.now(),
+      });
+      if (!updated) throw new DomainError('precondition_failed', 'The group changed meanwhile; fetch it and retry');
+      return groups.toGroup(updated);
+    });
+  }
+
+  /** Soft-deletes a group: it disappears from every API; its contacts stay in the organisation. */
+  async delete(actor: Actor, by: GroupBy, expectedVersion?: number): Promise<Group> {
+    requirePermission(actor.role, 'write');
+    return this.store.transaction(actor.organisationId, async (scope) => {
+      const row = await this.row(scope, by);
+      checkVersion(row.version, expectedVersion);
+      const now = Date.now();
+      await memberships.deleteMembershipsOfGroup(scope, row.key);
+      await groups.updateGroupRow(scope, row.key, row.version, { deleted_at: now, updated_at: now, is_default: 0 });
+      return { ...groups.toGroup(row), deleted_at: new Date(now).toISOString() };
+    });
+  }
+
+  async list(actor: Actor, query: { q?: string; sort?: GroupSort; cursor?: string; limit: number; created_by?: string }) {
+    requirePermission(actor.role, 'read');
+    const sort = query.sort ?? 'created_at';
+    const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
+    const page = await groups.listGroupRows(this.store.scope(actor.organisationId), { q: query.q, createdBy: query.created_by }, sort, query.limit, after);
+    return { items: page.items.map(groups.toGroup), next_cursor: page.next ? encodeCursor({ sort, ...page.next }) : null };
+  }
+
+  /** Page-number listing (1-based) with the total, for the Django-style seed API. */
+  async pageByNumber(actor: Actor, page: number, pageSize: number): Promise<{ items: Group[]; total: number }> {
+    requirePermission(actor.role, 'read');
+    const { rows, total } = await groups.groupRowsByOffset(this.store.scope(actor.organisationId), (page - 1) * pageSize, pageSize);
+    return { items: rows.map(groups.toGroup), total };
+  }
+
+  async listMembers(actor: Actor, groupId: string, query: Omit<ContactListQuery, 'group_id'>) {
+    return this.contactsService.list(actor, { ...query, group_id: groupId });
+  }
+
+  /** Adds contacts (by id or key) in one transaction; already-members are left as they are. */
+  async addMembers(actor: Actor, by: GroupBy, contactRefs: { ids?: string[]; keys?: number[] }) {
+    requirePermission(actor.role, 'write');
+    return this.store.transaction(actor.organisationId, async (scope) => {
+      const group = await this.row(scope, by);
+      const keys = await this.contactKeys(scope, contactRefs);
+      const added = await memberships.addMembers(scope, group.key, keys, actor.userId, Date.now());
+      await groups.adjustMemberCounts(scope, new Map([[group.key, added.length]]));
+      return { added: added.length, already_members: keys.length - added.length, member_count: group.member_count + added.length };
+    });
+  }
+
+  async removeMembers(actor: Actor, by: GroupBy, contactRefs: { ids?: string[]; keys?: number[] }) {
+    requirePermission(actor.role, 'write');
+    return this.store.transaction(actor.organisationId, async (scope) => {
+      const group = await this.row(scope, by);
+      const keys = await this.contactKeys(scope, contactRefs, true);
+      const removed = await memberships.removeMembers(scope, group.key, keys);
+      await groups.adjustMemberCounts(scope, new Map([[group.key, -removed.length]]));
+      return { removed: removed.length, not_members: keys.length - removed.length, member_count: group.member_count - removed.length };
+    });
+  }
+
+  /**
+   * Makes the contact a member of exactly these groups (by key): what the seed APIs mean
+   * by "moving" a contact to an address book. One transaction.
+   */
+  async setGroupsOfContact(actor: Actor, contactKey: number, groupKeys: number[]): Promise<void> {
+    requirePermission(actor.role, 'write');
+    await this.store.transaction(actor.organisationId, async (scope) => {
+      for (const key of groupKeys) await this.row(scope, { key });
+      const current = (await memberships.groupKeysOfContacts(scope, [contactKey])).map((m) => m.group_key);
+      const now = Date.now();
+      for (const key of current.filter((k) => !groupKeys.includes(k))) {
+        const removed = await memberships.removeMembers(scope, key, [contactKey]);
+        await groups.adjustMemberCounts(scope, new Map([[key, -removed.length]]));
+      }
+      for (const key of groupKeys.filter((k) => !current.includes(k))) {
+        const added = await memberships.addMembers(scope, key, [contactKey], actor.userId, now);
+        await groups.adjustMemberCounts(scope, new Map([[key, added.length]]));
+      }
+    });
+  }
+
+  /** The live groups of each contact, oldest membership first. */
+  async groupsOfContacts(actor: Actor, contactKeys: number[]): Promise<Map<number, Group[]>> {
+    requirePermission(actor.role, 'read');
+    const scope = this.store.scope(actor.organisationId);
+    const links = await memberships.groupKeysOfContacts(scope, contactKeys);
+    const rows = await groups.findGroupRowsByKeys(scope, [...new Set(links.map((l) => l.group_key))]);
+    const byKey = new Map(rows.map((r) => [r.key, groups.toGroup(r)]));
+    const result = new Map<number, Group[]>();
+    for (const link of links) {
+      const group = byKey.get(link.group_key);
+      if (group) result.set(link.contact_key, [...(result.get(link.contact_key) ?? []), group]);
+    }
+    return result;
+  }
+
+  /** All live members of a group, for surfaces that embed members in the group itself. */
+  async members(actor: Actor, by: GroupBy): Promise<Contact[]> {
+    const group = await this.get(actor, by);
+    const keys = (await memberships.memberKeysOfGroup(this.store.scope(actor.organisationId), group.key)).map((m) => m.contact_key);
+    return this.contactsService.byKeys(actor, keys);
+  }
+
+  private async contactKeys(scope: TenantScope, refs: { ids?: string[]; keys?: number[] }, allowMissing = false): Promise<number[]> {
+    const ids = [...new Set(refs.ids ?? [])];
+    const keys = [...new Set(refs.keys ?? [])];
+    if (ids.length + keys.length > MAX_MEMBERS_PER_CALL) throw invalid('contact_ids', `at most ${MAX_MEMBERS_PER_CALL} contacts a call`);
+    const found = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const batch = ids.slice(i, i + 1000).filter(isUuid);
+      for (const row of await contacts.findLiveByIds(scope, batch)) found.set(row.id, row.key);
+    }
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length > 0 && !allowMissing) {
+      throw new DomainError('validation', `${missing.length} contact id(s) do not exist in this organisation`, {
+        fields: [{ field: 'contact_ids', message: `unknown: ${missing.slice(0, 20).join(', ')}` }],
+        unknown_ids: missing,
+      });
+    }
+    const liveKeys = new Set((await contacts.findContactRowsByKeys(scope, keys)).map((r) => r.key));
+    const missingKeys = keys.filter((k) => !liveKeys.has(k));
+    if (missingKeys.length > 0 && !allowMissing) throw invalid('contact_ids', `unknown: ${missingKeys.slice(0, 20).join(', ')}`);
+    return [...new Set([...found.values(), ...liveKeys])];
+  }
+
+  private async clearDefault(scope: TenantScope): Promise<void> {
+    const current = await groups.findDefaultGroupRow(scope);
+    if (current) await groups.updateGroupRow(scope, current.key, current.version, { is_default: 0, updated_at: Date.now() });
+  }
+
+  private async row(scope: TenantScope, by: GroupBy): Promise<GroupRow> {
+    const valid = 'id' in by ? isUuid(by.id) : Number.isSafeInteger(by.key);
+    const row = valid ? await groups.findGroupRow(scope, by) : undefined;
+    if (!row) throw notFound('Group');
+    return row;
+  }
+}
+
+function createdAt(value: string | null | undefined): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw invalid('created_at', 'must be an ISO 8601 date-time');
+  return ms;
+}
+
+function inputOf(g: Group): GroupInput {
+  return {
+    name: g.name,
+    description: g.description,
+    translations: g.translations,
+    is_active: g.is_active,
+    is_default: g.is_default,
+    thumbnail_url: g.thumbnail_url,
+    external_ids: g.external_ids,
+  };
+}
+
+/**
+ * A group's name is its name in the organisation's default language: whichever of the
+ * two is given sets the other, so the translations and the name never disagree.
+ */
+function fieldsOf(org: Organisation, input: GroupInput, current: Group | undefined) {
+  const translations: Translations = { ...(input.translations ?? {}) };
+  const lang = org.default_language;
+  const nameChanged = input.name !== undefined && input.name !== current?.name;
+  const name = nameChanged ? input.name! : (translations[lang]?.name ?? input.name);
+  if (!name || name.trim() === '') throw invalid('name', 'is required');
+  if (name.length > GROUP_NAME_MAX) throw invalid('name', `must be at most ${GROUP_NAME_MAX} characters`);
+  translations[lang] = { ...translations[lang], name, description: translations[lang]?.description ?? input.description ?? null };
+  for (const [language, t] of Object.entries(translations)) {
+    if (!t || typeof t.name !== 'string' || t.name.length > GROUP_NAME_MAX) throw invalid(`translations.${language}.name`, `is required, at most ${GROUP_NAME_MAX} characters`);
+  }
+  if (input.thumbnail_url && !/^https?:\/\/\S+$/i.test(input.thumbnail_url)) throw invalid('thumbnail_url', 'must be an http or https URL');
+  return {
+    name,
+    description: input.description ?? translations[lang]?.description ?? null,
+    translations: JSON.stringify(translations),
+    is_active: input.is_active === false ? 0 : 1,
+    is_default: input.is_default ? 1 : 0,
+    thumbnail_url: input.thumbnail_url ?? null,
+    external_ids: JSON.stringify(input.external_ids ?? {}),
+  };
+}
+

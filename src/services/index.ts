@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.js';
+import { putSettingOnce } from '../db/repositories/instance.js';
+import type { Store } from '../db/store.js';
+import { AccountsService } from './accounts.js';
+import { AuthService } from './auth.js';
+import { ContactsService } from './contacts.js';
+import { GroupsService } from './groups.js';
+import { IdempotencyService } from './idempotency.js';
+
+export interface Services {
+  store: Store;
+  accounts: AccountsService;
+  auth: AuthService;
+  contacts: ContactsService;
+  groups: GroupsService;
+  idempotency: IdempotencyService;
+}
+
+/** Wires the services over one store. The JWT key comes from the config or, once generated, from the database. */
+export async function createServices(store: Store, config: Pick<Config, 'jwtSecret' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'>): Promise<Services> {
+  const jwtSecret = config.jwtSecret ?? (await putSettingOnce(store.db, 'jwt_secret', randomBytes(48).toString('base64url')));
+  const accounts = new AccountsService(store);
+  const contacts = new ContactsService(store, accounts);
+  return {
+    store,
+    accounts,
+    auth: new AuthService(store, { jwtSecret, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds }),
+    contacts,
+    groups: new GroupsService(store, accounts, contacts),
+    idempotency: new IdempotencyService(store),
+  };
+}
