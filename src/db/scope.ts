@@ -43,6 +43,14 @@ export class TenantScope {
     return this.executor.insertInto(table).values(stamped as never) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
   }
 
+  /** The scope's own organisation row: the organisations table keyed by the tenant itself. */
+  organisation() {
+    return {
+      select: () => this.executor.selectFrom('organisations').where('id', '=', this.organisationId),
+      update: () => this.executor.updateTable('organisations').where('id', '=', this.organisationId),
+    };
+  }
+
   /** The tenant condition for a joined table: `.innerJoin('contacts', (j) => scope.joinOn(j, 'contacts').onRef(...))`. */
   joinOn<J extends { on: (lhs: never, op: '=', rhs: string) => J }>(join: J, table: TenantTable): J {
     return join.on(`${table}.organisation_id` as never, '=', this.organisationId);

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { connect, type ConnectionOptions, type Dialect } from './connection.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
@@ -7,30 +8,45 @@ import { TenantScope } from './scope.js';
 /**
  * The database as the services see it: tenant scopes, transactions bound to one
  * organisation, and the few instance-level lookups authentication needs (instance.ts).
+ *
+ * Inside a transaction every scope and `db` joins that transaction (AsyncLocalStorage):
+ * SQLite has one connection, so a query outside it would wait for the transaction
+ * forever, and on PostgreSQL it would not see the transaction's own writes.
  */
 export interface Store {
   readonly dialect: Dialect;
   readonly durability: string;
-  /** For db/ modules only: the services reach tables through scopes. */
+  /** For db/ modules only: the services reach tenant tables through scopes. */
   readonly db: Kysely<Database>;
   scope(organisationId: string): TenantScope;
   transaction<T>(organisationId: string, work: (scope: TenantScope) => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export function openStore(options: ConnectionOptions): Store {
-  const { dialect, db, durability } = connect(options);
+  const { dialect, db: root, durability } = connect(options);
+  const current = new AsyncLocalStorage<Transaction<Database>>();
+  const executor = () => current.getStore() ?? root;
   return {
     dialect,
     durability,
-    db,
-    scope: (organisationId) => new TenantScope(db, organisationId, dialect),
-    transaction: (organisationId, work) =>
-      db.transaction().execute((trx) => work(new TenantScope(trx, organisationId, dialect))),
-    migrate: async () => {
-      await migrateToLatest(db, dialect);
+    get db() {
+      return executor();
     },
-    close: () => db.destroy(),
+    scope: (organisationId) => new TenantScope(executor(), organisationId, dialect),
+    transaction: (organisationId, work) => {
+      const open = current.getStore();
+      if (open) return work(new TenantScope(open, organisationId, dialect));
+      return root.transaction().execute((trx) => current.run(trx, () => work(new TenantScope(trx, organisationId, dialect))));
+    },
+    migrate: async () => {
+      await migrateToLatest(root, dialect);
+    },
+    ping: async () => {
+      await sql`select 1`.execute(root);
+    },
+    close: () => root.destroy(),
   };
 }

@@ -86,7 +86,7 @@ export class AccountsService {
       if (patch.allow_duplicate_phones !== undefined && patch.allow_duplicate_phones !== current.allow_duplicate_phones) {
         await setPhoneUniqueness(scope, !patch.allow_duplicate_phones);
       }
-      const row = await instance.updateOrganisationRow(this.store.db, current.id, current.version, {
+      const row = await instance.updateOrganisationRow(scope, current.version, {
         ...(patch.name !== undefined && { name: patch.name }),
         ...(patch.default_country !== undefined && { default_country: checkCountry(patch.default_country) }),
         ...(patch.default_language !== undefined && { default_language: patch.default_language }),

@@ -31,8 +31,8 @@ import { checkVersion } from './versions.js';
 export type ConsentInput = Partial<Record<Channel, ConsentStatus | { status: ConsentStatus; source?: string }>>;
 
 /** A JSON merge patch of a contact: absent keys stay, null clears, custom merges key by key. */
-export type ContactPatch = { [K in keyof ContactInput]?: ContactInput[K] | null } & {
-  custom?: Record<string, CustomAttributes[string] | null>;
+export type ContactPatch = { [K in Exclude<keyof ContactInput, 'custom'>]?: ContactInput[K] | null } & {
+  custom?: Record<string, CustomAttributes[string] | null> | null;
 };
 
 export interface ContactListQuery {

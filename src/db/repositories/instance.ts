@@ -1,6 +1,7 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import { iso, type Organisation } from '../../domain/records.js';
 import type { Database, OrganisationsTable } from '../schema.js';
+import type { TenantScope } from '../scope.js';
 
 /**
  * The only queries not scoped to one organisation: organisations themselves, and the
@@ -30,11 +31,11 @@ export function findOrganisationRow(db: Kysely<Database>, id: string) {
   return db.selectFrom('organisations').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function updateOrganisationRow(db: Kysely<Database>, id: string, version: number, changes: Updateable<OrganisationsTable>) {
-  return db
-    .updateTable('organisations')
+export function updateOrganisationRow(scope: TenantScope, version: number, changes: Updateable<OrganisationsTable>) {
+  return scope
+    .organisation()
+    .update()
     .set({ ...changes, version: version + 1 })
-    .where('id', '=', id)
     .where('version', '=', version)
     .returningAll()
     .executeTakeFirst();

@@ -1,0 +1,105 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, type Config } from '../config.js';
+import { DomainError } from '../domain/errors.js';
+import { openStore, type Store } from '../db/store.js';
+import { createServices, type Services } from '../services/index.js';
+import { serve } from './serve.js';
+
+const USAGE = `Usage: roster <command> [options]
+
+Commands:
+  serve                                   Start the HTTP server (migrates first)
+  migrate                                 Apply database migrations
+  org create --name N [--country CC] [--language L]
+  user create --org ORG_ID --username U --password P --role R [--display-name D]
+  key create --org ORG_ID --user USER_ID --name N
+
+Every command takes --json and then prints exactly one JSON object.
+Configuration comes from the environment (see the README): DATABASE_URL, HOST, PORT, ...`;
+
+type Flags = Record<string, string | boolean | undefined>;
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const defaultIo: Io = { out: (line) => process.stdout.write(line + '\n'), err: (line) => process.stderr.write(line + '\n') };
+
+function required(flags: Flags, name: string): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || value === '') throw new DomainError('validation', `--${name} is required`);
+  return value;
+}
+
+/** Runs one CLI command; returns the process exit code. */
+export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { positionals, values: flags } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const command = positionals.join(' ');
+  if (flags.help || command === '' || command === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    io.err(`roster: ${(error as Error).message}`);
+    return 2;
+  }
+  if (command === 'serve') return serve(config, io);
+
+  const store = openStore({ url: config.databaseUrl, sqliteSynchronous: config.sqliteSynchronous });
+  try {
+    await store.migrate();
+    const services = await createServices(store, config);
+    const result = await run(command, flags, services, store);
+    if (result === undefined) {
+      io.err(`roster: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+    }
+    io.out(flags.json ? JSON.stringify(result.json) : result.text);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    if (flags.json) io.out(JSON.stringify({ error: { code: error.code, message: error.message } }));
+    else io.err(`roster: ${error.message}`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}
+
+async function run(command: string, flags: Flags, services: Services, store: Store): Promise<{ json: object; text: string } | undefined> {
+  switch (command) {
+    case 'migrate':
+      return { json: { migrated: true, dialect: store.dialect }, text: `Migrated the ${store.dialect} database to the latest schema.` };
+    case 'org create': {
+      const org = await services.accounts.createOrganisation({
+        name: required(flags, 'name'),
+        default_country: typeof flags.country === 'string' ? flags.country : undefined,
+        default_language: typeof flags.language === 'string' ? flags.language : undefined,
+      });
+      return { json: org, text: `Created organisation ${org.name}: ${org.id}` };
+    }
+    case 'user create': {
+      const user = await services.accounts.createUser(null, required(flags, 'org'), {
+        username: required(flags, 'username'),
+        password: required(flags, 'password'),
+        role: required(flags, 'role') as never,
+        display_name: typeof flags['display-name'] === 'string' ? flags['display-name'] : undefined,
+      });
+      return { json: user, text: `Created user ${user.username} (${user.role}): ${user.id}` };
+    }
+    case 'key create': {
+      const key = await services.accounts.createApiKey(null, required(flags, 'org'), { name: required(flags, 'name'), user_id: required(flags, 'user') });
+      return { json: key, text: `Created API key ${key.name}: ${key.id}\nKey (shown once, keep it safe): ${key.key}` };
+    }
+  }
+  return undefined;
+}

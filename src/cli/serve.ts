@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.js';
+import { countOrganisations } from '../db/repositories/instance.js';
+import { openStore } from '../db/store.js';
+import { buildApp } from '../http/app.js';
+import { createServices, type Services } from '../services/index.js';
+import type { Io } from './main.js';
+
+/**
+ * An empty database gets an organisation and an owner, so `npm start` is enough to try
+ * Roster. The credentials are printed once (or taken from ROSTER_ADMIN_*), never logged.
+ */
+async function bootstrap(services: Services, config: Config, io: Io): Promise<void> {
+  if ((await countOrganisations(services.store.db)) > 0) return;
+  const org = await services.accounts.createOrganisation({ name: 'My organisation' });
+  const username = config.adminUsername ?? 'admin';
+  const password = config.adminPassword ?? randomBytes(12).toString('base64url');
+  const user = await services.accounts.createUser(null, org.id, { username, password, role: 'owner', display_name: 'Administrator' });
+  io.out(
+    [
+      'Created the first organisation and its owner:',
+      `  organisation id: ${org.id}`,
+      `  username:        ${user.username}`,
+      config.adminPassword ? '  password:        (from ROSTER_ADMIN_PASSWORD)' : `  password:        ${password}`,
+      'Keep the password: it is shown only this once.',
+    ].join('\n'),
+  );
+}
+
+export async function serve(config: Config, io: Io): Promise<number> {
+  const store = openStore({ url: config.databaseUrl, sqliteSynchronous: config.sqliteSynchronous });
+  await store.migrate();
+  const services = await createServices(store, config);
+  await bootstrap(services, config, io);
+  const app = await buildApp(services, { logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes, requireIfMatch: config.requireIfMatch });
+  app.log.info({ dialect: store.dialect, durability: store.durability }, 'database ready');
+  const close = async () => {
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', close);
+  process.once('SIGINT', close);
+  await app.listen({ host: config.host, port: config.port });
+  return new Promise<number>(() => {});
+}

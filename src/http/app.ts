@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Services } from '../services/index.js';
+import { seedApis } from './seeds/index.js';
+import { v1 } from './v1/index.js';
+import { validatorCompiler } from './validation.js';
+
+export interface AppOptions {
+  logLevel?: string;
+  bodyLimitBytes?: number;
+  requireIfMatch?: boolean;
+}
+
+/** Headers and fields whose values are credentials: never written to the log. */
+const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-refresh"]'];
+
+/** Builds the HTTP application: the canonical /v1 API, the seed-compatible surfaces, docs and health checks. */
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info', redact: REDACT },
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    },
+    requestTimeout: 30_000,
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Roster', version: '0.1.0', description: 'Contacts, groups and memberships for messaging platforms. See the README for a walk-through.' },
+      components: {
+        securitySchemes: {
+          basic: { type: 'http', scheme: 'basic' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'A JWT from POST /v1/auth/token, or an API key' },
+        },
+      },
+      security: [{ basic: [] }, { bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await services.store.ping();
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+
+  await app.register(v1(services, { requireIfMatch: options.requireIfMatch ?? false }), { prefix: '/v1' });
+  for (const seed of seedApis) await app.register(seed(services));
+  return app;
+}

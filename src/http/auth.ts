@@ -1,0 +1,40 @@
+import type { FastifyRequest } from 'fastify';
+import { DomainError } from '../domain/errors.js';
+import type { Actor } from '../services/context.js';
+import type { Services } from '../services/index.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor;
+  }
+}
+
+export type Presented = { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
+
+const missing = () => new DomainError('unauthenticated', 'Authentication credentials were not provided', { missing: true });
+
+/** The credential in the Authorization header, if any. */
+export function presentedCredential(request: FastifyRequest): Presented | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const [scheme, value = ''] = header.split(' ', 2);
+  if (scheme?.toLowerCase() === 'bearer' && value) return { kind: 'bearer', token: value.trim() };
+  if (scheme?.toLowerCase() === 'basic' && value) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  }
+  throw new DomainError('unauthenticated', 'The Authorization header is malformed');
+}
+
+/** Resolves a request's credential to an Actor; surfaces that accept other places for a token pass it as `fallback`. */
+export async function authenticate(services: Services, request: FastifyRequest, fallback?: Presented): Promise<Actor> {
+  const presented = presentedCredential(request) ?? fallback;
+  if (!presented) throw missing();
+  const actor =
+    presented.kind === 'basic'
+      ? await services.auth.verifyBasic(presented.username, presented.password)
+      : await services.auth.verifyBearer(presented.token);
+  request.actor = actor;
+  return actor;
+}

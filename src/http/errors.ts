@@ -1,0 +1,73 @@
+import { DomainError, type ErrorCode, type FieldIssue } from '../domain/errors.js';
+
+/** Any error a request can meet, reduced to what every surface needs to answer it. */
+export interface Classified {
+  status: number;
+  code: ErrorCode | 'malformed' | 'unsupported_media_type' | 'internal';
+  message: string;
+  fields: FieldIssue[];
+  details: Record<string, unknown>;
+  /** The domain error behind it, when there is one. */
+  cause?: DomainError;
+}
+
+const STATUS: Record<ErrorCode, number> = {
+  validation: 400,
+  not_found: 404,
+  conflict: 409,
+  duplicate_phone: 409,
+  precondition_failed: 412,
+  precondition_required: 428,
+  unauthenticated: 401,
+  forbidden: 403,
+  idempotency_mismatch: 422,
+  idempotency_in_progress: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  locked: 429,
+};
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message: string;
+  validation?: { instancePath: string; message?: string; params?: Record<string, unknown>; keyword: string }[];
+  validationContext?: string;
+}
+
+/** Ajv's errors as {field, message}: the field is a dotted path, named even when the error is about a missing or extra property. */
+function fieldsOfValidation(error: FastifyLikeError): FieldIssue[] {
+  return (error.validation ?? []).map((v) => {
+    const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    const extra = (v.params?.missingProperty ?? v.params?.additionalProperty) as string | undefined;
+    const field = [error.validationContext === 'body' ? '' : error.validationContext, base, extra].filter(Boolean).join('.') || (error.validationContext ?? 'body');
+    const message = v.keyword === 'additionalProperties' ? 'is not a known field' : v.keyword === 'required' ? 'is required' : (v.message ?? 'is invalid');
+    return { field, message };
+  });
+}
+
+export function classify(error: unknown): Classified {
+  if (error instanceof DomainError) {
+    const { fields = [], ...details } = error.details;
+    return { status: STATUS[error.code], code: error.code, message: error.message, fields, details, cause: error };
+  }
+  const e = error as FastifyLikeError;
+  if (e.validation) {
+    const fields = fieldsOfValidation(e);
+    return { status: 400, code: 'validation', message: 'The request is invalid: ' + fields.map((f) => `${f.field} ${f.message}`).join('; '), fields, details: {} };
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, code: 'malformed', message: 'The body is not valid JSON', fields: [], details: {} };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'payload_too_large', message: 'The body is larger than the configured limit', fields: [], details: {} };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'unsupported_media_type', message: 'Send the body as application/json', fields: [], details: {} };
+  }
+  // Fastify's own 4xx (a bad header, an aborted body): passed on, never turned into a 5xx.
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode, code: 'malformed', message: e.message, fields: [], details: {} };
+  }
+  return { status: 500, code: 'internal', message: 'Internal server error', fields: [], details: {} };
+}

@@ -1,0 +1,5 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Services } from '../../services/index.js';
+
+/** The seed-compatible surfaces, one folder each; each maps its documented API onto the services. */
+export const seedApis: ((services: Services) => FastifyPluginAsync)[] = [];

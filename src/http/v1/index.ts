@@ -1,0 +1,26 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Services } from '../../services/index.js';
+import { authenticate } from '../auth.js';
+import { accountRoutes, authRoutes } from './accounts.js';
+import { contactRoutes } from './contacts.js';
+import { groupRoutes } from './groups.js';
+import { idempotency } from './idempotency.js';
+import { problemHandler } from './problem.js';
+
+/** The canonical API, mounted at /v1. */
+export const v1 =
+  (services: Services, options: { requireIfMatch: boolean }): FastifyPluginAsync =>
+  async (app) => {
+    app.setErrorHandler(problemHandler);
+    app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+    await app.register(authRoutes(services));
+    await app.register(async (authenticated) => {
+      authenticated.addHook('onRequest', async (request) => {
+        await authenticate(services, request);
+      });
+      idempotency(authenticated, services);
+      await authenticated.register(contactRoutes(services, options.requireIfMatch));
+      await authenticated.register(groupRoutes(services, options.requireIfMatch));
+      await authenticated.register(accountRoutes(services));
+    });
+  };

@@ -1,0 +1,27 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { classify } from '../errors.js';
+
+/**
+ * The /v1 error handler: every failure becomes RFC 9457 application/problem+json with
+ * the request id and, for validation errors, the fields at fault.
+ */
+export function problemHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const problem = classify(error);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  if (problem.status === 401) reply.header('www-authenticate', 'Basic realm="roster", Bearer realm="roster"');
+  const { existing_contact_id, current_version } = problem.details;
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .send({
+      type: `https://roster.dev/problems/${problem.code}`,
+      title: problem.code.replace(/_/g, ' '),
+      status: problem.status,
+      detail: problem.message,
+      code: problem.code,
+      request_id: request.id,
+      ...(problem.fields.length > 0 && { errors: problem.fields }),
+      ...(existing_contact_id !== undefined && { existing_contact_id }),
+      ...(current_version !== undefined && { current_version }),
+    });
+}
