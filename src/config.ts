@@ -19,13 +19,15 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer (got ${raw})`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer (got ${raw})`);
   return value;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const synchronous = (env.SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase();
-  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw new Error('SQLITE_SYNCHRONOUS must be NORMAL or FULL');
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL')
+    throw new Error('SQLITE_SYNCHRONOUS must be NORMAL or FULL');
   return {
     databaseUrl: env.DATABASE_URL || 'sqlite:./data/roster.db',
     host: env.HOST || '127.0.0.1',

@@ -24,7 +24,10 @@ export interface Io {
   err: (line: string) => void;
 }
 
-const defaultIo: Io = { out: (line) => process.stdout.write(line + '\n'), err: (line) => process.stderr.write(line + '\n') };
+const defaultIo: Io = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
 
 function required(flags: Flags, name: string): string {
   const value = flags[name];
@@ -33,7 +36,11 @@ function required(flags: Flags, name: string): string {
 }
 
 /** Runs one CLI command; returns the process exit code. */
-export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = defaultIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const { positionals, values: flags } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -75,10 +82,18 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
   }
 }
 
-async function run(command: string, flags: Flags, services: Services, store: Store): Promise<{ json: object; text: string } | undefined> {
+async function run(
+  command: string,
+  flags: Flags,
+  services: Services,
+  store: Store,
+): Promise<{ json: object; text: string } | undefined> {
   switch (command) {
     case 'migrate':
-      return { json: { migrated: true, dialect: store.dialect }, text: `Migrated the ${store.dialect} database to the latest schema.` };
+      return {
+        json: { migrated: true, dialect: store.dialect },
+        text: `Migrated the ${store.dialect} database to the latest schema.`,
+      };
     case 'org create': {
       const org = await services.accounts.createOrganisation({
         name: required(flags, 'name'),
@@ -97,8 +112,14 @@ async function run(command: string, flags: Flags, services: Services, store: Sto
       return { json: user, text: `Created user ${user.username} (${user.role}): ${user.id}` };
     }
     case 'key create': {
-      const key = await services.accounts.createApiKey(null, required(flags, 'org'), { name: required(flags, 'name'), user_id: required(flags, 'user') });
-      return { json: key, text: `Created API key ${key.name}: ${key.id}\nKey (shown once, keep it safe): ${key.key}` };
+      const key = await services.accounts.createApiKey(null, required(flags, 'org'), {
+        name: required(flags, 'name'),
+        user_id: required(flags, 'user'),
+      });
+      return {
+        json: key,
+        text: `Created API key ${key.name}: ${key.id}\nKey (shown once, keep it safe): ${key.key}`,
+      };
     }
   }
   return undefined;

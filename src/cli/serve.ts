@@ -15,13 +15,20 @@ async function bootstrap(services: Services, config: Config, io: Io): Promise<vo
   const org = await services.accounts.createOrganisation({ name: 'My organisation' });
   const username = config.adminUsername ?? 'admin';
   const password = config.adminPassword ?? randomBytes(12).toString('base64url');
-  const user = await services.accounts.createUser(null, org.id, { username, password, role: 'owner', display_name: 'Administrator' });
+  const user = await services.accounts.createUser(null, org.id, {
+    username,
+    password,
+    role: 'owner',
+    display_name: 'Administrator',
+  });
   io.out(
     [
       'Created the first organisation and its owner:',
       `  organisation id: ${org.id}`,
       `  username:        ${user.username}`,
-      config.adminPassword ? '  password:        (from ROSTER_ADMIN_PASSWORD)' : `  password:        ${password}`,
+      config.adminPassword
+        ? '  password:        (from ROSTER_ADMIN_PASSWORD)'
+        : `  password:        ${password}`,
       'Keep the password: it is shown only this once.',
     ].join('\n'),
   );
@@ -32,7 +39,11 @@ export async function serve(config: Config, io: Io): Promise<number> {
   await store.migrate();
   const services = await createServices(store, config);
   await bootstrap(services, config, io);
-  const app = await buildApp(services, { logLevel: config.logLevel, bodyLimitBytes: config.bodyLimitBytes, requireIfMatch: config.requireIfMatch });
+  const app = await buildApp(services, {
+    logLevel: config.logLevel,
+    bodyLimitBytes: config.bodyLimitBytes,
+    requireIfMatch: config.requireIfMatch,
+  });
   app.log.info({ dialect: store.dialect, durability: store.durability }, 'database ready');
   const close = async () => {
     await app.close();

@@ -49,7 +49,11 @@ function connectSqlite(options: ConnectionOptions): Connection {
     synchronous === 'FULL'
       ? 'SQLite WAL, synchronous=FULL: every acknowledged write survives a process crash and a power loss'
       : 'SQLite WAL, synchronous=NORMAL: every acknowledged write survives a process crash (kill -9); the last transactions before a power loss may be lost';
-  return { dialect: 'sqlite', db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), durability };
+  return {
+    dialect: 'sqlite',
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    durability,
+  };
 }
 
 function connectPostgres(options: ConnectionOptions): Connection {

@@ -1,5 +1,16 @@
 import { sql } from 'kysely';
-import type { Insertable, Kysely, SelectQueryBuilder, Transaction, UpdateQueryBuilder, DeleteQueryBuilder, InsertQueryBuilder, InsertResult, UpdateResult, DeleteResult } from 'kysely';
+import type {
+  Insertable,
+  Kysely,
+  SelectQueryBuilder,
+  Transaction,
+  UpdateQueryBuilder,
+  DeleteQueryBuilder,
+  InsertQueryBuilder,
+  InsertResult,
+  UpdateResult,
+  DeleteResult,
+} from 'kysely';
 import type { Dialect } from './connection.js';
 import type { Database, TenantTable } from './schema.js';
 
@@ -23,24 +34,46 @@ export class TenantScope {
   selectFrom<T extends TenantTable>(table: T): SelectQueryBuilder<Database, T, object> {
     return this.executor
       .selectFrom(table as TenantTable)
-      .where(sql.ref<string>(`${table}.organisation_id`), '=', this.organisationId) as unknown as SelectQueryBuilder<Database, T, object>;
+      .where(
+        sql.ref<string>(`${table}.organisation_id`),
+        '=',
+        this.organisationId,
+      ) as unknown as SelectQueryBuilder<Database, T, object>;
   }
 
   updateTable<T extends TenantTable>(table: T): UpdateQueryBuilder<Database, T, T, UpdateResult> {
     return this.executor
       .updateTable(table as TenantTable)
-      .where(sql.ref<string>(`${table}.organisation_id`), '=', this.organisationId) as unknown as UpdateQueryBuilder<Database, T, T, UpdateResult>;
+      .where(
+        sql.ref<string>(`${table}.organisation_id`),
+        '=',
+        this.organisationId,
+      ) as unknown as UpdateQueryBuilder<Database, T, T, UpdateResult>;
   }
 
   deleteFrom<T extends TenantTable>(table: T): DeleteQueryBuilder<Database, T, DeleteResult> {
     return this.executor
       .deleteFrom(table as TenantTable)
-      .where(sql.ref<string>(`${table}.organisation_id`), '=', this.organisationId) as unknown as DeleteQueryBuilder<Database, T, DeleteResult>;
+      .where(
+        sql.ref<string>(`${table}.organisation_id`),
+        '=',
+        this.organisationId,
+      ) as unknown as DeleteQueryBuilder<Database, T, DeleteResult>;
   }
 
-  insertInto<T extends TenantTable>(table: T, rows: TenantInsert<T> | TenantInsert<T>[]): InsertQueryBuilder<Database, T, InsertResult> {
-    const stamped = (Array.isArray(rows) ? rows : [rows]).map((row) => ({ ...row, organisation_id: this.organisationId }));
-    return this.executor.insertInto(table).values(stamped as never) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
+  insertInto<T extends TenantTable>(
+    table: T,
+    rows: TenantInsert<T> | TenantInsert<T>[],
+  ): InsertQueryBuilder<Database, T, InsertResult> {
+    const stamped = (Array.isArray(rows) ? rows : [rows]).map((row) => ({
+      ...row,
+      organisation_id: this.organisationId,
+    }));
+    return this.executor.insertInto(table).values(stamped as never) as unknown as InsertQueryBuilder<
+      Database,
+      T,
+      InsertResult
+    >;
   }
 
   /** The scope's own organisation row: the organisations table keyed by the tenant itself. */

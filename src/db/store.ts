@@ -39,7 +39,9 @@ export function openStore(options: ConnectionOptions): Store {
     transaction: (organisationId, work) => {
       const open = current.getStore();
       if (open) return work(new TenantScope(open, organisationId, dialect));
-      return root.transaction().execute((trx) => current.run(trx, () => work(new TenantScope(trx, organisationId, dialect))));
+      return root
+        .transaction()
+        .execute((trx) => current.run(trx, () => work(new TenantScope(trx, organisationId, dialect))));
     },
     migrate: async () => {
       await migrateToLatest(root, dialect);

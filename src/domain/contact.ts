@@ -46,35 +46,48 @@ export interface ContactInput {
 export const CONTACT_LIMITS = { name: 200, company: 200, url: 2048, language: 35 } as const;
 
 function checkLength(field: string, value: string | null | undefined, max: number): void {
-  if (typeof value === 'string' && value.length > max) throw invalid(field, `must be at most ${max} characters`);
+  if (typeof value === 'string' && value.length > max)
+    throw invalid(field, `must be at most ${max} characters`);
 }
 
 /** Checks the free-text fields of a contact input; phone and email have their own readers. */
 export function validateContactText(input: ContactInput): void {
-  for (const field of ['name', 'first_name', 'middle_name', 'last_name'] as const) checkLength(field, input[field], CONTACT_LIMITS.name);
+  for (const field of ['name', 'first_name', 'middle_name', 'last_name'] as const)
+    checkLength(field, input[field], CONTACT_LIMITS.name);
   checkLength('company', input.company, CONTACT_LIMITS.company);
   checkLength('language', input.language, CONTACT_LIMITS.language);
   checkLength('avatar_url', input.avatar_url, CONTACT_LIMITS.url);
-  if (input.avatar_url && !/^https?:\/\/\S+$/i.test(input.avatar_url)) throw invalid('avatar_url', 'must be an http or https URL');
-  if (input.channel != null && !CHANNELS.includes(input.channel)) throw invalid('channel', `must be one of ${CHANNELS.join(', ')}`);
+  if (input.avatar_url && !/^https?:\/\/\S+$/i.test(input.avatar_url))
+    throw invalid('avatar_url', 'must be an http or https URL');
+  if (input.channel != null && !CHANNELS.includes(input.channel))
+    throw invalid('channel', `must be one of ${CHANNELS.join(', ')}`);
   if (input.custom) validateCustom(input.custom);
   if (input.external_ids) {
     for (const [key, value] of Object.entries(input.external_ids)) {
-      if (typeof value !== 'string' || value.length > 200 || key.length > 64) throw invalid(`external_ids.${key}`, 'must be a string of at most 200 characters under a key of at most 64');
+      if (typeof value !== 'string' || value.length > 200 || key.length > 64)
+        throw invalid(
+          `external_ids.${key}`,
+          'must be a string of at most 200 characters under a key of at most 64',
+        );
     }
   }
 }
 
 export function validateCustom(custom: CustomAttributes, field = 'custom'): CustomAttributes {
   const keys = Object.keys(custom);
-  if (keys.length > CUSTOM_LIMITS.maxKeys) throw invalid(field, `may hold at most ${CUSTOM_LIMITS.maxKeys} keys`);
+  if (keys.length > CUSTOM_LIMITS.maxKeys)
+    throw invalid(field, `may hold at most ${CUSTOM_LIMITS.maxKeys} keys`);
   for (const key of keys) {
     if (key.length > CUSTOM_LIMITS.maxKeyLength || !CUSTOM_KEY.test(key))
-      throw invalid(`${field}.${key}`, `keys are 1-${CUSTOM_LIMITS.maxKeyLength} characters of A-Z, a-z, 0-9, _ . -`);
+      throw invalid(
+        `${field}.${key}`,
+        `keys are 1-${CUSTOM_LIMITS.maxKeyLength} characters of A-Z, a-z, 0-9, _ . -`,
+      );
     const value = custom[key];
     if (typeof value === 'string' && value.length > CUSTOM_LIMITS.maxStringLength)
       throw invalid(`${field}.${key}`, `must be at most ${CUSTOM_LIMITS.maxStringLength} characters`);
-    if (typeof value === 'number' && !Number.isFinite(value)) throw invalid(`${field}.${key}`, 'must be a finite number');
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw invalid(`${field}.${key}`, 'must be a finite number');
     if (!['string', 'number', 'boolean'].includes(typeof value))
       throw invalid(`${field}.${key}`, 'must be a string, number or boolean');
   }
@@ -104,7 +117,12 @@ export const sortKey = (name: string) => name.normalize('NFKD').toLowerCase();
 
 /** Lower-cased words of letters and digits: the one tokeniser for stored documents and `q`, so both databases match alike. */
 export function searchTokens(text: string): string[] {
-  return text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return (
+    text
+      .normalize('NFKC')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? []
+  );
 }
 
 /**

@@ -3,7 +3,8 @@ import { invalid } from './errors.js';
 const MAX_LENGTH = 254;
 // Deliberately pragmatic (WHATWG's rule for input[type=email]): strict RFC 5322 admits
 // addresses no mail provider hands out, and a looser rule admits typos.
-const EMAIL = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$/;
+const EMAIL =
+  /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$/;
 
 /** Trims and lower-cases an address so that lookups match however it was typed. */
 export function normaliseEmail(input: string, field = 'email'): string {

@@ -5,7 +5,12 @@ export type Role = (typeof ROLES)[number];
 
 /** What a role may do; each role may do everything the roles before it may. */
 export type Permission = 'read' | 'write' | 'manage_users' | 'own';
-const MINIMUM: Record<Permission, Role> = { read: 'viewer', write: 'editor', manage_users: 'admin', own: 'owner' };
+const MINIMUM: Record<Permission, Role> = {
+  read: 'viewer',
+  write: 'editor',
+  manage_users: 'admin',
+  own: 'owner',
+};
 
 export const can = (role: Role, permission: Permission) =>
   ROLES.indexOf(role) >= ROLES.indexOf(MINIMUM[permission]);

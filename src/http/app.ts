@@ -37,11 +37,20 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Roster', version: '0.1.0', description: 'Contacts, groups and memberships for messaging platforms. See the README for a walk-through.' },
+      info: {
+        title: 'Roster',
+        version: '0.1.0',
+        description:
+          'Contacts, groups and memberships for messaging platforms. See the README for a walk-through.',
+      },
       components: {
         securitySchemes: {
           basic: { type: 'http', scheme: 'basic' },
-          bearer: { type: 'http', scheme: 'bearer', description: 'A JWT from POST /v1/auth/token, or an API key' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A JWT from POST /v1/auth/token, or an API key',
+          },
         },
       },
       security: [{ basic: [] }, { bearer: [] }],

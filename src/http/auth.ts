@@ -9,9 +9,11 @@ declare module 'fastify' {
   }
 }
 
-export type Presented = { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
+export type Presented =
+  { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
 
-const missing = () => new DomainError('unauthenticated', 'Authentication credentials were not provided', { missing: true });
+const missing = () =>
+  new DomainError('unauthenticated', 'Authentication credentials were not provided', { missing: true });
 
 /** The credential in the Authorization header, if any. */
 export function presentedCredential(request: FastifyRequest): Presented | undefined {
@@ -22,13 +24,18 @@ export function presentedCredential(request: FastifyRequest): Presented | undefi
   if (scheme?.toLowerCase() === 'basic' && value) {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon > 0) return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    if (colon > 0)
+      return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
   throw new DomainError('unauthenticated', 'The Authorization header is malformed');
 }
 
 /** Resolves a request's credential to an Actor; surfaces that accept other places for a token pass it as `fallback`. */
-export async function authenticate(services: Services, request: FastifyRequest, fallback?: Presented): Promise<Actor> {
+export async function authenticate(
+  services: Services,
+  request: FastifyRequest,
+  fallback?: Presented,
+): Promise<Actor> {
   const presented = presentedCredential(request) ?? fallback;
   if (!presented) throw missing();
   const actor =

@@ -31,7 +31,12 @@ interface FastifyLikeError {
   statusCode?: number;
   code?: string;
   message: string;
-  validation?: { instancePath: string; message?: string; params?: Record<string, unknown>; keyword: string }[];
+  validation?: {
+    instancePath: string;
+    message?: string;
+    params?: Record<string, unknown>;
+    keyword: string;
+  }[];
   validationContext?: string;
 }
 
@@ -40,8 +45,17 @@ function fieldsOfValidation(error: FastifyLikeError): FieldIssue[] {
   return (error.validation ?? []).map((v) => {
     const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
     const extra = (v.params?.missingProperty ?? v.params?.additionalProperty) as string | undefined;
-    const field = [error.validationContext === 'body' ? '' : error.validationContext, base, extra].filter(Boolean).join('.') || (error.validationContext ?? 'body');
-    const message = v.keyword === 'additionalProperties' ? 'is not a known field' : v.keyword === 'required' ? 'is required' : (v.message ?? 'is invalid');
+    const field =
+      [error.validationContext === 'body' ? '' : error.validationContext, base, extra]
+        .filter(Boolean)
+        .join('.') ||
+      (error.validationContext ?? 'body');
+    const message =
+      v.keyword === 'additionalProperties'
+        ? 'is not a known field'
+        : v.keyword === 'required'
+          ? 'is required'
+          : (v.message ?? 'is invalid');
     return { field, message };
   });
 }
@@ -49,21 +63,52 @@ function fieldsOfValidation(error: FastifyLikeError): FieldIssue[] {
 export function classify(error: unknown): Classified {
   if (error instanceof DomainError) {
     const { fields = [], ...details } = error.details;
-    return { status: STATUS[error.code], code: error.code, message: error.message, fields, details, cause: error };
+    return {
+      status: STATUS[error.code],
+      code: error.code,
+      message: error.message,
+      fields,
+      details,
+      cause: error,
+    };
   }
   const e = error as FastifyLikeError;
   if (e.validation) {
     const fields = fieldsOfValidation(e);
-    return { status: 400, code: 'validation', message: 'The request is invalid: ' + fields.map((f) => `${f.field} ${f.message}`).join('; '), fields, details: {} };
+    return {
+      status: 400,
+      code: 'validation',
+      message: 'The request is invalid: ' + fields.map((f) => `${f.field} ${f.message}`).join('; '),
+      fields,
+      details: {},
+    };
   }
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, code: 'malformed', message: 'The body is not valid JSON', fields: [], details: {} };
+      return {
+        status: 400,
+        code: 'malformed',
+        message: 'The body is not valid JSON',
+        fields: [],
+        details: {},
+      };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, code: 'payload_too_large', message: 'The body is larger than the configured limit', fields: [], details: {} };
+      return {
+        status: 413,
+        code: 'payload_too_large',
+        message: 'The body is larger than the configured limit',
+        fields: [],
+        details: {},
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, code: 'unsupported_media_type', message: 'Send the body as application/json', fields: [], details: {} };
+      return {
+        status: 415,
+        code: 'unsupported_media_type',
+        message: 'Send the body as application/json',
+        fields: [],
+        details: {},
+      };
   }
   // Fastify's own 4xx (a bad header, an aborted body): passed on, never turned into a 5xx.
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {

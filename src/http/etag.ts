@@ -15,7 +15,11 @@ export function setEtag(reply: FastifyReply, record: { version: number }): void 
 export function expectedVersion(request: FastifyRequest, required = false): number | undefined {
   const header = request.headers['if-match'];
   if (header === undefined) {
-    if (required) throw new DomainError('precondition_required', 'This server requires If-Match on writes; send the ETag you read');
+    if (required)
+      throw new DomainError(
+        'precondition_required',
+        'This server requires If-Match on writes; send the ETag you read',
+      );
     return undefined;
   }
   if (header.trim() === '*') return undefined;

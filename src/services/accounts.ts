@@ -41,12 +41,14 @@ export interface UserPatch {
 
 function checkCountry(country: string): string {
   const upper = country.toUpperCase();
-  if (!isCountryCode(upper)) throw invalid('default_country', 'must be an ISO 3166-1 alpha-2 country code such as US or AU');
+  if (!isCountryCode(upper))
+    throw invalid('default_country', 'must be an ISO 3166-1 alpha-2 country code such as US or AU');
   return upper;
 }
 
 function checkPassword(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) throw invalid('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw invalid('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
 }
 
 /** Organisations, their users and API keys. */
@@ -78,22 +80,35 @@ export class AccountsService {
     return this.organisationById(actor.organisationId);
   }
 
-  async updateOrganisation(actor: Actor, patch: Partial<OrganisationInput>, expectedVersion?: number): Promise<Organisation> {
+  async updateOrganisation(
+    actor: Actor,
+    patch: Partial<OrganisationInput>,
+    expectedVersion?: number,
+  ): Promise<Organisation> {
     requirePermission(actor.role, 'manage_users');
     const current = await this.getOrganisation(actor);
     checkVersion(current.version, expectedVersion);
     return this.store.transaction(actor.organisationId, async (scope) => {
-      if (patch.allow_duplicate_phones !== undefined && patch.allow_duplicate_phones !== current.allow_duplicate_phones) {
+      if (
+        patch.allow_duplicate_phones !== undefined &&
+        patch.allow_duplicate_phones !== current.allow_duplicate_phones
+      ) {
         await setPhoneUniqueness(scope, !patch.allow_duplicate_phones);
       }
       const row = await instance.updateOrganisationRow(scope, current.version, {
         ...(patch.name !== undefined && { name: patch.name }),
         ...(patch.default_country !== undefined && { default_country: checkCountry(patch.default_country) }),
         ...(patch.default_language !== undefined && { default_language: patch.default_language }),
-        ...(patch.allow_duplicate_phones !== undefined && { allow_duplicate_phones: patch.allow_duplicate_phones ? 1 : 0 }),
+        ...(patch.allow_duplicate_phones !== undefined && {
+          allow_duplicate_phones: patch.allow_duplicate_phones ? 1 : 0,
+        }),
         updated_at: Date.now(),
       });
-      if (!row) throw new DomainError('precondition_failed', 'The organisation changed meanwhile; fetch it and retry');
+      if (!row)
+        throw new DomainError(
+          'precondition_failed',
+          'The organisation changed meanwhile; fetch it and retry',
+        );
       return instance.toOrganisation(row);
     });
   }
@@ -123,7 +138,10 @@ export class AccountsService {
       });
       return users.toUser(row);
     } catch (error) {
-      if (isUniqueViolation(error)) throw new DomainError('conflict', 'That username is taken', { fields: [{ field: 'username', message: 'is taken' }] });
+      if (isUniqueViolation(error))
+        throw new DomainError('conflict', 'That username is taken', {
+          fields: [{ field: 'username', message: 'is taken' }],
+        });
       throw error;
     }
   }
@@ -135,7 +153,9 @@ export class AccountsService {
   }
 
   async getUser(actor: Actor, id: string): Promise<User> {
-    const row = isUuid(id) ? await users.findUserRow(this.store.scope(actor.organisationId), { id }) : undefined;
+    const row = isUuid(id)
+      ? await users.findUserRow(this.store.scope(actor.organisationId), { id })
+      : undefined;
     if (!row) throw notFound('User');
     return users.toUser(row);
   }
@@ -144,15 +164,19 @@ export class AccountsService {
   async updateUser(actor: Actor, id: string, patch: UserPatch, expectedVersion?: number): Promise<User> {
     const self = id === actor.userId;
     if (!self) requirePermission(actor.role, 'manage_users');
-    if (self && (patch.role !== undefined || patch.is_active !== undefined)) throw forbidden('You cannot change your own role or status');
+    if (self && (patch.role !== undefined || patch.is_active !== undefined))
+      throw forbidden('You cannot change your own role or status');
     const target = await this.getUser(actor, id);
     checkVersion(target.version, expectedVersion);
     if ((target.role === 'owner' || patch.role === 'owner') && !self) requirePermission(actor.role, 'own');
     if (patch.password !== undefined) checkPassword(patch.password);
-    if (patch.role !== undefined && !ROLES.includes(patch.role)) throw invalid('role', `must be one of ${ROLES.join(', ')}`);
+    if (patch.role !== undefined && !ROLES.includes(patch.role))
+      throw invalid('role', `must be one of ${ROLES.join(', ')}`);
     return this.store.transaction(actor.organisationId, async (scope) => {
-      const demotesOwner = target.role === 'owner' && ((patch.role && patch.role !== 'owner') || patch.is_active === false);
-      if (demotesOwner && (await users.countOwners(scope)) <= 1) throw new DomainError('conflict', 'An organisation keeps at least one active owner');
+      const demotesOwner =
+        target.role === 'owner' && ((patch.role && patch.role !== 'owner') || patch.is_active === false);
+      if (demotesOwner && (await users.countOwners(scope)) <= 1)
+        throw new DomainError('conflict', 'An organisation keeps at least one active owner');
       const now = Date.now();
       const row = await users.updateUserRow(scope, target.key, target.version, {
         ...(patch.display_name !== undefined && { display_name: patch.display_name }),
@@ -162,14 +186,20 @@ export class AccountsService {
         ...(patch.password !== undefined && { password_hash: await hashPassword(patch.password) }),
         updated_at: now,
       });
-      if (!row) throw new DomainError('precondition_failed', 'The user changed meanwhile; fetch it and retry');
-      if (patch.password !== undefined || patch.is_active === false) await credentials.revokeUserRefreshTokens(scope, row.id, now);
+      if (!row)
+        throw new DomainError('precondition_failed', 'The user changed meanwhile; fetch it and retry');
+      if (patch.password !== undefined || patch.is_active === false)
+        await credentials.revokeUserRefreshTokens(scope, row.id, now);
       return users.toUser(row);
     });
   }
 
   /** Creates an API key for a user of the organisation; the key itself is returned this once only. */
-  async createApiKey(actor: Actor | null, organisationId: string, input: { name: string; user_id?: string }): Promise<ApiKey & { key: string }> {
+  async createApiKey(
+    actor: Actor | null,
+    organisationId: string,
+    input: { name: string; user_id?: string },
+  ): Promise<ApiKey & { key: string }> {
     if (actor) requirePermission(actor.role, 'manage_users');
     const scope = this.store.scope(organisationId);
     const userId = input.user_id ?? actor?.userId;
@@ -191,7 +221,9 @@ export class AccountsService {
 
   async listApiKeys(actor: Actor): Promise<ApiKey[]> {
     requirePermission(actor.role, 'manage_users');
-    return (await credentials.listApiKeyRows(this.store.scope(actor.organisationId))).map(credentials.toApiKey);
+    return (await credentials.listApiKeyRows(this.store.scope(actor.organisationId))).map(
+      credentials.toApiKey,
+    );
   }
 
   async revokeApiKey(actor: Actor, id: string): Promise<ApiKey> {
@@ -207,7 +239,11 @@ async function setPhoneUniqueness(scope: TenantScope, unique: boolean): Promise<
   try {
     await contacts.setPhoneUniqueness(scope, unique);
   } catch (error) {
-    if (isUniqueViolation(error)) throw new DomainError('conflict', 'Some live contacts share a phone number; merge them before forbidding duplicates');
+    if (isUniqueViolation(error))
+      throw new DomainError(
+        'conflict',
+        'Some live contacts share a phone number; merge them before forbidding duplicates',
+      );
     throw error;
   }
 }

@@ -42,7 +42,10 @@ const unauthenticated = (message = 'Invalid credentials') => new DomainError('un
 export class AuthService {
   private readonly key: Uint8Array;
   /** Keyed by an HMAC of the credential, never the credential itself; see verifyBasic. */
-  private readonly basicCache = new Map<string, { userId: string; organisationId: string; passwordHash: string; expires: number }>();
+  private readonly basicCache = new Map<
+    string,
+    { userId: string; organisationId: string; passwordHash: string; expires: number }
+  >();
   private readonly cacheKey = randomBytes(32);
   private readonly apiKeyTouched = new Map<string, number>();
 
@@ -59,11 +62,16 @@ export class AuthService {
    * hash or the user changes (the cached hash must still equal the stored one).
    */
   async verifyBasic(username: string, password: string): Promise<Actor> {
-    const cacheKey = createHmac('sha256', this.cacheKey).update(username).update('\0').update(password).digest('base64');
+    const cacheKey = createHmac('sha256', this.cacheKey)
+      .update(username)
+      .update('\0')
+      .update(password)
+      .digest('base64');
     const cached = this.basicCache.get(cacheKey);
     if (cached && cached.expires > Date.now()) {
       const row = await findUserRow(this.store.scope(cached.organisationId), { id: cached.userId });
-      if (row && row.is_active === 1 && row.password_hash === cached.passwordHash) return this.actorOf(row, 'basic');
+      if (row && row.is_active === 1 && row.password_hash === cached.passwordHash)
+        return this.actorOf(row, 'basic');
       this.basicCache.delete(cacheKey);
     }
     const row = await this.checkPassword(username, password);
@@ -142,12 +150,18 @@ export class AuthService {
   private async verifyJwt(token: string): Promise<Actor> {
     let claims;
     try {
-      ({ payload: claims } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE }));
+      ({ payload: claims } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      }));
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new DomainError('unauthenticated', 'Access token expired', { expired: true });
+      if (error instanceof joseErrors.JWTExpired)
+        throw new DomainError('unauthenticated', 'Access token expired', { expired: true });
       throw unauthenticated('Invalid access token');
     }
-    if (typeof claims.sub !== 'string' || typeof claims.org !== 'string') throw unauthenticated('Invalid access token');
+    if (typeof claims.sub !== 'string' || typeof claims.org !== 'string')
+      throw unauthenticated('Invalid access token');
     const user = await findUserRow(this.store.scope(claims.org), { id: claims.sub });
     if (!user || user.is_active !== 1) throw unauthenticated('User is disabled');
     return this.actorOf(user, 'jwt');
@@ -175,10 +189,21 @@ export class AuthService {
       revoked_at: null,
       created_at: now,
     });
-    return { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: this.options.accessTokenTtlSeconds };
+    return {
+      access_token: accessToken,
+      refresh_token: refreshToken,
+      token_type: 'Bearer',
+      expires_in: this.options.accessTokenTtlSeconds,
+    };
   }
 
   private actorOf(row: UserRow, credential: Actor['credential']): Actor {
-    return { organisationId: row.organisation_id, userId: row.id, userKey: row.key, role: row.role as Role, credential };
+    return {
+      organisationId: row.organisation_id,
+      userId: row.id,
+      userKey: row.key,
+      role: row.role as Role,
+      credential,
+    };
   }
 }

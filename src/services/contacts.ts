@@ -28,7 +28,9 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { checkVersion } from './versions.js';
 
 /** A consent change: a status, optionally with where it came from. */
-export type ConsentInput = Partial<Record<Channel, ConsentStatus | { status: ConsentStatus; source?: string }>>;
+export type ConsentInput = Partial<
+  Record<Channel, ConsentStatus | { status: ConsentStatus; source?: string }>
+>;
 
 /** A JSON merge patch of a contact: absent keys stay, null clears, custom merges key by key. */
 export type ContactPatch = { [K in Exclude<keyof ContactInput, 'custom'>]?: ContactInput[K] | null } & {
@@ -49,7 +51,10 @@ export interface ContactListQuery {
   limit: number;
 }
 
-type Fields = Omit<ContactRow, 'key' | 'organisation_id' | 'id' | 'created_by' | 'created_at' | 'updated_at' | 'deleted_at' | 'version'>;
+type Fields = Omit<
+  ContactRow,
+  'key' | 'organisation_id' | 'id' | 'created_by' | 'created_at' | 'updated_at' | 'deleted_at' | 'version'
+>;
 
 /** Contacts: identity (one live contact per number), normalisation, consent, soft delete. */
 export class ContactsService {
@@ -66,7 +71,15 @@ export class ContactsService {
       await this.ensurePhoneFree(scope, org, fields.phone, undefined);
       const now = Date.now();
       const id = uuidv7(now);
-      const [key] = await this.insert(scope, { ...fields, id, created_by: actor.userId, created_at: now, updated_at: now, deleted_at: null, version: 1 });
+      const [key] = await this.insert(scope, {
+        ...fields,
+        id,
+        created_by: actor.userId,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+        version: 1,
+      });
       if (consent) await this.applyConsent(scope, key!, consent, now);
       return this.load(scope, { key: key! });
     });
@@ -83,26 +96,59 @@ export class ContactsService {
   }
 
   /** PUT: every writable field takes the given value or becomes empty; consent changes only when given. */
-  replace(actor: Actor, id: string, input: ContactInput, expectedVersion?: number, consent?: ConsentInput): Promise<Contact> {
-    return this.change(actor, { id }, expectedVersion, (current) => ({ ...input, custom: input.custom ?? {}, external_ids: input.external_ids ?? {}, survey: input.survey ?? current.survey }), consent);
+  replace(
+    actor: Actor,
+    id: string,
+    input: ContactInput,
+    expectedVersion?: number,
+    consent?: ConsentInput,
+  ): Promise<Contact> {
+    return this.change(
+      actor,
+      { id },
+      expectedVersion,
+      (current) => ({
+        ...input,
+        custom: input.custom ?? {},
+        external_ids: input.external_ids ?? {},
+        survey: input.survey ?? current.survey,
+      }),
+      consent,
+    );
   }
 
-  patch(actor: Actor, by: { id: string } | { key: number }, patch: ContactPatch, expectedVersion?: number, consent?: ConsentInput): Promise<Contact> {
+  patch(
+    actor: Actor,
+    by: { id: string } | { key: number },
+    patch: ContactPatch,
+    expectedVersion?: number,
+    consent?: ConsentInput,
+  ): Promise<Contact> {
     return this.change(actor, by, expectedVersion, (current) => mergePatch(current, patch), consent);
   }
 
-  async delete(actor: Actor, by: { id: string } | { key: number }, options: { permanent?: boolean; expectedVersion?: number } = {}): Promise<Contact> {
+  async delete(
+    actor: Actor,
+    by: { id: string } | { key: number },
+    options: { permanent?: boolean; expectedVersion?: number } = {},
+  ): Promise<Contact> {
     requirePermission(actor.role, options.permanent ? 'manage_users' : 'write');
     return this.store.transaction(actor.organisationId, async (scope) => {
       const row = await this.row(scope, by, options.permanent);
       checkVersion(row.version, options.expectedVersion);
-      const deleted = { ...(await this.load(scope, { key: row.key }, true)), deleted_at: new Date().toISOString() };
+      const deleted = {
+        ...(await this.load(scope, { key: row.key }, true)),
+        deleted_at: new Date().toISOString(),
+      };
       if (row.deleted_at === null) await this.countMemberships(scope, row.key, -1);
       if (options.permanent) {
         await memberships.deleteMembershipsOfContact(scope, row.key);
         await contacts.deleteContactRow(scope, row.key);
       } else {
-        await contacts.updateContactRow(scope, row.key, row.version, { deleted_at: Date.now(), updated_at: Date.now() });
+        await contacts.updateContactRow(scope, row.key, row.version, {
+          deleted_at: Date.now(),
+          updated_at: Date.now(),
+        });
       }
       return deleted;
     });
@@ -115,13 +161,19 @@ export class ContactsService {
       const row = await this.row(scope, { id }, true);
       if (row.deleted_at === null) return this.load(scope, { key: row.key });
       await this.ensurePhoneFree(scope, org, row.phone_unique, row.key);
-      await contacts.updateContactRow(scope, row.key, row.version, { deleted_at: null, updated_at: Date.now() });
+      await contacts.updateContactRow(scope, row.key, row.version, {
+        deleted_at: null,
+        updated_at: Date.now(),
+      });
       await this.countMemberships(scope, row.key, +1);
       return this.load(scope, { key: row.key });
     });
   }
 
-  async list(actor: Actor, query: ContactListQuery): Promise<{ items: Contact[]; next_cursor: string | null }> {
+  async list(
+    actor: Actor,
+    query: ContactListQuery,
+  ): Promise<{ items: Contact[]; next_cursor: string | null }> {
     requirePermission(actor.role, 'read');
     const scope = this.store.scope(actor.organisationId);
     const sort = query.sort ?? 'created_at';
@@ -142,7 +194,9 @@ export class ContactsService {
       filter.updatedSince = since;
     }
     if (query.group_id !== undefined) {
-      const group = isUuid(query.group_id) ? await groups.findGroupRow(scope, { id: query.group_id }) : undefined;
+      const group = isUuid(query.group_id)
+        ? await groups.findGroupRow(scope, { id: query.group_id })
+        : undefined;
       if (!group) throw notFound('Group');
       filter.groupKey = group.key;
     }
@@ -164,7 +218,10 @@ export class ContactsService {
   }
 
   /** The live contact with this number, email or linked user, if any: how callers reuse instead of duplicating. */
-  async findExisting(actor: Actor, match: { phone?: string | null; email?: string | null; user_id?: string }): Promise<Contact | undefined> {
+  async findExisting(
+    actor: Actor,
+    match: { phone?: string | null; email?: string | null; user_id?: string },
+  ): Promise<Contact | undefined> {
     requirePermission(actor.role, 'read');
     const scope = this.store.scope(actor.organisationId);
     if (match.user_id) {
@@ -173,7 +230,9 @@ export class ContactsService {
     }
     if (match.phone) {
       const org = await this.accounts.getOrganisation(actor);
-      const [row] = await contacts.findLiveByPhones(scope, [normalisePhone(match.phone, org.default_country).e164]);
+      const [row] = await contacts.findLiveByPhones(scope, [
+        normalisePhone(match.phone, org.default_country).e164,
+      ]);
       if (row) return this.load(scope, { key: row.key });
     }
     if (match.email) {
@@ -188,7 +247,13 @@ export class ContactsService {
     validateContactText(input);
     const phone = input.phone ? normalisePhone(input.phone, org.default_country) : null;
     const email = input.email ? normaliseEmail(input.email) : null;
-    if (input.user_id && !(isUuid(input.user_id) && (await findUserRow(this.store.scope(actor.organisationId), { id: input.user_id })))) {
+    if (
+      input.user_id &&
+      !(
+        isUuid(input.user_id) &&
+        (await findUserRow(this.store.scope(actor.organisationId), { id: input.user_id }))
+      )
+    ) {
       throw invalid('user_id', 'is not a user of this organisation');
     }
     const parts = { ...input, phone: phone?.e164 ?? null, email };
@@ -238,17 +303,25 @@ export class ContactsService {
     });
   }
 
-  private async updateRow(scope: TenantScope, row: ContactRow, changes: contacts.ContactChanges): Promise<ContactRow> {
+  private async updateRow(
+    scope: TenantScope,
+    row: ContactRow,
+    changes: contacts.ContactChanges,
+  ): Promise<ContactRow> {
     try {
       const updated = await contacts.updateContactRow(scope, row.key, row.version, changes);
-      if (!updated) throw new DomainError('precondition_failed', 'The contact changed meanwhile; fetch it and retry');
+      if (!updated)
+        throw new DomainError('precondition_failed', 'The contact changed meanwhile; fetch it and retry');
       return updated;
     } catch (error) {
       throw await this.duplicatePhoneOr(scope, error, changes.phone ?? null);
     }
   }
 
-  private async insert(scope: TenantScope, row: Omit<ContactRow, 'key' | 'organisation_id'>): Promise<number[]> {
+  private async insert(
+    scope: TenantScope,
+    row: Omit<ContactRow, 'key' | 'organisation_id'>,
+  ): Promise<number[]> {
     try {
       return await contacts.insertContacts(scope, [row]);
     } catch (error) {
@@ -263,17 +336,30 @@ export class ContactsService {
     return duplicatePhone(holder?.id);
   }
 
-  private async ensurePhoneFree(scope: TenantScope, org: Organisation, phone: string | null, ownKey: number | undefined): Promise<void> {
+  private async ensurePhoneFree(
+    scope: TenantScope,
+    org: Organisation,
+    phone: string | null,
+    ownKey: number | undefined,
+  ): Promise<void> {
     if (!phone || org.allow_duplicate_phones) return;
     const holders = await contacts.findLiveByPhones(scope, [phone]);
     const other = holders.find((h) => h.key !== ownKey);
     if (other) throw duplicatePhone(other.id);
   }
 
-  private async applyConsent(scope: TenantScope, key: number, consent: ConsentInput, now: number): Promise<void> {
+  private async applyConsent(
+    scope: TenantScope,
+    key: number,
+    consent: ConsentInput,
+    now: number,
+  ): Promise<void> {
     for (const [channel, value] of Object.entries(consent)) {
       if (value === undefined) continue;
-      const entry = typeof value === 'string' ? { status: value, source: 'api' } : { status: value.status, source: value.source ?? 'api' };
+      const entry =
+        typeof value === 'string'
+          ? { status: value, source: 'api' }
+          : { status: value.status, source: value.source ?? 'api' };
       await contacts.setConsent(scope, key, channel as Channel, { ...entry, changed_at: now });
     }
   }
@@ -283,21 +369,32 @@ export class ContactsService {
     await groups.adjustMemberCounts(scope, new Map(rows.map((r) => [r.group_key, sign])));
   }
 
-  private async row(scope: TenantScope, by: { id: string } | { key: number }, includeDeleted = false): Promise<ContactRow> {
+  private async row(
+    scope: TenantScope,
+    by: { id: string } | { key: number },
+    includeDeleted = false,
+  ): Promise<ContactRow> {
     const valid = 'id' in by ? isUuid(by.id) : Number.isSafeInteger(by.key);
     const row = valid ? await contacts.findContactRow(scope, by, includeDeleted) : undefined;
     if (!row) throw notFound('Contact');
     return row;
   }
 
-  private async load(scope: TenantScope, by: { id: string } | { key: number }, includeDeleted = false): Promise<Contact> {
+  private async load(
+    scope: TenantScope,
+    by: { id: string } | { key: number },
+    includeDeleted = false,
+  ): Promise<Contact> {
     const row = await this.row(scope, by, includeDeleted);
     const [contact] = await this.withConsent(scope, [row]);
     return contact!;
   }
 
   private async withConsent(scope: TenantScope, rows: ContactRow[]): Promise<Contact[]> {
-    const consent = await contacts.consentOf(scope, rows.map((r) => r.key));
+    const consent = await contacts.consentOf(
+      scope,
+      rows.map((r) => r.key),
+    );
     return rows.map((row) => contacts.toContact(row, consent.get(row.key)));
   }
 }

@@ -14,7 +14,12 @@ export function encodeCursor(position: CursorPosition): string {
 export function decodeCursor(cursor: string, sort: string): { value: string | number; key: number } {
   try {
     const [cursorSort, value, key] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (cursorSort === sort && (typeof value === 'string' || typeof value === 'number') && Number.isSafeInteger(key)) return { value, key };
+    if (
+      cursorSort === sort &&
+      (typeof value === 'string' || typeof value === 'number') &&
+      Number.isSafeInteger(key)
+    )
+      return { value, key };
   } catch {
     // falls through to the validation error
   }

@@ -67,7 +67,12 @@ export class GroupsService {
   }
 
   /** PUT replaces every writable field; PATCH (replace=false) changes only those given. */
-  async update(actor: Actor, by: GroupBy, input: GroupInput, options: { replace?: boolean; expectedVersion?: number } = {}): Promise<Group> {
+  async update(
+    actor: Actor,
+    by: GroupBy,
+    input: GroupInput,
+    options: { replace?: boolean; expectedVersion?: number } = {},
+  ): Promise<Group> {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
     return this.store.transaction(actor.organisationId, async (scope) => {
@@ -82,7 +87,8 @@ export class GroupsService {
         ...(created !== undefined && { created_at: created }),
         updated_at: Date.now(),
       });
-      if (!updated) throw new DomainError('precondition_failed', 'The group changed meanwhile; fetch it and retry');
+      if (!updated)
+        throw new DomainError('precondition_failed', 'The group changed meanwhile; fetch it and retry');
       return groups.toGroup(updated);
     });
   }
@@ -95,23 +101,47 @@ export class GroupsService {
       checkVersion(row.version, expectedVersion);
       const now = Date.now();
       await memberships.deleteMembershipsOfGroup(scope, row.key);
-      await groups.updateGroupRow(scope, row.key, row.version, { deleted_at: now, updated_at: now, is_default: 0 });
+      await groups.updateGroupRow(scope, row.key, row.version, {
+        deleted_at: now,
+        updated_at: now,
+        is_default: 0,
+      });
       return { ...groups.toGroup(row), deleted_at: new Date(now).toISOString() };
     });
   }
 
-  async list(actor: Actor, query: { q?: string; sort?: GroupSort; cursor?: string; limit: number; created_by?: string }) {
+  async list(
+    actor: Actor,
+    query: { q?: string; sort?: GroupSort; cursor?: string; limit: number; created_by?: string },
+  ) {
     requirePermission(actor.role, 'read');
     const sort = query.sort ?? 'created_at';
     const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
-    const page = await groups.listGroupRows(this.store.scope(actor.organisationId), { q: query.q, createdBy: query.created_by }, sort, query.limit, after);
-    return { items: page.items.map(groups.toGroup), next_cursor: page.next ? encodeCursor({ sort, ...page.next }) : null };
+    const page = await groups.listGroupRows(
+      this.store.scope(actor.organisationId),
+      { q: query.q, createdBy: query.created_by },
+      sort,
+      query.limit,
+      after,
+    );
+    return {
+      items: page.items.map(groups.toGroup),
+      next_cursor: page.next ? encodeCursor({ sort, ...page.next }) : null,
+    };
   }
 
   /** Page-number listing (1-based) with the total, for the Django-style seed API. */
-  async pageByNumber(actor: Actor, page: number, pageSize: number): Promise<{ items: Group[]; total: number }> {
+  async pageByNumber(
+    actor: Actor,
+    page: number,
+    pageSize: number,
+  ): Promise<{ items: Group[]; total: number }> {
     requirePermission(actor.role, 'read');
-    const { rows, total } = await groups.groupRowsByOffset(this.store.scope(actor.organisationId), (page - 1) * pageSize, pageSize);
+    const { rows, total } = await groups.groupRowsByOffset(
+      this.store.scope(actor.organisationId),
+      (page - 1) * pageSize,
+      pageSize,
+    );
     return { items: rows.map(groups.toGroup), total };
   }
 
@@ -127,7 +157,11 @@ export class GroupsService {
       const keys = await this.contactKeys(scope, contactRefs);
       const added = await memberships.addMembers(scope, group.key, keys, actor.userId, Date.now());
       await groups.adjustMemberCounts(scope, new Map([[group.key, added.length]]));
-      return { added: added.length, already_members: keys.length - added.length, member_count: group.member_count + added.length };
+      return {
+        added: added.length,
+        already_members: keys.length - added.length,
+        member_count: group.member_count + added.length,
+      };
     });
   }
 
@@ -138,7 +172,11 @@ export class GroupsService {
       const keys = await this.contactKeys(scope, contactRefs, true);
       const removed = await memberships.removeMembers(scope, group.key, keys);
       await groups.adjustMemberCounts(scope, new Map([[group.key, -removed.length]]));
-      return { removed: removed.length, not_members: keys.length - removed.length, member_count: group.member_count - removed.length };
+      return {
+        removed: removed.length,
+        not_members: keys.length - removed.length,
+        member_count: group.member_count - removed.length,
+      };
     });
   }
 
@@ -181,14 +219,21 @@ export class GroupsService {
   /** All live members of a group, for surfaces that embed members in the group itself. */
   async members(actor: Actor, by: GroupBy): Promise<Contact[]> {
     const group = await this.get(actor, by);
-    const keys = (await memberships.memberKeysOfGroup(this.store.scope(actor.organisationId), group.key)).map((m) => m.contact_key);
+    const keys = (await memberships.memberKeysOfGroup(this.store.scope(actor.organisationId), group.key)).map(
+      (m) => m.contact_key,
+    );
     return this.contactsService.byKeys(actor, keys);
   }
 
-  private async contactKeys(scope: TenantScope, refs: { ids?: string[]; keys?: number[] }, allowMissing = false): Promise<number[]> {
+  private async contactKeys(
+    scope: TenantScope,
+    refs: { ids?: string[]; keys?: number[] },
+    allowMissing = false,
+  ): Promise<number[]> {
     const ids = [...new Set(refs.ids ?? [])];
     const keys = [...new Set(refs.keys ?? [])];
-    if (ids.length + keys.length > MAX_MEMBERS_PER_CALL) throw invalid('contact_ids', `at most ${MAX_MEMBERS_PER_CALL} contacts a call`);
+    if (ids.length + keys.length > MAX_MEMBERS_PER_CALL)
+      throw invalid('contact_ids', `at most ${MAX_MEMBERS_PER_CALL} contacts a call`);
     const found = new Map<string, number>();
     for (let i = 0; i < ids.length; i += 1000) {
       const batch = ids.slice(i, i + 1000).filter(isUuid);
@@ -196,20 +241,29 @@ export class GroupsService {
     }
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length > 0 && !allowMissing) {
-      throw new DomainError('validation', `${missing.length} contact id(s) do not exist in this organisation`, {
-        fields: [{ field: 'contact_ids', message: `unknown: ${missing.slice(0, 20).join(', ')}` }],
-        unknown_ids: missing,
-      });
+      throw new DomainError(
+        'validation',
+        `${missing.length} contact id(s) do not exist in this organisation`,
+        {
+          fields: [{ field: 'contact_ids', message: `unknown: ${missing.slice(0, 20).join(', ')}` }],
+          unknown_ids: missing,
+        },
+      );
     }
     const liveKeys = new Set((await contacts.findContactRowsByKeys(scope, keys)).map((r) => r.key));
     const missingKeys = keys.filter((k) => !liveKeys.has(k));
-    if (missingKeys.length > 0 && !allowMissing) throw invalid('contact_ids', `unknown: ${missingKeys.slice(0, 20).join(', ')}`);
+    if (missingKeys.length > 0 && !allowMissing)
+      throw invalid('contact_ids', `unknown: ${missingKeys.slice(0, 20).join(', ')}`);
     return [...new Set([...found.values(), ...liveKeys])];
   }
 
   private async clearDefault(scope: TenantScope): Promise<void> {
     const current = await groups.findDefaultGroupRow(scope);
-    if (current) await groups.updateGroupRow(scope, current.key, current.version, { is_default: 0, updated_at: Date.now() });
+    if (current)
+      await groups.updateGroupRow(scope, current.key, current.version, {
+        is_default: 0,
+        updated_at: Date.now(),
+      });
   }
 
   private async row(scope: TenantScope, by: GroupBy): Promise<GroupRow> {
@@ -250,11 +304,17 @@ function fieldsOf(org: Organisation, input: GroupInput, current: Group | undefin
   const name = nameChanged ? input.name! : (translations[lang]?.name ?? input.name);
   if (!name || name.trim() === '') throw invalid('name', 'is required');
   if (name.length > GROUP_NAME_MAX) throw invalid('name', `must be at most ${GROUP_NAME_MAX} characters`);
-  translations[lang] = { ...translations[lang], name, description: translations[lang]?.description ?? input.description ?? null };
+  translations[lang] = {
+    ...translations[lang],
+    name,
+    description: translations[lang]?.description ?? input.description ?? null,
+  };
   for (const [language, t] of Object.entries(translations)) {
-    if (!t || typeof t.name !== 'string' || t.name.length > GROUP_NAME_MAX) throw invalid(`translations.${language}.name`, `is required, at most ${GROUP_NAME_MAX} characters`);
+    if (!t || typeof t.name !== 'string' || t.name.length > GROUP_NAME_MAX)
+      throw invalid(`translations.${language}.name`, `is required, at most ${GROUP_NAME_MAX} characters`);
   }
-  if (input.thumbnail_url && !/^https?:\/\/\S+$/i.test(input.thumbnail_url)) throw invalid('thumbnail_url', 'must be an http or https URL');
+  if (input.thumbnail_url && !/^https?:\/\/\S+$/i.test(input.thumbnail_url))
+    throw invalid('thumbnail_url', 'must be an http or https URL');
   return {
     name,
     description: input.description ?? translations[lang]?.description ?? null,
@@ -265,4 +325,3 @@ function fieldsOf(org: Organisation, input: GroupInput, current: Group | undefin
     external_ids: JSON.stringify(input.external_ids ?? {}),
   };
 }
-

@@ -18,14 +18,22 @@ export interface Services {
 }
 
 /** Wires the services over one store. The JWT key comes from the config or, once generated, from the database. */
-export async function createServices(store: Store, config: Pick<Config, 'jwtSecret' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'>): Promise<Services> {
-  const jwtSecret = config.jwtSecret ?? (await putSettingOnce(store.db, 'jwt_secret', randomBytes(48).toString('base64url')));
+export async function createServices(
+  store: Store,
+  config: Pick<Config, 'jwtSecret' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'>,
+): Promise<Services> {
+  const jwtSecret =
+    config.jwtSecret ?? (await putSettingOnce(store.db, 'jwt_secret', randomBytes(48).toString('base64url')));
   const accounts = new AccountsService(store);
   const contacts = new ContactsService(store, accounts);
   return {
     store,
     accounts,
-    auth: new AuthService(store, { jwtSecret, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds }),
+    auth: new AuthService(store, {
+      jwtSecret,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    }),
     contacts,
     groups: new GroupsService(store, accounts, contacts),
     idempotency: new IdempotencyService(store),

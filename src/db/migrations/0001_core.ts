@@ -41,7 +41,12 @@ export function core(dialect: Dialect): Migration {
         .addColumn('updated_at', bigint, (c) => c.notNull())
         .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
         .execute();
-      await db.schema.createIndex('users_org_id').unique().on('users').columns(['organisation_id', 'id']).execute();
+      await db.schema
+        .createIndex('users_org_id')
+        .unique()
+        .on('users')
+        .columns(['organisation_id', 'id'])
+        .execute();
       // Usernames are unique in the instance because Basic auth names no organisation.
       await db.schema.createIndex('users_username').unique().on('users').column('username').execute();
 
@@ -56,7 +61,12 @@ export function core(dialect: Dialect): Migration {
         .addColumn('revoked_at', bigint)
         .addColumn('created_at', bigint, (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('api_keys_org_id').unique().on('api_keys').columns(['organisation_id', 'id']).execute();
+      await db.schema
+        .createIndex('api_keys_org_id')
+        .unique()
+        .on('api_keys')
+        .columns(['organisation_id', 'id'])
+        .execute();
       await db.schema.createIndex('api_keys_secret').unique().on('api_keys').column('secret_hash').execute();
 
       await db.schema
@@ -71,7 +81,12 @@ export function core(dialect: Dialect): Migration {
         .addColumn('created_at', bigint, (c) => c.notNull())
         .addPrimaryKeyConstraint('refresh_tokens_pk', ['organisation_id', 'id'])
         .execute();
-      await db.schema.createIndex('refresh_tokens_hash').unique().on('refresh_tokens').column('token_hash').execute();
+      await db.schema
+        .createIndex('refresh_tokens_hash')
+        .unique()
+        .on('refresh_tokens')
+        .column('token_hash')
+        .execute();
       await db.schema
         .createIndex('refresh_tokens_family')
         .on('refresh_tokens')
@@ -107,7 +122,10 @@ export function core(dialect: Dialect): Migration {
         .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
         .execute();
       const contactIndex = (name: string, columns: string[], unique = false) => {
-        const builder = db.schema.createIndex(name).on('contacts').columns(['organisation_id', ...columns]);
+        const builder = db.schema
+          .createIndex(name)
+          .on('contacts')
+          .columns(['organisation_id', ...columns]);
         return (unique ? builder.unique() : builder).execute();
       };
       await contactIndex('contacts_org_id', ['id'], true);
@@ -130,13 +148,19 @@ export function core(dialect: Dialect): Migration {
       if (isPg) {
         // GIN cannot lead with a btree column without the btree_gin extension; the
         // query still filters by organisation through contacts_org_key.
-        await sql`create index contacts_search on contacts using gin (to_tsvector('simple', search_doc))`.execute(db);
+        await sql`create index contacts_search on contacts using gin (to_tsvector('simple', search_doc))`.execute(
+          db,
+        );
       } else {
-        await sql`create virtual table contacts_fts using fts5(search_doc, content='contacts', content_rowid='key', tokenize='unicode61 remove_diacritics 2', prefix='2 3')`.execute(db);
+        await sql`create virtual table contacts_fts using fts5(search_doc, content='contacts', content_rowid='key', tokenize='unicode61 remove_diacritics 2', prefix='2 3')`.execute(
+          db,
+        );
         await sql`create trigger contacts_fts_insert after insert on contacts begin
           insert into contacts_fts(rowid, search_doc) values (new.key, new.search_doc); end`.execute(db);
         await sql`create trigger contacts_fts_delete after delete on contacts begin
-          insert into contacts_fts(contacts_fts, rowid, search_doc) values ('delete', old.key, old.search_doc); end`.execute(db);
+          insert into contacts_fts(contacts_fts, rowid, search_doc) values ('delete', old.key, old.search_doc); end`.execute(
+          db,
+        );
         await sql`create trigger contacts_fts_update after update of search_doc on contacts begin
           insert into contacts_fts(contacts_fts, rowid, search_doc) values ('delete', old.key, old.search_doc);
           insert into contacts_fts(rowid, search_doc) values (new.key, new.search_doc); end`.execute(db);
@@ -175,9 +199,23 @@ export function core(dialect: Dialect): Migration {
         .addColumn('deleted_at', bigint)
         .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
         .execute();
-      await db.schema.createIndex('groups_org_id').unique().on('groups').columns(['organisation_id', 'id']).execute();
-      await db.schema.createIndex('groups_org_key').unique().on('groups').columns(['organisation_id', 'key']).execute();
-      await db.schema.createIndex('groups_org_name').on('groups').columns(['organisation_id', 'name', 'key']).execute();
+      await db.schema
+        .createIndex('groups_org_id')
+        .unique()
+        .on('groups')
+        .columns(['organisation_id', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('groups_org_key')
+        .unique()
+        .on('groups')
+        .columns(['organisation_id', 'key'])
+        .execute();
+      await db.schema
+        .createIndex('groups_org_name')
+        .on('groups')
+        .columns(['organisation_id', 'name', 'key'])
+        .execute();
       await db.schema
         .createIndex('groups_org_created')
         .on('groups')

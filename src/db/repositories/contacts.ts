@@ -58,13 +58,20 @@ export function toContact(row: ContactRow, consent: Consent = {}): Contact {
   };
 }
 
-export async function insertContacts(scope: TenantScope, rows: Omit<ContactRow, 'key' | 'organisation_id'>[]): Promise<number[]> {
+export async function insertContacts(
+  scope: TenantScope,
+  rows: Omit<ContactRow, 'key' | 'organisation_id'>[],
+): Promise<number[]> {
   if (rows.length === 0) return [];
   const inserted = await scope.insertInto('contacts', rows).returning('key').execute();
   return inserted.map((r) => r.key);
 }
 
-export function findContactRow(scope: TenantScope, by: { id: string } | { key: number }, includeDeleted = false) {
+export function findContactRow(
+  scope: TenantScope,
+  by: { id: string } | { key: number },
+  includeDeleted = false,
+) {
   let query = scope.selectFrom('contacts').selectAll();
   query = 'id' in by ? query.where('id', '=', by.id) : query.where('key', '=', by.key);
   if (!includeDeleted) query = query.where('deleted_at', 'is', null);
@@ -73,22 +80,42 @@ export function findContactRow(scope: TenantScope, by: { id: string } | { key: n
 
 export function findContactRowsByKeys(scope: TenantScope, keys: number[]) {
   if (keys.length === 0) return Promise.resolve([]);
-  return scope.selectFrom('contacts').selectAll().where('key', 'in', keys).where('deleted_at', 'is', null).execute();
+  return scope
+    .selectFrom('contacts')
+    .selectAll()
+    .where('key', 'in', keys)
+    .where('deleted_at', 'is', null)
+    .execute();
 }
 
 /** Live contacts holding any of these E.164 numbers: the identity rule's lookup. */
 export function findLiveByPhones(scope: TenantScope, phones: string[]) {
   if (phones.length === 0) return Promise.resolve([]);
-  return scope.selectFrom('contacts').selectAll().where('phone', 'in', phones).where('deleted_at', 'is', null).execute();
+  return scope
+    .selectFrom('contacts')
+    .selectAll()
+    .where('phone', 'in', phones)
+    .where('deleted_at', 'is', null)
+    .execute();
 }
 
 export function findLiveByEmails(scope: TenantScope, emails: string[]) {
   if (emails.length === 0) return Promise.resolve([]);
-  return scope.selectFrom('contacts').selectAll().where('email', 'in', emails).where('deleted_at', 'is', null).execute();
+  return scope
+    .selectFrom('contacts')
+    .selectAll()
+    .where('email', 'in', emails)
+    .where('deleted_at', 'is', null)
+    .execute();
 }
 
 export function findLiveByUser(scope: TenantScope, userId: string) {
-  return scope.selectFrom('contacts').selectAll().where('user_id', '=', userId).where('deleted_at', 'is', null).executeTakeFirst();
+  return scope
+    .selectFrom('contacts')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
 }
 
 /** Applies changes only if the row is still at `version`; returns the new row, or undefined when it moved on. */
@@ -141,7 +168,8 @@ export async function listContactRows(
   if (filter.phone) query = query.where('contacts.phone', '=', filter.phone);
   if (filter.email) query = query.where('contacts.email', '=', filter.email);
   if (filter.createdBy) query = query.where('contacts.created_by', '=', filter.createdBy);
-  if (filter.updatedSince !== undefined) query = query.where('contacts.updated_at', '>=', filter.updatedSince);
+  if (filter.updatedSince !== undefined)
+    query = query.where('contacts.updated_at', '>=', filter.updatedSince);
   if (filter.q && searchTokens(filter.q).length > 0) query = query.where(matchExpression(scope, filter.q));
   if (filter.consent) {
     const { channel, status } = filter.consent;
@@ -171,10 +199,18 @@ export async function listContactRows(
 export async function consentOf(scope: TenantScope, keys: number[]): Promise<Map<number, Consent>> {
   const byContact = new Map<number, Consent>();
   if (keys.length === 0) return byContact;
-  const rows = await scope.selectFrom('contact_consent').selectAll().where('contact_key', 'in', keys).execute();
+  const rows = await scope
+    .selectFrom('contact_consent')
+    .selectAll()
+    .where('contact_key', 'in', keys)
+    .execute();
   for (const row of rows) {
     const consent = byContact.get(row.contact_key) ?? {};
-    consent[row.channel as Channel] = { status: row.status as ConsentStatus, at: iso(row.changed_at), source: row.source };
+    consent[row.channel as Channel] = {
+      status: row.status as ConsentStatus,
+      at: iso(row.changed_at),
+      source: row.source,
+    };
     byContact.set(row.contact_key, consent);
   }
   return byContact;
@@ -217,5 +253,10 @@ export async function setPhoneUniqueness(scope: TenantScope, unique: boolean): P
 
 export function findLiveByIds(scope: TenantScope, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);
-  return scope.selectFrom('contacts').select(['id', 'key']).where('id', 'in', ids).where('deleted_at', 'is', null).execute();
+  return scope
+    .selectFrom('contacts')
+    .select(['id', 'key'])
+    .where('id', 'in', ids)
+    .where('deleted_at', 'is', null)
+    .execute();
 }

@@ -31,14 +31,22 @@ export function findApiKeyRow(scope: TenantScope, id: string) {
 }
 
 export async function revokeApiKey(scope: TenantScope, id: string, now: number): Promise<void> {
-  await scope.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+  await scope
+    .updateTable('api_keys')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 export async function touchApiKey(scope: TenantScope, id: string, now: number): Promise<void> {
   await scope.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
 }
 
-export async function insertRefreshToken(scope: TenantScope, row: Omit<Selectable<RefreshTokensTable>, 'organisation_id'>) {
+export async function insertRefreshToken(
+  scope: TenantScope,
+  row: Omit<Selectable<RefreshTokensTable>, 'organisation_id'>,
+) {
   await scope.insertInto('refresh_tokens', row).execute();
 }
 
@@ -54,9 +62,23 @@ export async function consumeRefreshToken(scope: TenantScope, id: string, now: n
 }
 
 export async function revokeRefreshFamily(scope: TenantScope, familyId: string, now: number): Promise<void> {
-  await scope.updateTable('refresh_tokens').set({ revoked_at: now }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
+  await scope
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
-export async function revokeUserRefreshTokens(scope: TenantScope, userId: string, now: number): Promise<void> {
-  await scope.updateTable('refresh_tokens').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+export async function revokeUserRefreshTokens(
+  scope: TenantScope,
+  userId: string,
+  now: number,
+): Promise<void> {
+  await scope
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .execute();
 }

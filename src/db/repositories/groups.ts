@@ -29,7 +29,10 @@ export function toGroup(row: GroupRow): Group {
   };
 }
 
-export async function insertGroup(scope: TenantScope, row: Omit<GroupRow, 'key' | 'organisation_id'>): Promise<GroupRow> {
+export async function insertGroup(
+  scope: TenantScope,
+  row: Omit<GroupRow, 'key' | 'organisation_id'>,
+): Promise<GroupRow> {
   return scope.insertInto('groups', row).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -40,11 +43,21 @@ export function findGroupRow(scope: TenantScope, by: { id: string } | { key: num
 
 export function findGroupRowsByIds(scope: TenantScope, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);
-  return scope.selectFrom('groups').selectAll().where('id', 'in', ids).where('deleted_at', 'is', null).execute();
+  return scope
+    .selectFrom('groups')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where('deleted_at', 'is', null)
+    .execute();
 }
 
 export function findDefaultGroupRow(scope: TenantScope) {
-  return scope.selectFrom('groups').selectAll().where('is_default', '=', 1).where('deleted_at', 'is', null).executeTakeFirst();
+  return scope
+    .selectFrom('groups')
+    .selectAll()
+    .where('is_default', '=', 1)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
 }
 
 export function updateGroupRow(scope: TenantScope, key: number, version: number, changes: GroupChanges) {
@@ -65,10 +78,18 @@ export async function listGroupRows(
   after?: { value: string | number; key: number },
 ): Promise<Page<GroupRow>> {
   let query = scope.selectFrom('groups').selectAll().where('deleted_at', 'is', null);
-  if (filter.q) query = query.where(sql<boolean>`lower(name) like ${`%${filter.q.toLowerCase().replace(/[%_\\]/g, '\\$&')}%`} escape '\\'`);
+  if (filter.q)
+    query = query.where(
+      sql<boolean>`lower(name) like ${`%${filter.q.toLowerCase().replace(/[%_\\]/g, '\\$&')}%`} escape '\\'`,
+    );
   if (filter.createdBy) query = query.where('created_by', '=', filter.createdBy);
-  if (after) query = query.where((eb) => eb(eb.refTuple(sort, 'key'), '>', eb.tuple(after.value as never, after.key)));
-  const rows = await query.orderBy(sort).orderBy('key').limit(limit + 1).execute();
+  if (after)
+    query = query.where((eb) => eb(eb.refTuple(sort, 'key'), '>', eb.tuple(after.value as never, after.key)));
+  const rows = await query
+    .orderBy(sort)
+    .orderBy('key')
+    .limit(limit + 1)
+    .execute();
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   const last = items[items.length - 1];
@@ -78,8 +99,20 @@ export async function listGroupRows(
 /** Page-number access for the seed API that paginates the Django way; the count reads only the groups table. */
 export async function groupRowsByOffset(scope: TenantScope, offset: number, limit: number) {
   const [rows, total] = await Promise.all([
-    scope.selectFrom('groups').selectAll().where('deleted_at', 'is', null).orderBy('created_at').orderBy('key').offset(offset).limit(limit).execute(),
-    scope.selectFrom('groups').select((eb) => eb.fn.countAll<number>().as('n')).where('deleted_at', 'is', null).executeTakeFirstOrThrow(),
+    scope
+      .selectFrom('groups')
+      .selectAll()
+      .where('deleted_at', 'is', null)
+      .orderBy('created_at')
+      .orderBy('key')
+      .offset(offset)
+      .limit(limit)
+      .execute(),
+    scope
+      .selectFrom('groups')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('deleted_at', 'is', null)
+      .executeTakeFirstOrThrow(),
   ]);
   return { rows, total: Number(total.n) };
 }
@@ -97,5 +130,10 @@ export async function adjustMemberCounts(scope: TenantScope, deltas: Map<number,
 
 export function findGroupRowsByKeys(scope: TenantScope, keys: number[]) {
   if (keys.length === 0) return Promise.resolve([]);
-  return scope.selectFrom('groups').selectAll().where('key', 'in', keys).where('deleted_at', 'is', null).execute();
+  return scope
+    .selectFrom('groups')
+    .selectAll()
+    .where('key', 'in', keys)
+    .where('deleted_at', 'is', null)
+    .execute();
 }

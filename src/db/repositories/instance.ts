@@ -31,7 +31,11 @@ export function findOrganisationRow(db: Kysely<Database>, id: string) {
   return db.selectFrom('organisations').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function updateOrganisationRow(scope: TenantScope, version: number, changes: Updateable<OrganisationsTable>) {
+export function updateOrganisationRow(
+  scope: TenantScope,
+  version: number,
+  changes: Updateable<OrganisationsTable>,
+) {
   return scope
     .organisation()
     .update()
@@ -42,7 +46,10 @@ export function updateOrganisationRow(scope: TenantScope, version: number, chang
 }
 
 export async function countOrganisations(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('organisations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('organisations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -65,6 +72,10 @@ export async function getSetting(db: Kysely<Database>, name: string): Promise<st
 
 /** Stores a setting unless one is already there; returns the value that won. */
 export async function putSettingOnce(db: Kysely<Database>, name: string, value: string): Promise<string> {
-  await db.insertInto('settings').values({ name, value }).onConflict((oc) => oc.column('name').doNothing()).execute();
+  await db
+    .insertInto('settings')
+    .values({ name, value })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
   return (await getSetting(db, name)) ?? value;
 }

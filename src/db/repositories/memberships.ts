@@ -10,10 +10,21 @@ function chunks<T>(items: T[], size = BATCH): T[][] {
 }
 
 /** Adds contacts to a group, ignoring those already in it; returns the keys actually added. */
-export async function addMembers(scope: TenantScope, groupKey: number, contactKeys: number[], addedBy: string | null, now: number) {
+export async function addMembers(
+  scope: TenantScope,
+  groupKey: number,
+  contactKeys: number[],
+  addedBy: string | null,
+  now: number,
+) {
   const added: number[] = [];
   for (const batch of chunks(contactKeys)) {
-    const rows = batch.map((contact_key) => ({ group_key: groupKey, contact_key, added_at: now, added_by: addedBy }));
+    const rows = batch.map((contact_key) => ({
+      group_key: groupKey,
+      contact_key,
+      added_at: now,
+      added_by: addedBy,
+    }));
     const inserted = await scope
       .insertInto('memberships', rows)
       .onConflict((oc) => oc.columns(['organisation_id', 'group_key', 'contact_key']).doNothing())

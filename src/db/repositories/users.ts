@@ -42,7 +42,12 @@ export function findUserRowsByKeys(scope: TenantScope, keys: number[]) {
   return scope.selectFrom('users').selectAll().where('key', 'in', keys).execute();
 }
 
-export function updateUserRow(scope: TenantScope, key: number, version: number, changes: Updateable<UsersTable>) {
+export function updateUserRow(
+  scope: TenantScope,
+  key: number,
+  version: number,
+  changes: Updateable<UsersTable>,
+) {
   return scope
     .updateTable('users')
     .set({ ...changes, version: version + 1 })
@@ -52,10 +57,17 @@ export function updateUserRow(scope: TenantScope, key: number, version: number, 
     .executeTakeFirst();
 }
 
-export async function listUserRows(scope: TenantScope, limit: number, afterKey?: number): Promise<Page<UserRow>> {
+export async function listUserRows(
+  scope: TenantScope,
+  limit: number,
+  afterKey?: number,
+): Promise<Page<UserRow>> {
   let query = scope.selectFrom('users').selectAll();
   if (afterKey !== undefined) query = query.where('key', '>', afterKey);
-  const rows = await query.orderBy('key').limit(limit + 1).execute();
+  const rows = await query
+    .orderBy('key')
+    .limit(limit + 1)
+    .execute();
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   const last = items[items.length - 1];

@@ -2,28 +2,82 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services/index.js';
 import { expectedVersion, setEtag } from '../etag.js';
-import { ApiKey, IdParam, Limit, Organisation, OrganisationPatch, Page, Problem, User, UserCreate, UserPatch } from './schemas.js';
+import {
+  ApiKey,
+  IdParam,
+  Limit,
+  Organisation,
+  OrganisationPatch,
+  Page,
+  Problem,
+  User,
+  UserCreate,
+  UserPatch,
+} from './schemas.js';
 
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 412: Problem };
-const Tokens = Type.Object({ access_token: Type.String(), refresh_token: Type.String(), token_type: Type.Literal('Bearer'), expires_in: Type.Integer() });
-const Credentials = Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
-const RefreshBody = Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+const Tokens = Type.Object({
+  access_token: Type.String(),
+  refresh_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+});
+const Credentials = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 100 }),
+    password: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+const RefreshBody = Type.Object(
+  { refresh_token: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
 
 /** Routes that take no credential: they are how one gets a credential. */
 export const authRoutes =
   (services: Services): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['Auth'];
-    app.post('/auth/token', { schema: { tags, summary: 'Exchange a username and password for tokens', body: Credentials, response: { 200: Tokens, ...errors } } }, async (request) =>
-      services.auth.login(request.body.username, request.body.password),
+    app.post(
+      '/auth/token',
+      {
+        schema: {
+          tags,
+          summary: 'Exchange a username and password for tokens',
+          body: Credentials,
+          response: { 200: Tokens, ...errors },
+        },
+      },
+      async (request) => services.auth.login(request.body.username, request.body.password),
     );
-    app.post('/auth/refresh', { schema: { tags, summary: 'Rotate a refresh token', body: RefreshBody, response: { 200: Tokens, ...errors } } }, async (request) =>
-      services.auth.refresh(request.body.refresh_token),
+    app.post(
+      '/auth/refresh',
+      {
+        schema: {
+          tags,
+          summary: 'Rotate a refresh token',
+          body: RefreshBody,
+          response: { 200: Tokens, ...errors },
+        },
+      },
+      async (request) => services.auth.refresh(request.body.refresh_token),
     );
-    app.post('/auth/logout', { schema: { tags, summary: "Revoke a refresh token and its family", body: RefreshBody, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
-      await services.auth.logout(request.body.refresh_token);
-      return reply.code(204).send(null);
-    });
+    app.post(
+      '/auth/logout',
+      {
+        schema: {
+          tags,
+          summary: 'Revoke a refresh token and its family',
+          body: RefreshBody,
+          response: { 204: Type.Null(), ...errors },
+        },
+      },
+      async (request, reply) => {
+        await services.auth.logout(request.body.refresh_token);
+        return reply.code(204).send(null);
+      },
+    );
   };
 
 export const accountRoutes =
@@ -31,55 +85,161 @@ export const accountRoutes =
   async (app) => {
     const { accounts } = services;
 
-    app.get('/organisation', { schema: { tags: ['Organisation'], summary: "The caller's organisation", response: { 200: Organisation, ...errors } } }, async (request, reply) => {
-      const org = await accounts.getOrganisation(request.actor);
-      setEtag(reply, org);
-      return org;
-    });
-    app.patch('/organisation', { schema: { tags: ['Organisation'], summary: 'Update organisation settings (admins)', body: OrganisationPatch, response: { 200: Organisation, ...errors } } }, async (request, reply) => {
-      const org = await accounts.updateOrganisation(request.actor, request.body, expectedVersion(request));
-      setEtag(reply, org);
-      return org;
-    });
+    app.get(
+      '/organisation',
+      {
+        schema: {
+          tags: ['Organisation'],
+          summary: "The caller's organisation",
+          response: { 200: Organisation, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const org = await accounts.getOrganisation(request.actor);
+        setEtag(reply, org);
+        return org;
+      },
+    );
+    app.patch(
+      '/organisation',
+      {
+        schema: {
+          tags: ['Organisation'],
+          summary: 'Update organisation settings (admins)',
+          body: OrganisationPatch,
+          response: { 200: Organisation, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const org = await accounts.updateOrganisation(request.actor, request.body, expectedVersion(request));
+        setEtag(reply, org);
+        return org;
+      },
+    );
 
     const userTags = ['Users'];
-    app.get('/users', { schema: { tags: userTags, summary: 'List users', querystring: Type.Object({ limit: Limit, cursor: Type.Optional(Type.String({ pattern: '^\\d+$' })) }, { additionalProperties: false }), response: { 200: Page(User), ...errors } } }, async (request) => {
-      const page = await accounts.listUsers(request.actor, request.query.limit, request.query.cursor ? Number(request.query.cursor) : undefined);
-      return { items: page.items, next_cursor: page.next ? String(page.next.key) : null };
-    });
-    app.post('/users', { schema: { tags: userTags, summary: 'Create a user (admins)', body: UserCreate, response: { 201: User, ...errors } } }, async (request, reply) => {
-      const user = await accounts.createUser(request.actor, request.actor.organisationId, request.body);
-      setEtag(reply, user);
-      return reply.code(201).send(user);
-    });
-    app.get('/users/:id', { schema: { tags: userTags, summary: 'Get a user', params: IdParam, response: { 200: User, ...errors } } }, async (request, reply) => {
-      const user = await accounts.getUser(request.actor, request.params.id);
-      setEtag(reply, user);
-      return user;
-    });
-    app.patch('/users/:id', { schema: { tags: userTags, summary: 'Update a user (admins; anyone for their own name, email and password)', params: IdParam, body: UserPatch, response: { 200: User, ...errors } } }, async (request, reply) => {
-      const user = await accounts.updateUser(request.actor, request.params.id, request.body, expectedVersion(request));
-      setEtag(reply, user);
-      return user;
-    });
+    app.get(
+      '/users',
+      {
+        schema: {
+          tags: userTags,
+          summary: 'List users',
+          querystring: Type.Object(
+            { limit: Limit, cursor: Type.Optional(Type.String({ pattern: '^\\d+$' })) },
+            { additionalProperties: false },
+          ),
+          response: { 200: Page(User), ...errors },
+        },
+      },
+      async (request) => {
+        const page = await accounts.listUsers(
+          request.actor,
+          request.query.limit,
+          request.query.cursor ? Number(request.query.cursor) : undefined,
+        );
+        return { items: page.items, next_cursor: page.next ? String(page.next.key) : null };
+      },
+    );
+    app.post(
+      '/users',
+      {
+        schema: {
+          tags: userTags,
+          summary: 'Create a user (admins)',
+          body: UserCreate,
+          response: { 201: User, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const user = await accounts.createUser(request.actor, request.actor.organisationId, request.body);
+        setEtag(reply, user);
+        return reply.code(201).send(user);
+      },
+    );
+    app.get(
+      '/users/:id',
+      {
+        schema: {
+          tags: userTags,
+          summary: 'Get a user',
+          params: IdParam,
+          response: { 200: User, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const user = await accounts.getUser(request.actor, request.params.id);
+        setEtag(reply, user);
+        return user;
+      },
+    );
+    app.patch(
+      '/users/:id',
+      {
+        schema: {
+          tags: userTags,
+          summary: 'Update a user (admins; anyone for their own name, email and password)',
+          params: IdParam,
+          body: UserPatch,
+          response: { 200: User, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const user = await accounts.updateUser(
+          request.actor,
+          request.params.id,
+          request.body,
+          expectedVersion(request),
+        );
+        setEtag(reply, user);
+        return user;
+      },
+    );
 
     const keyTags = ['API keys'];
-    app.get('/api-keys', { schema: { tags: keyTags, summary: 'List API keys (admins)', response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errors } } }, async (request) => ({
-      items: await accounts.listApiKeys(request.actor),
-    }));
+    app.get(
+      '/api-keys',
+      {
+        schema: {
+          tags: keyTags,
+          summary: 'List API keys (admins)',
+          response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errors },
+        },
+      },
+      async (request) => ({
+        items: await accounts.listApiKeys(request.actor),
+      }),
+    );
     app.post(
       '/api-keys',
       {
         schema: {
           tags: keyTags,
           summary: 'Create an API key (admins); the key is in this response only',
-          body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), user_id: Type.Optional(Type.String({ format: 'uuid' })) }, { additionalProperties: false }),
+          body: Type.Object(
+            {
+              name: Type.String({ minLength: 1, maxLength: 100 }),
+              user_id: Type.Optional(Type.String({ format: 'uuid' })),
+            },
+            { additionalProperties: false },
+          ),
           response: { 201: ApiKey, ...errors },
         },
       },
-      async (request, reply) => reply.code(201).send(await accounts.createApiKey(request.actor, request.actor.organisationId, request.body)),
+      async (request, reply) =>
+        reply
+          .code(201)
+          .send(await accounts.createApiKey(request.actor, request.actor.organisationId, request.body)),
     );
-    app.delete('/api-keys/:id', { schema: { tags: keyTags, summary: 'Revoke an API key (admins)', params: IdParam, response: { 200: ApiKey, ...errors } } }, async (request) =>
-      accounts.revokeApiKey(request.actor, request.params.id),
+    app.delete(
+      '/api-keys/:id',
+      {
+        schema: {
+          tags: keyTags,
+          summary: 'Revoke an API key (admins)',
+          params: IdParam,
+          response: { 200: ApiKey, ...errors },
+        },
+      },
+      async (request) => accounts.revokeApiKey(request.actor, request.params.id),
     );
   };

@@ -5,14 +5,24 @@ import { expectedVersion, setEtag } from '../etag.js';
 import { consentFilter, ContactListQuery } from './contacts.js';
 import { Contact, Group, GroupCreate, IdParam, Limit, MemberIds, Page, Problem } from './schemas.js';
 
-const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 412: Problem, 428: Problem };
+const errors = {
+  400: Problem,
+  401: Problem,
+  403: Problem,
+  404: Problem,
+  409: Problem,
+  412: Problem,
+  428: Problem,
+};
 const tags = ['Groups'];
 const GroupListQuery = Type.Object(
   {
     limit: Limit,
     cursor: Type.Optional(Type.String({ maxLength: 500 })),
     q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the name' })),
-    sort: Type.Optional(Type.Union([Type.Literal('name'), Type.Literal('created_at')], { default: 'created_at' })),
+    sort: Type.Optional(
+      Type.Union([Type.Literal('name'), Type.Literal('created_at')], { default: 'created_at' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -30,26 +40,51 @@ export const groupRoutes =
   async (app) => {
     const { groups } = services;
 
-    app.post('/groups', { schema: { tags, summary: 'Create a group', body: GroupCreate, response: { 201: Group, ...errors } } }, async (request, reply) => {
-      const group = await groups.create(request.actor, request.body);
-      setEtag(reply, group);
-      return reply.code(201).header('location', `/v1/groups/${group.id}`).send(group);
-    });
-
-    app.get('/groups', { schema: { tags, summary: 'List groups (keyset pagination)', querystring: GroupListQuery, response: { 200: Page(Group), ...errors } } }, async (request) =>
-      groups.list(request.actor, request.query),
+    app.post(
+      '/groups',
+      { schema: { tags, summary: 'Create a group', body: GroupCreate, response: { 201: Group, ...errors } } },
+      async (request, reply) => {
+        const group = await groups.create(request.actor, request.body);
+        setEtag(reply, group);
+        return reply.code(201).header('location', `/v1/groups/${group.id}`).send(group);
+      },
     );
 
-    app.get('/groups/:id', { schema: { tags, summary: 'Get a group', params: IdParam, response: { 200: Group, ...errors } } }, async (request, reply) => {
-      const group = await groups.get(request.actor, { id: request.params.id });
-      setEtag(reply, group);
-      return group;
-    });
+    app.get(
+      '/groups',
+      {
+        schema: {
+          tags,
+          summary: 'List groups (keyset pagination)',
+          querystring: GroupListQuery,
+          response: { 200: Page(Group), ...errors },
+        },
+      },
+      async (request) => groups.list(request.actor, request.query),
+    );
+
+    app.get(
+      '/groups/:id',
+      { schema: { tags, summary: 'Get a group', params: IdParam, response: { 200: Group, ...errors } } },
+      async (request, reply) => {
+        const group = await groups.get(request.actor, { id: request.params.id });
+        setEtag(reply, group);
+        return group;
+      },
+    );
 
     for (const method of ['put', 'patch'] as const) {
       app[method](
         '/groups/:id',
-        { schema: { tags, summary: method === 'put' ? 'Replace a group' : 'Update a group', params: IdParam, body: GroupCreate, response: { 200: Group, ...errors } } },
+        {
+          schema: {
+            tags,
+            summary: method === 'put' ? 'Replace a group' : 'Update a group',
+            params: IdParam,
+            body: GroupCreate,
+            response: { 200: Group, ...errors },
+          },
+        },
         async (request, reply) => {
           const group = await groups.update(request.actor, { id: request.params.id }, request.body, {
             replace: method === 'put',
@@ -61,21 +96,73 @@ export const groupRoutes =
       );
     }
 
-    app.delete('/groups/:id', { schema: { tags, summary: 'Delete a group (its contacts stay)', params: IdParam, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
-      await groups.delete(request.actor, { id: request.params.id }, expectedVersion(request, requireIfMatch));
-      return reply.code(204).send(null);
-    });
-
-    app.get('/groups/:id/members', { schema: { tags, summary: "List a group's members", params: IdParam, querystring: MemberListQuery, response: { 200: Page(Contact), ...errors } } }, async (request) => {
-      const { consent, ...query } = request.query;
-      return groups.listMembers(request.actor, request.params.id, { ...query, consent: consentFilter(consent) });
-    });
-
-    app.post('/groups/:id/members', { schema: { tags, summary: 'Add contacts to a group (up to 10,000, idempotent)', params: IdParam, body: MemberIds, response: { 200: MemberResult, ...errors } } }, async (request) =>
-      groups.addMembers(request.actor, { id: request.params.id }, { ids: request.body.contact_ids }),
+    app.delete(
+      '/groups/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Delete a group (its contacts stay)',
+          params: IdParam,
+          response: { 204: Type.Null(), ...errors },
+        },
+      },
+      async (request, reply) => {
+        await groups.delete(
+          request.actor,
+          { id: request.params.id },
+          expectedVersion(request, requireIfMatch),
+        );
+        return reply.code(204).send(null);
+      },
     );
 
-    app.delete('/groups/:id/members', { schema: { tags, summary: 'Remove contacts from a group (up to 10,000)', params: IdParam, body: MemberIds, response: { 200: MemberResult, ...errors } } }, async (request) =>
-      groups.removeMembers(request.actor, { id: request.params.id }, { ids: request.body.contact_ids }),
+    app.get(
+      '/groups/:id/members',
+      {
+        schema: {
+          tags,
+          summary: "List a group's members",
+          params: IdParam,
+          querystring: MemberListQuery,
+          response: { 200: Page(Contact), ...errors },
+        },
+      },
+      async (request) => {
+        const { consent, ...query } = request.query;
+        return groups.listMembers(request.actor, request.params.id, {
+          ...query,
+          consent: consentFilter(consent),
+        });
+      },
+    );
+
+    app.post(
+      '/groups/:id/members',
+      {
+        schema: {
+          tags,
+          summary: 'Add contacts to a group (up to 10,000, idempotent)',
+          params: IdParam,
+          body: MemberIds,
+          response: { 200: MemberResult, ...errors },
+        },
+      },
+      async (request) =>
+        groups.addMembers(request.actor, { id: request.params.id }, { ids: request.body.contact_ids }),
+    );
+
+    app.delete(
+      '/groups/:id/members',
+      {
+        schema: {
+          tags,
+          summary: 'Remove contacts from a group (up to 10,000)',
+          params: IdParam,
+          body: MemberIds,
+          response: { 200: MemberResult, ...errors },
+        },
+      },
+      async (request) =>
+        groups.removeMembers(request.actor, { id: request.params.id }, { ids: request.body.contact_ids }),
     );
   };

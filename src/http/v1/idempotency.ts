@@ -12,13 +12,25 @@ export function idempotency(app: FastifyInstance, services: Services): void {
   app.addHook('preHandler', async (request: FastifyRequest, reply) => {
     const key = request.headers['idempotency-key'];
     if (request.method !== 'POST' || typeof key !== 'string' || !request.actor) return;
-    const stored = await services.idempotency.begin(request.actor, key, { method: request.method, url: request.url, body: request.body });
-    if (stored) return reply.code(stored.statusCode).header('idempotent-replayed', 'true').type('application/json').send(stored.body);
+    const stored = await services.idempotency.begin(request.actor, key, {
+      method: request.method,
+      url: request.url,
+      body: request.body,
+    });
+    if (stored)
+      return reply
+        .code(stored.statusCode)
+        .header('idempotent-replayed', 'true')
+        .type('application/json')
+        .send(stored.body);
     request.idempotencyKey = key;
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (!request.idempotencyKey || reply.getHeader('idempotent-replayed')) return payload;
-    await services.idempotency.finish(request.actor, request.idempotencyKey, { statusCode: reply.statusCode, body: String(payload) });
+    await services.idempotency.finish(request.actor, request.idempotencyKey, {
+      statusCode: reply.statusCode,
+      body: String(payload),
+    });
     return payload;
   });
 }

@@ -12,7 +12,11 @@ export const v1 =
   (services: Services, options: { requireIfMatch: boolean }): FastifyPluginAsync =>
   async (app) => {
     app.setErrorHandler(problemHandler);
-    app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+    app.addContentTypeParser(
+      'application/merge-patch+json',
+      { parseAs: 'string' },
+      app.getDefaultJsonParser('error', 'error'),
+    );
     await app.register(authRoutes(services));
     await app.register(async (authenticated) => {
       authenticated.addHook('onRequest', async (request) => {

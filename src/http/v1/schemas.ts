@@ -11,9 +11,16 @@ const Text = (maxLength: number, description?: string) => Type.String({ maxLengt
 const Timestamp = Type.String({ format: 'date-time' });
 const Id = Type.String({ format: 'uuid', description: 'A UUID' });
 
-export const Channel = Type.Union(CHANNELS.map((c) => Type.Literal(c)), { description: 'A messaging channel' });
+export const Channel = Type.Union(
+  CHANNELS.map((c) => Type.Literal(c)),
+  { description: 'A messaging channel' },
+);
 export const ConsentStatus = Type.Union([Type.Literal('subscribed'), Type.Literal('unsubscribed')]);
-const CustomValue = Type.Union([Type.String({ maxLength: CUSTOM_LIMITS.maxStringLength }), Type.Number(), Type.Boolean()]);
+const CustomValue = Type.Union([
+  Type.String({ maxLength: CUSTOM_LIMITS.maxStringLength }),
+  Type.Number(),
+  Type.Boolean(),
+]);
 const Custom = Type.Record(Type.String({ maxLength: CUSTOM_LIMITS.maxKeyLength }), CustomValue, {
   maxProperties: CUSTOM_LIMITS.maxKeys,
   description: `Custom attributes: at most ${CUSTOM_LIMITS.maxKeys} keys of A-Z a-z 0-9 _ . - (up to ${CUSTOM_LIMITS.maxKeyLength} characters); values are strings (up to ${CUSTOM_LIMITS.maxStringLength} characters), numbers or booleans`,
@@ -23,11 +30,26 @@ const ExternalIds = Type.Record(Type.String({ maxLength: 64 }), Type.String({ ma
   description: 'Ids of this record in other systems, e.g. {"legacy": "1234"}',
 });
 
-const ConsentEntry = Type.Object({ status: ConsentStatus, at: Timestamp, source: Type.String() }, { additionalProperties: false });
-const ConsentWrite = Type.Partial(Type.Record(
-  Channel,
-  Type.Union([ConsentStatus, Type.Object({ status: ConsentStatus, source: Type.Optional(Text(100)) }, { additionalProperties: false })]),
-), { description: 'Consent per channel: "subscribed" or "unsubscribed", optionally with its source', additionalProperties: false });
+const ConsentEntry = Type.Object(
+  { status: ConsentStatus, at: Timestamp, source: Type.String() },
+  { additionalProperties: false },
+);
+const ConsentWrite = Type.Partial(
+  Type.Record(
+    Channel,
+    Type.Union([
+      ConsentStatus,
+      Type.Object(
+        { status: ConsentStatus, source: Type.Optional(Text(100)) },
+        { additionalProperties: false },
+      ),
+    ]),
+  ),
+  {
+    description: 'Consent per channel: "subscribed" or "unsubscribed", optionally with its source',
+    additionalProperties: false,
+  },
+);
 
 const contactFields = {
   name: Nullable(Text(CONTACT_LIMITS.name, 'Display name; derived from the name parts when not given')),
@@ -35,7 +57,9 @@ const contactFields = {
   middle_name: Nullable(Text(CONTACT_LIMITS.name)),
   last_name: Nullable(Text(CONTACT_LIMITS.name)),
   company: Nullable(Text(CONTACT_LIMITS.company)),
-  phone: Nullable(Text(40, "Any format; local numbers are read in the organisation's default country and stored as E.164")),
+  phone: Nullable(
+    Text(40, "Any format; local numbers are read in the organisation's default country and stored as E.164"),
+  ),
   email: Nullable(Text(254)),
   channel: Nullable(Channel),
   avatar_url: Nullable(Text(CONTACT_LIMITS.url)),
@@ -54,7 +78,12 @@ export type ContactWrite = Static<typeof ContactWrite>;
 
 export const ContactMergePatch = Type.Partial(
   Type.Object(
-    { ...contactFields, custom: Type.Record(Type.String({ maxLength: CUSTOM_LIMITS.maxKeyLength }), Nullable(CustomValue), { maxProperties: CUSTOM_LIMITS.maxKeys }) },
+    {
+      ...contactFields,
+      custom: Type.Record(Type.String({ maxLength: CUSTOM_LIMITS.maxKeyLength }), Nullable(CustomValue), {
+        maxProperties: CUSTOM_LIMITS.maxKeys,
+      }),
+    },
     { additionalProperties: false },
   ),
   { additionalProperties: false, $id: 'ContactMergePatch' },
@@ -71,7 +100,11 @@ export const Contact = Type.Object(
     company: Nullable(Type.String()),
     phone: Nullable(Type.String({ description: 'E.164' })),
     phone_raw: Nullable(Type.String({ description: 'The phone as it was given' })),
-    phone_valid: Nullable(Type.Boolean({ description: 'True when the number is in a valid, assigned range; false when only possible' })),
+    phone_valid: Nullable(
+      Type.Boolean({
+        description: 'True when the number is in a valid, assigned range; false when only possible',
+      }),
+    ),
     email: Nullable(Type.String()),
     channel: Nullable(Channel),
     avatar_url: Nullable(Type.String()),
@@ -94,7 +127,10 @@ export const Group = Type.Object(
     id: Id,
     name: Type.String(),
     description: Nullable(Type.String()),
-    translations: Type.Record(Type.String(), Type.Object({ name: Type.String(), description: Type.Optional(Nullable(Type.String())) })),
+    translations: Type.Record(
+      Type.String(),
+      Type.Object({ name: Type.String(), description: Type.Optional(Nullable(Type.String())) }),
+    ),
     is_active: Type.Boolean(),
     is_default: Type.Boolean(),
     thumbnail_url: Nullable(Type.String()),
@@ -113,7 +149,13 @@ const groupFields = {
   description: Nullable(Text(2000)),
   translations: Type.Record(
     Type.String({ maxLength: 35 }),
-    Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), description: Type.Optional(Nullable(Text(2000))) }, { additionalProperties: false }),
+    Type.Object(
+      {
+        name: Type.String({ minLength: 1, maxLength: 100 }),
+        description: Type.Optional(Nullable(Text(2000))),
+      },
+      { additionalProperties: false },
+    ),
     { maxProperties: 50 },
   ),
   is_active: Type.Boolean(),
@@ -122,7 +164,16 @@ const groupFields = {
   external_ids: ExternalIds,
 };
 export const GroupCreate = Type.Object(
-  { ...groupFields, name: Type.Optional(groupFields.name), description: Type.Optional(groupFields.description), translations: Type.Optional(groupFields.translations), is_active: Type.Optional(groupFields.is_active), is_default: Type.Optional(groupFields.is_default), thumbnail_url: Type.Optional(groupFields.thumbnail_url), external_ids: Type.Optional(groupFields.external_ids) },
+  {
+    ...groupFields,
+    name: Type.Optional(groupFields.name),
+    description: Type.Optional(groupFields.description),
+    translations: Type.Optional(groupFields.translations),
+    is_active: Type.Optional(groupFields.is_active),
+    is_default: Type.Optional(groupFields.is_default),
+    thumbnail_url: Type.Optional(groupFields.thumbnail_url),
+    external_ids: Type.Optional(groupFields.external_ids),
+  },
   { additionalProperties: false, $id: 'GroupWrite' },
 );
 export type GroupCreate = Static<typeof GroupCreate>;
@@ -218,6 +269,7 @@ export const Problem = Type.Object(
   { $id: 'Problem', additionalProperties: true },
 );
 
-export const Page = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), next_cursor: Nullable(Type.String()) });
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), next_cursor: Nullable(Type.String()) });
 export const IdParam = Type.Object({ id: Id });
 export const Limit = Type.Integer({ minimum: 1, maximum: 1000, default: 50 });

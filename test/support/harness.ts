@@ -1,0 +1,105 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { openStore, type Store } from '../../src/db/store.js';
+import type { Organisation, User } from '../../src/domain/records.js';
+import type { Role } from '../../src/domain/roles.js';
+import { buildApp, type AppOptions } from '../../src/http/app.js';
+import { createServices, type Services } from '../../src/services/index.js';
+import { freshDatabase, type TestDialect, type TestDatabase } from './databases.js';
+
+/** One user's ways in: Basic, an API key and a JWT, as ready-made Authorization headers. */
+export interface Login {
+  user: User;
+  username: string;
+  password: string;
+  basic: string;
+  apiKey: string;
+  jwt: string;
+}
+
+export interface Tenant {
+  org: Organisation;
+  owner: Login;
+  addUser(role: Role, name?: string): Promise<Login>;
+}
+
+/** A running app on a fresh database, with two organisations to test isolation. */
+export interface Harness {
+  dialect: TestDialect;
+  app: FastifyInstance;
+  services: Services;
+  store: Store;
+  a: Tenant;
+  b: Tenant;
+  request(options: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+async function login(
+  app: FastifyInstance,
+  services: Services,
+  org: Organisation,
+  role: Role,
+  name: string,
+): Promise<Login> {
+  const username = `${name}-${process.pid}-${++counter}`;
+  const password = `pw-${username}-secret`;
+  const user = await services.accounts.createUser(null, org.id, {
+    username,
+    password,
+    role,
+    display_name: name,
+  });
+  const key = await services.accounts.createApiKey(null, org.id, { name: `${name} key`, user_id: user.id });
+  const token = await app.inject({ method: 'POST', url: '/v1/auth/token', payload: { username, password } });
+  return {
+    user,
+    username,
+    password,
+    basic: 'Basic ' + Buffer.from(`${username}:${password}`).toString('base64'),
+    apiKey: `Bearer ${key.key}`,
+    jwt: `Bearer ${token.json().access_token}`,
+  };
+}
+
+async function tenant(
+  app: FastifyInstance,
+  services: Services,
+  name: string,
+  country: string,
+): Promise<Tenant> {
+  const org = await services.accounts.createOrganisation({ name, default_country: country });
+  return {
+    org,
+    owner: await login(app, services, org, 'owner', `${name}-owner`),
+    addUser: (role, userName = role) => login(app, services, org, role, `${name}-${userName}`),
+  };
+}
+
+export async function createHarness(
+  dialect: TestDialect,
+  options: AppOptions & { sqlitePath?: string } = {},
+): Promise<Harness> {
+  const database: TestDatabase = await freshDatabase(dialect, options.sqlitePath);
+  const store = openStore({ url: database.url, poolSize: 4 });
+  await store.migrate();
+  const services = await createServices(store, { accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 3600 });
+  const app = await buildApp(services, { logLevel: 'silent', ...options });
+  const a = await tenant(app, services, 'Acme', 'AU');
+  const b = await tenant(app, services, 'Globex', 'US');
+  return {
+    dialect,
+    app,
+    services,
+    store,
+    a,
+    b,
+    request: (opts) => app.inject(opts),
+    close: async () => {
+      await app.close();
+      await store.close();
+      await database.drop();
+    },
+  };
+}
