@@ -11,6 +11,11 @@ export interface Config {
   bodyLimitBytes: number;
   sqliteSynchronous: 'NORMAL' | 'FULL';
   requireIfMatch: boolean;
+  /** Requests a credential may make per window; 0 turns rate limiting off. */
+  rateLimit: number;
+  rateWindowSeconds: number;
+  /** Shared rate-limit counters for several server processes; memory when unset. */
+  redisUrl?: string;
   adminUsername?: string;
   adminPassword?: string;
 }
@@ -39,6 +44,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: integer(env, 'ROSTER_BODY_LIMIT', 1024 * 1024),
     sqliteSynchronous: synchronous,
     requireIfMatch: env.ROSTER_REQUIRE_IF_MATCH === 'true',
+    rateLimit: env.ROSTER_RATE_LIMIT === '0' ? 0 : integer(env, 'ROSTER_RATE_LIMIT', 6000),
+    rateWindowSeconds: integer(env, 'ROSTER_RATE_WINDOW', 60),
+    redisUrl: env.REDIS_URL || undefined,
     adminUsername: env.ROSTER_ADMIN_USERNAME || undefined,
     adminPassword: env.ROSTER_ADMIN_PASSWORD || undefined,
   };

@@ -47,6 +47,7 @@ export async function serve(config: Config, io: Io): Promise<number> {
   app.log.info({ dialect: store.dialect, durability: store.durability }, 'database ready');
   const close = async () => {
     await app.close();
+    await services.rateLimiter.close();
     await store.close();
     process.exit(0);
   };

@@ -32,6 +32,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.setValidatorCompiler(validatorCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (request.rateLimit) {
+      const { limit, remaining, reset } = request.rateLimit;
+      reply
+        .header('ratelimit-limit', limit)
+        .header('ratelimit-remaining', Math.max(0, remaining))
+        .header('ratelimit-reset', reset);
+      if (reply.statusCode === 429) reply.header('retry-after', reset);
+    }
   });
 
   await app.register(swagger, {

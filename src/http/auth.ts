@@ -1,11 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { Actor } from '../services/context.js';
+import type { RateState } from '../services/rate-limit.js';
 import type { Services } from '../services/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor;
+    rateLimit?: RateState;
   }
 }
 
@@ -30,12 +32,26 @@ export function presentedCredential(request: FastifyRequest): Presented | undefi
   throw new DomainError('unauthenticated', 'The Authorization header is malformed');
 }
 
+/** Query strings end up in logs, proxies and browser history: a credential there is refused, not used. */
+const QUERY_CREDENTIALS = ['access_token', 'api_key', 'apikey', 'token', 'password'];
+
+function refuseQueryCredentials(request: FastifyRequest): void {
+  const query = request.query as Record<string, unknown> | undefined;
+  if (query && QUERY_CREDENTIALS.some((name) => name in query)) {
+    throw new DomainError(
+      'unauthenticated',
+      'Credentials in the query string are refused; send them in the Authorization header',
+    );
+  }
+}
+
 /** Resolves a request's credential to an Actor; surfaces that accept other places for a token pass it as `fallback`. */
 export async function authenticate(
   services: Services,
   request: FastifyRequest,
   fallback?: Presented,
 ): Promise<Actor> {
+  refuseQueryCredentials(request);
   const presented = presentedCredential(request) ?? fallback;
   if (!presented) throw missing();
   const actor =
@@ -43,5 +59,11 @@ export async function authenticate(
       ? await services.auth.verifyBasic(presented.username, presented.password)
       : await services.auth.verifyBearer(presented.token);
   request.actor = actor;
+  request.rateLimit = await services.rateLimiter.hit(actor);
+  if (request.rateLimit && request.rateLimit.remaining < 0) {
+    throw new DomainError('rate_limited', 'Too many requests for this credential; slow down', {
+      retry_after: request.rateLimit.reset,
+    });
+  }
   return actor;
 }

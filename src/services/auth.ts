@@ -8,6 +8,7 @@ import * as credentials from '../db/repositories/credentials.js';
 import { findUserRow, type UserRow } from '../db/repositories/users.js';
 import type { Store } from '../db/store.js';
 import type { Actor } from './context.js';
+import { LoginThrottle } from './login-throttle.js';
 import { decoyHash, verifyPassword } from './passwords.js';
 
 export interface TokenPair {
@@ -48,6 +49,7 @@ export class AuthService {
   >();
   private readonly cacheKey = randomBytes(32);
   private readonly apiKeyTouched = new Map<string, number>();
+  private readonly throttle = new LoginThrottle();
 
   constructor(
     private readonly store: Store,
@@ -126,9 +128,14 @@ export class AuthService {
   }
 
   private async checkPassword(username: string, password: string): Promise<UserRow> {
+    await this.throttle.beforeAttempt(username);
     const row = await instance.findUserByUsername(this.store.db, username);
     const ok = await verifyPassword(password, row?.password_hash ?? (await decoyHash()));
-    if (!row || !ok || row.is_active !== 1) throw unauthenticated('Invalid username or password');
+    if (!row || !ok || row.is_active !== 1) {
+      this.throttle.recordFailure(username);
+      throw unauthenticated('Invalid username or password');
+    }
+    this.throttle.recordSuccess(username);
     return row;
   }
 

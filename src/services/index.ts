@@ -7,6 +7,7 @@ import { AuthService } from './auth.js';
 import { ContactsService } from './contacts.js';
 import { GroupsService } from './groups.js';
 import { IdempotencyService } from './idempotency.js';
+import { MemoryRateStore, RateLimiter, RedisRateStore } from './rate-limit.js';
 
 export interface Services {
   store: Store;
@@ -15,12 +16,14 @@ export interface Services {
   contacts: ContactsService;
   groups: GroupsService;
   idempotency: IdempotencyService;
+  rateLimiter: RateLimiter;
 }
 
 /** Wires the services over one store. The JWT key comes from the config or, once generated, from the database. */
 export async function createServices(
   store: Store,
-  config: Pick<Config, 'jwtSecret' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'>,
+  config: Pick<Config, 'jwtSecret' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'> &
+    Partial<Pick<Config, 'rateLimit' | 'rateWindowSeconds' | 'redisUrl'>>,
 ): Promise<Services> {
   const jwtSecret =
     config.jwtSecret ?? (await putSettingOnce(store.db, 'jwt_secret', randomBytes(48).toString('base64url')));
@@ -37,5 +40,10 @@ export async function createServices(
     contacts,
     groups: new GroupsService(store, accounts, contacts),
     idempotency: new IdempotencyService(store),
+    rateLimiter: new RateLimiter(
+      config.redisUrl ? new RedisRateStore(config.redisUrl) : new MemoryRateStore(),
+      config.rateLimit ?? 0,
+      (config.rateWindowSeconds ?? 60) * 1000,
+    ),
   };
 }

@@ -77,14 +77,23 @@ async function tenant(
   };
 }
 
-export async function createHarness(
-  dialect: TestDialect,
-  options: AppOptions & { sqlitePath?: string } = {},
-): Promise<Harness> {
+export interface HarnessOptions extends AppOptions {
+  sqlitePath?: string;
+  /** Requests per credential per window (0, the default in tests, turns limiting off). */
+  rateLimit?: number;
+  redisUrl?: string;
+}
+
+export async function createHarness(dialect: TestDialect, options: HarnessOptions = {}): Promise<Harness> {
   const database: TestDatabase = await freshDatabase(dialect, options.sqlitePath);
   const store = openStore({ url: database.url, poolSize: 4 });
   await store.migrate();
-  const services = await createServices(store, { accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 3600 });
+  const services = await createServices(store, {
+    accessTokenTtlSeconds: 900,
+    refreshTokenTtlSeconds: 3600,
+    rateLimit: options.rateLimit,
+    redisUrl: options.redisUrl,
+  });
   const app = await buildApp(services, { logLevel: 'silent', ...options });
   const a = await tenant(app, services, 'Acme', 'AU');
   const b = await tenant(app, services, 'Globex', 'US');
@@ -98,6 +107,7 @@ export async function createHarness(
     request: (opts) => app.inject(opts),
     close: async () => {
       await app.close();
+      await services.rateLimiter.close();
       await store.close();
       await database.drop();
     },
