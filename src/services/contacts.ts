@@ -25,6 +25,7 @@ import type { Store } from '../db/store.js';
 import type { AccountsService } from './accounts.js';
 import type { Actor } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { checkGroups, placeContact, type Placement } from './placement.js';
 import { checkVersion } from './versions.js';
 
 /** A consent change: a status, optionally with where it came from. */
@@ -63,11 +64,17 @@ export class ContactsService {
     private readonly accounts: AccountsService,
   ) {}
 
-  async create(actor: Actor, input: ContactInput, consent?: ConsentInput): Promise<Contact> {
+  async create(
+    actor: Actor,
+    input: ContactInput,
+    consent?: ConsentInput,
+    placement?: Placement,
+  ): Promise<Contact> {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
     const fields = await this.fieldsFrom(actor, org, input);
     return this.store.transaction(actor.organisationId, async (scope) => {
+      if (placement) await checkGroups(scope, placement.groupKeys);
       await this.ensurePhoneFree(scope, org, fields.phone, undefined);
       const now = Date.now();
       const id = uuidv7(now);
@@ -81,6 +88,7 @@ export class ContactsService {
         version: 1,
       });
       if (consent) await this.applyConsent(scope, key!, consent, now);
+      if (placement) await placeContact(scope, key!, placement, actor.userId);
       return this.load(scope, { key: key! });
     });
   }
@@ -123,8 +131,16 @@ export class ContactsService {
     patch: ContactPatch,
     expectedVersion?: number,
     consent?: ConsentInput,
+    placement?: Placement,
   ): Promise<Contact> {
-    return this.change(actor, by, expectedVersion, (current) => mergePatch(current, patch), consent);
+    return this.change(
+      actor,
+      by,
+      expectedVersion,
+      (current) => mergePatch(current, patch),
+      consent,
+      placement,
+    );
   }
 
   async delete(
@@ -287,18 +303,21 @@ export class ContactsService {
     expectedVersion: number | undefined,
     next: (current: ContactInput) => ContactInput,
     consent?: ConsentInput,
+    placement?: Placement,
   ): Promise<Contact> {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
     return this.store.transaction(actor.organisationId, async (scope) => {
       const row = await this.row(scope, by);
       checkVersion(row.version, expectedVersion);
+      if (placement) await checkGroups(scope, placement.groupKeys);
       const current = inputOf(contacts.toContact(row));
       const fields = await this.fieldsFrom(actor, org, next(current));
       await this.ensurePhoneFree(scope, org, fields.phone, row.key);
       const now = Date.now();
       const updated = await this.updateRow(scope, row, { ...fields, updated_at: now });
       if (consent) await this.applyConsent(scope, updated.key, consent, now);
+      if (placement) await placeContact(scope, updated.key, placement, actor.userId);
       return this.load(scope, { key: updated.key });
     });
   }

@@ -13,6 +13,7 @@ import type { AccountsService } from './accounts.js';
 import type { ContactsService, ContactListQuery } from './contacts.js';
 import type { Actor } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { checkGroups, placeContact } from './placement.js';
 import { checkVersion } from './versions.js';
 
 export interface GroupInput {
@@ -180,24 +181,12 @@ export class GroupsService {
     });
   }
 
-  /**
-   * Makes the contact a member of exactly these groups (by key): what the seed APIs mean
-   * by "moving" a contact to an address book. One transaction.
-   */
+  /** Makes the contact a member of exactly these groups (by key): what the seed APIs mean by "moving" a contact. */
   async setGroupsOfContact(actor: Actor, contactKey: number, groupKeys: number[]): Promise<void> {
     requirePermission(actor.role, 'write');
     await this.store.transaction(actor.organisationId, async (scope) => {
-      for (const key of groupKeys) await this.row(scope, { key });
-      const current = (await memberships.groupKeysOfContacts(scope, [contactKey])).map((m) => m.group_key);
-      const now = Date.now();
-      for (const key of current.filter((k) => !groupKeys.includes(k))) {
-        const removed = await memberships.removeMembers(scope, key, [contactKey]);
-        await groups.adjustMemberCounts(scope, new Map([[key, -removed.length]]));
-      }
-      for (const key of groupKeys.filter((k) => !current.includes(k))) {
-        const added = await memberships.addMembers(scope, key, [contactKey], actor.userId, now);
-        await groups.adjustMemberCounts(scope, new Map([[key, added.length]]));
-      }
+      await checkGroups(scope, groupKeys);
+      await placeContact(scope, contactKey, { groupKeys, exclusive: true }, actor.userId);
     });
   }
 
