@@ -1,0 +1,218 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { phoneDigits } from '../../../domain/phone.js';
+import type { Contact, Group } from '../../../domain/records.js';
+import type { Services } from '../../../services/index.js';
+import { authenticate } from '../../auth.js';
+import { smsErrorHandler } from './errors.js';
+import {
+  ById,
+  ContactDetail,
+  ContactEdit,
+  ContactNew,
+  ErrorBody,
+  GroupDetail,
+  GroupEdit,
+  GroupList,
+  GroupNew,
+  GroupPage,
+  IdResult,
+} from './schemas.js';
+
+const CUSTOM = ['custom_1', 'custom_2', 'custom_3', 'custom_4'] as const;
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const tags = ['Seed 003: SMS address book'];
+
+const key = (id: number | string) => Number(id);
+
+/** The document's contact: strings throughout, "" where Roster holds nothing. */
+function contactOut(c: Contact) {
+  const custom = (name: string) => (c.custom[name] === undefined ? '' : String(c.custom[name]));
+  return {
+    id: c.key,
+    first_name: c.first_name ?? '',
+    last_name: c.last_name ?? '',
+    company: c.company ?? '',
+    phone_number: c.phone ? phoneDigits(c.phone) : '',
+    custom_1: custom('custom_1'),
+    custom_2: custom('custom_2'),
+    custom_3: custom('custom_3'),
+    custom_4: custom('custom_4'),
+  };
+}
+
+const groupOut = (g: Group) => ({ id: g.key, name: g.name, contacts_count: g.member_count });
+
+/** Only the fields sent change; custom_1..custom_4 merge into the contact's custom attributes. */
+function contactIn(body: Partial<ContactNew>) {
+  const custom = Object.fromEntries(CUSTOM.filter((k) => body[k] !== undefined).map((k) => [k, body[k]!]));
+  return {
+    ...(body.first_name !== undefined && { first_name: body.first_name }),
+    ...(body.last_name !== undefined && { last_name: body.last_name }),
+    ...(body.company !== undefined && { company: body.company }),
+    ...(body.phone_number !== undefined && { phone: body.phone_number }),
+    ...(Object.keys(custom).length > 0 && { custom }),
+  };
+}
+
+/** Seed 003: an SMS gateway's POST-only contact API over address books (Roster's groups), by integer ids. */
+export const smsAddressBook =
+  (services: Services): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const { contacts, groups } = services;
+    app.setErrorHandler(smsErrorHandler);
+    app.addHook('onRequest', async (request) => {
+      await authenticate(services, request);
+    });
+    // Clients call the list with no body at all: read that as an empty object.
+    app.addHook('preValidation', async (request) => {
+      request.body ??= {};
+    });
+
+    app.post(
+      '/api/contact/new',
+      {
+        schema: {
+          tags,
+          summary: 'Add a contact to an address book',
+          body: ContactNew,
+          response: { 200: IdResult, ...errors },
+        },
+      },
+      async (request) => {
+        const contact = await contacts.create(request.actor, contactIn(request.body), undefined, {
+          groupKeys: [key(request.body.group_id)],
+        });
+        return { status: 'success' as const, result: { id: contact.key } };
+      },
+    );
+
+    app.post(
+      '/api/contact/detail',
+      { schema: { tags, summary: 'Get a contact', body: ById, response: { 200: ContactDetail, ...errors } } },
+      async (request) => ({
+        status: 'success' as const,
+        result: { contact: contactOut(await contacts.getByKey(request.actor, key(request.body.id))) },
+      }),
+    );
+
+    app.post(
+      '/api/contact/edit',
+      {
+        schema: {
+          tags,
+          summary: 'Edit a contact; group_id moves it to that address book',
+          body: ContactEdit,
+          response: { 200: IdResult, ...errors },
+        },
+      },
+      async (request) => {
+        const { id, group_id } = request.body;
+        const placement =
+          group_id === undefined ? undefined : { groupKeys: [key(group_id)], exclusive: true };
+        const contact = await contacts.patch(
+          request.actor,
+          { key: key(id) },
+          contactIn(request.body),
+          undefined,
+          undefined,
+          placement,
+        );
+        return { status: 'success' as const, result: { id: contact.key } };
+      },
+    );
+
+    app.post(
+      '/api/contact/delete',
+      { schema: { tags, summary: 'Delete a contact', body: ById, response: { 200: IdResult, ...errors } } },
+      async (request) => {
+        const contact = await contacts.delete(request.actor, { key: key(request.body.id) });
+        return { status: 'success' as const, result: { id: contact.key } };
+      },
+    );
+
+    app.post(
+      '/api/group/new',
+      {
+        schema: {
+          tags,
+          summary: 'Create an address book (Roster addition)',
+          body: GroupNew,
+          response: { 200: IdResult, ...errors },
+        },
+      },
+      async (request) => {
+        const group = await groups.create(request.actor, { name: request.body.name });
+        return { status: 'success' as const, result: { id: group.key } };
+      },
+    );
+
+    app.post(
+      '/api/group/list',
+      {
+        schema: {
+          tags,
+          summary: 'List address books (Roster addition)',
+          body: GroupList,
+          response: { 200: GroupPage, ...errors },
+        },
+      },
+      async (request) => {
+        const page = request.body.page ?? 1;
+        const limit = request.body.limit ?? 100;
+        const { items, total } = await groups.pageByNumber(request.actor, page, limit);
+        return { status: 'success' as const, result: { groups: items.map(groupOut), page, limit, total } };
+      },
+    );
+
+    app.post(
+      '/api/group/detail',
+      {
+        schema: {
+          tags,
+          summary: 'Get an address book (Roster addition)',
+          body: ById,
+          response: { 200: GroupDetail, ...errors },
+        },
+      },
+      async (request) => ({
+        status: 'success' as const,
+        result: { group: groupOut(await groups.get(request.actor, { key: key(request.body.id) })) },
+      }),
+    );
+
+    app.post(
+      '/api/group/edit',
+      {
+        schema: {
+          tags,
+          summary: 'Rename an address book (Roster addition)',
+          body: GroupEdit,
+          response: { 200: IdResult, ...errors },
+        },
+      },
+      async (request) => {
+        const group = await groups.update(
+          request.actor,
+          { key: key(request.body.id) },
+          { name: request.body.name },
+        );
+        return { status: 'success' as const, result: { id: group.key } };
+      },
+    );
+
+    app.post(
+      '/api/group/delete',
+      {
+        schema: {
+          tags,
+          summary: 'Delete an address book; its contacts stay (Roster addition)',
+          body: ById,
+          response: { 200: IdResult, ...errors },
+        },
+      },
+      async (request) => {
+        const group = await groups.delete(request.actor, { key: key(request.body.id) });
+        return { status: 'success' as const, result: { id: group.key } };
+      },
+    );
+  };
