@@ -160,6 +160,14 @@ export class AccountsService {
     return users.toUser(row);
   }
 
+  /** Users of the organisation by id, in one query: for surfaces that show who created what. */
+  async usersByIds(actor: Actor, ids: (string | null)[]): Promise<Map<string, User>> {
+    requirePermission(actor.role, 'read');
+    const wanted = [...new Set(ids.filter((id): id is string => id !== null && isUuid(id)))];
+    const rows = await users.findUserRowsByIds(this.store.scope(actor.organisationId), wanted);
+    return new Map(rows.map((row) => [row.id, users.toUser(row)]));
+  }
+
   /** Admins change anyone below owner; everyone may change their own name, email and password, never their own role. */
   async updateUser(actor: Actor, id: string, patch: UserPatch, expectedVersion?: number): Promise<User> {
     const self = id === actor.userId;

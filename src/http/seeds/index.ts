@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../services/index.js';
+import { orgContactGroups } from './s000-org-contact-groups/index.js';
 import { smsAddressBook } from './s003-sms-address-book/index.js';
 
 /** The seed-compatible surfaces, one folder each; each maps its documented API onto the services. */
-export const seedApis: ((services: Services) => FastifyPluginAsync)[] = [smsAddressBook];
+export const seedApis: ((services: Services) => FastifyPluginAsync)[] = [orgContactGroups, smsAddressBook];

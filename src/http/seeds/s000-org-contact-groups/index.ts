@@ -1,0 +1,210 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { notFound } from '../../../domain/errors.js';
+import type { Group, Organisation, Translations } from '../../../domain/records.js';
+import type { Actor } from '../../../services/context.js';
+import type { Services } from '../../../services/index.js';
+import { authenticate } from '../../auth.js';
+import { drfErrorHandler } from '../drf-errors.js';
+import { Detail, DrfError, GroupParams, GroupPatch, GroupPut, ListItem, Params } from './schemas.js';
+
+const BASE = '/api/v1.0/organisation/:unique_id/contact-groups';
+const tags = ['Seed 000: organisation contact groups'];
+const errors = { 400: DrfError, 401: DrfError, 403: DrfError, 404: DrfError };
+
+/** Both spellings of every path: Django clients send the trailing slash, others often drop it. */
+const bothSlashes = (path: string) => [`${path}/`, path];
+
+/** A plain string is the name in the organisation's default language. */
+const translationsIn = (value: GroupPut['translations'], org: Organisation): Translations =>
+  typeof value === 'string' ? { [org.default_language]: { name: value } } : value;
+
+const translationsOut = (t: Translations) =>
+  Object.fromEntries(
+    Object.entries(t).map(([lang, v]) => [lang, { name: v.name, description: v.description ?? null }]),
+  );
+
+/** Seed 000: an organisation's contact groups, Django REST Framework style, addressed by UUIDs. */
+export const orgContactGroups =
+  (services: Services): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const { accounts, groups } = services;
+    app.setErrorHandler(drfErrorHandler({ invalidCredentials: 'Invalid username/password.' }));
+    app.addHook('onRequest', async (request) => {
+      await authenticate(services, request);
+    });
+
+    /** The organisation in the path must be the caller's; any other is "Not found.", exactly like one that does not exist. */
+    async function organisation(actor: Actor, uniqueId: string): Promise<Organisation> {
+      if (uniqueId !== actor.organisationId) throw notFound('Organisation');
+      return accounts.getOrganisation(actor);
+    }
+
+    async function creatorNames(actor: Actor, list: Group[]) {
+      const users = await accounts.usersByIds(
+        actor,
+        list.map((g) => g.created_by),
+      );
+      return (g: Group) => (g.created_by ? (users.get(g.created_by)?.display_name ?? '') : '');
+    }
+
+    async function detail(actor: Actor, org: Organisation, group: Group) {
+      const name = await creatorNames(actor, [group]);
+      return {
+        unique_id: group.id,
+        translations: translationsOut(group.translations),
+        organisation_name: org.name,
+        created_by_name: name(group),
+        is_active: group.is_active,
+        contacts_count: group.member_count,
+        date_created: group.created_at,
+        last_updated: group.updated_at,
+      };
+    }
+
+    for (const url of bothSlashes(`${BASE}/create`)) {
+      app.post(
+        url,
+        {
+          schema: {
+            tags,
+            summary: 'Create a contact group',
+            params: Params,
+            body: GroupPut,
+            response: { 201: Detail, ...errors },
+          },
+        },
+        async (request, reply) => {
+          const org = await organisation(request.actor, request.params.unique_id);
+          const group = await groups.create(request.actor, {
+            translations: translationsIn(request.body.translations, org),
+            is_active: request.body.is_active,
+          });
+          return reply.code(201).send(await detail(request.actor, org, group));
+        },
+      );
+    }
+
+    for (const url of bothSlashes(BASE)) {
+      app.get(
+        url,
+        {
+          schema: {
+            tags,
+            summary: "List the organisation's contact groups",
+            params: Params,
+            response: { 200: Type.Array(ListItem), ...errors },
+          },
+        },
+        async (request) => {
+          await organisation(request.actor, request.params.unique_id);
+          const all = await listAll(services, request.actor);
+          const name = await creatorNames(request.actor, all);
+          return all.map((g) => ({
+            unique_id: g.id,
+            translations: translationsOut(g.translations),
+            is_active: g.is_active,
+            created_by_name: name(g),
+            date_created: g.created_at,
+            last_updated: g.updated_at,
+          }));
+        },
+      );
+    }
+
+    for (const url of bothSlashes(`${BASE}/:group_unique_id`)) {
+      const route = { tags, params: GroupParams };
+      app.get(
+        url,
+        { schema: { ...route, summary: 'Get a contact group', response: { 200: Detail, ...errors } } },
+        async (request) => {
+          const org = await organisation(request.actor, request.params.unique_id);
+          return detail(
+            request.actor,
+            org,
+            await groups.get(request.actor, { id: request.params.group_unique_id }),
+          );
+        },
+      );
+      app.put(
+        url,
+        {
+          schema: {
+            ...route,
+            summary: 'Replace a contact group',
+            body: GroupPut,
+            response: { 200: Detail, ...errors },
+          },
+        },
+        async (request) => {
+          const org = await organisation(request.actor, request.params.unique_id);
+          const group = await groups.update(
+            request.actor,
+            { id: request.params.group_unique_id },
+            {
+              translations: translationsIn(request.body.translations, org),
+              is_active: request.body.is_active ?? true,
+            },
+          );
+          return detail(request.actor, org, group);
+        },
+      );
+      app.patch(
+        url,
+        {
+          schema: {
+            ...route,
+            summary: 'Update a contact group',
+            body: GroupPatch,
+            response: { 200: Detail, ...errors },
+          },
+        },
+        async (request) => {
+          const org = await organisation(request.actor, request.params.unique_id);
+          const { translations, is_active } = request.body;
+          const current = await groups.get(request.actor, { id: request.params.group_unique_id });
+          const group = await groups.update(
+            request.actor,
+            { id: current.id },
+            {
+              ...(translations !== undefined && {
+                translations: { ...current.translations, ...translationsIn(translations, org) },
+              }),
+              ...(is_active !== undefined && { is_active }),
+            },
+          );
+          return detail(request.actor, org, group);
+        },
+      );
+      app.delete(
+        url,
+        {
+          schema: {
+            ...route,
+            summary: 'Delete a contact group; returns it as it was',
+            response: { 200: Detail, ...errors },
+          },
+        },
+        async (request) => {
+          const org = await organisation(request.actor, request.params.unique_id);
+          return detail(
+            request.actor,
+            org,
+            await groups.delete(request.actor, { id: request.params.group_unique_id }),
+          );
+        },
+      );
+    }
+  };
+
+/** The document's list has no pagination: every group of the organisation, fetched a page at a time. */
+async function listAll(services: Services, actor: Actor): Promise<Group[]> {
+  const all: Group[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await services.groups.list(actor, { limit: 1000, cursor, sort: 'created_at' });
+    all.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return all;
+}

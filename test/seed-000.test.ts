@@ -1,0 +1,213 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from './support/databases.js';
+import { createHarness, type Harness } from './support/harness.js';
+
+const LIST_KEYS = [
+  'created_by_name',
+  'date_created',
+  'is_active',
+  'last_updated',
+  'translations',
+  'unique_id',
+];
+const DETAIL_KEYS = [...LIST_KEYS, 'contacts_count', 'organisation_name'].sort();
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+describe.each(dialects)('seed 000, organisation contact groups, on %s', (dialect) => {
+  let h: Harness;
+  let base: string;
+  let basic: { authorization: string };
+
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    base = `/api/v1.0/organisation/${h.a.org.id}/contact-groups`;
+    basic = { authorization: h.a.owner.basic };
+  });
+  afterAll(() => h.close());
+
+  const create = (payload: object, headers = basic) =>
+    h.request({ method: 'POST', url: `${base}/create/`, headers, payload });
+
+  it('creates a group from the document’s example body, taking a plain-string translation as the default-language name', async () => {
+    const res = await create({
+      unique_id: 'text',
+      translations: 'Choir',
+      is_active: true,
+      created_by_name: 'text',
+      date_created: '2025-10-25T20:11:49.043Z',
+      last_updated: '2025-10-25T20:11:49.043Z',
+    });
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(Object.keys(body).sort()).toEqual(DETAIL_KEYS);
+    expect(body).toMatchObject({
+      translations: { en: { name: 'Choir', description: null } },
+      organisation_name: 'Acme',
+      created_by_name: 'Acme-owner',
+      is_active: true,
+      contacts_count: 0,
+    });
+    expect(body.unique_id).not.toBe('text');
+    expect(body.date_created).toMatch(ISO_MS);
+    const v1 = await h.request({ method: 'GET', url: `/v1/groups/${body.unique_id}`, headers: basic });
+    expect(v1.json()).toMatchObject({ name: 'Choir', translations: { en: { name: 'Choir' } } });
+  });
+
+  it('lists every group with exactly the list keys, with and without the trailing slash', async () => {
+    await create({
+      translations: { en: { name: 'Youth', description: 'Under 25' }, fr: { name: 'Jeunesse' } },
+    });
+    for (const url of [`${base}/`, base]) {
+      const res = await h.request({ method: 'GET', url, headers: basic });
+      expect(res.statusCode, url).toBe(200);
+      const youth = res
+        .json()
+        .find((g: { translations: { en: { name: string } } }) => g.translations.en.name === 'Youth');
+      expect(Object.keys(youth).sort()).toEqual(LIST_KEYS);
+      expect(youth.translations).toEqual({
+        en: { name: 'Youth', description: 'Under 25' },
+        fr: { name: 'Jeunesse', description: null },
+      });
+    }
+  });
+
+  it('reads, replaces, patches and deletes a group, with changes visible through /v1 and the reverse', async () => {
+    const id = (await create({ translations: 'Ushers' })).json().unique_id;
+    const url = `${base}/${id}/`;
+    const contact = await h.request({
+      method: 'POST',
+      url: '/v1/contacts',
+      headers: basic,
+      payload: { name: 'Member', phone: '0412 555 000' },
+    });
+    await h.request({
+      method: 'POST',
+      url: `/v1/groups/${id}/members`,
+      headers: basic,
+      payload: { contact_ids: [contact.json().id] },
+    });
+
+    const got = await h.request({ method: 'GET', url, headers: basic });
+    expect(got.json()).toMatchObject({ unique_id: id, contacts_count: 1 });
+    expect(typeof got.json().contacts_count).toBe('number');
+
+    const put = await h.request({
+      method: 'PUT',
+      url: url.slice(0, -1),
+      headers: basic,
+      payload: { translations: { en: { name: 'Stewards' } }, is_active: false },
+    });
+    expect(put.statusCode).toBe(200);
+    expect(put.json()).toMatchObject({ translations: { en: { name: 'Stewards' } }, is_active: false });
+
+    const patch = await h.request({ method: 'PATCH', url, headers: basic, payload: { is_active: true } });
+    expect(patch.json()).toMatchObject({ translations: { en: { name: 'Stewards' } }, is_active: true });
+
+    await h.request({
+      method: 'PATCH',
+      url: `/v1/groups/${id}`,
+      headers: basic,
+      payload: { name: 'Welcome team' },
+    });
+    expect((await h.request({ method: 'GET', url, headers: basic })).json().translations.en.name).toBe(
+      'Welcome team',
+    );
+
+    const deleted = await h.request({ method: 'DELETE', url, headers: basic });
+    expect(deleted.statusCode).toBe(200);
+    expect(deleted.json()).toMatchObject({ unique_id: id, translations: { en: { name: 'Welcome team' } } });
+    expect((await h.request({ method: 'GET', url, headers: basic })).json()).toEqual({
+      detail: 'Not found.',
+    });
+    expect((await h.request({ method: 'GET', url: `/v1/groups/${id}`, headers: basic })).statusCode).toBe(
+      404,
+    );
+    expect(
+      (await h.request({ method: 'GET', url: `/v1/contacts/${contact.json().id}`, headers: basic }))
+        .statusCode,
+    ).toBe(200);
+  });
+
+  it('accepts the core bearer credentials too', async () => {
+    for (const authorization of [h.a.owner.jwt, h.a.owner.apiKey]) {
+      expect(
+        (await h.request({ method: 'GET', url: `${base}/`, headers: { authorization } })).statusCode,
+      ).toBe(200);
+    }
+  });
+
+  it('answers another organisation’s path exactly like a missing one', async () => {
+    const id = (await create({ translations: 'Secret group' })).json().unique_id;
+    const other = { authorization: h.b.owner.basic };
+    const foreignOrg = await h.request({ method: 'GET', url: `${base}/`, headers: other });
+    const missingOrg = await h.request({
+      method: 'GET',
+      url: `/api/v1.0/organisation/00000000-0000-7000-8000-000000000000/contact-groups/`,
+      headers: other,
+    });
+    expect(foreignOrg.statusCode).toBe(404);
+    expect(foreignOrg.json()).toEqual(missingOrg.json());
+    const ownPathForeignGroup = await h.request({
+      method: 'GET',
+      url: `/api/v1.0/organisation/${h.b.org.id}/contact-groups/${id}/`,
+      headers: other,
+    });
+    expect(ownPathForeignGroup.statusCode).toBe(404);
+    expect(ownPathForeignGroup.json()).toEqual({ detail: 'Not found.' });
+    for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
+      const res = await h.request({
+        method,
+        url: `${base}/${id}/`,
+        headers: other,
+        payload: { translations: 'Hacked' },
+      });
+      expect(res.statusCode, method).toBe(404);
+      expect(res.body).not.toContain('Secret');
+    }
+  });
+
+  it('answers missing and wrong credentials the Django REST Framework way', async () => {
+    const none = await h.request({ method: 'GET', url: `${base}/` });
+    expect(none.statusCode).toBe(401);
+    expect(none.json()).toEqual({ detail: 'Authentication credentials were not provided.' });
+    expect(none.headers['www-authenticate']).toContain('Basic');
+    const wrong = await h.request({
+      method: 'GET',
+      url: `${base}/`,
+      headers: { authorization: 'Basic ' + Buffer.from('nobody:wrong').toString('base64') },
+    });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json()).toEqual({ detail: 'Invalid username/password.' });
+  });
+
+  it('refuses bad input with field errors and writes nothing', async () => {
+    const before = (await h.request({ method: 'GET', url: `${base}/`, headers: basic })).json().length;
+    const missing = await create({ is_active: true });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toEqual({ translations: ['This field is required.'] });
+    const tooLong = await create({ translations: 'x'.repeat(101) });
+    expect(tooLong.statusCode).toBe(400);
+    expect(Object.keys(tooLong.json())).toEqual(['translations']);
+    const wrongType = await create({ translations: 'Fine', is_active: 'yes' });
+    expect(wrongType.statusCode).toBe(400);
+    const malformed = await h.request({
+      method: 'POST',
+      url: `${base}/create/`,
+      headers: { ...basic, 'content-type': 'application/json' },
+      payload: '{"translations":',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().detail).toMatch(/^JSON parse error/);
+    const viewer = await h.a.addUser('viewer');
+    const forbidden = await create({ translations: 'Nope' }, { authorization: viewer.basic });
+    expect(forbidden.statusCode).toBe(403);
+    expect((await h.request({ method: 'GET', url: `${base}/`, headers: basic })).json().length).toBe(before);
+  });
+
+  it('lists its routes under their own tag in the OpenAPI document', async () => {
+    const doc = (await h.request({ method: 'GET', url: '/openapi.json' })).json();
+    expect(doc.paths['/api/v1.0/organisation/{unique_id}/contact-groups/create/'].post.tags).toEqual([
+      'Seed 000: organisation contact groups',
+    ]);
+  });
+});
