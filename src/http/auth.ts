@@ -45,14 +45,19 @@ function refuseQueryCredentials(request: FastifyRequest): void {
   }
 }
 
-/** Resolves a request's credential to an Actor; surfaces that accept other places for a token pass it as `fallback`. */
+/**
+ * Resolves a request's credential to an Actor. Surfaces that accept a token elsewhere pass
+ * it as `fallback` (used when there is no Authorization header), or as `override` when
+ * they have just renewed it.
+ */
 export async function authenticate(
   services: Services,
   request: FastifyRequest,
   fallback?: Presented,
+  override?: Presented,
 ): Promise<Actor> {
   refuseQueryCredentials(request);
-  const presented = presentedCredential(request) ?? fallback;
+  const presented = override ?? presentedCredential(request) ?? fallback;
   if (!presented) throw missing();
   const actor =
     presented.kind === 'basic'

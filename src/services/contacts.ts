@@ -48,6 +48,8 @@ export interface ContactListQuery {
   created_by?: string;
   deleted?: 'exclude' | 'only' | 'include';
   sort?: ContactSort;
+  /** asc (the default) or desc: newest first with sort=created_at. */
+  order?: 'asc' | 'desc';
   cursor?: string;
   limit: number;
 }
@@ -193,6 +195,9 @@ export class ContactsService {
     requirePermission(actor.role, 'read');
     const scope = this.store.scope(actor.organisationId);
     const sort = query.sort ?? 'created_at';
+    const descending = query.order === 'desc';
+    // The cursor remembers its direction, so a cursor of one order cannot page another.
+    const cursorSort = descending ? `${sort}:desc` : sort;
     const filter: ContactFilter = {
       q: query.q,
       deleted: query.deleted,
@@ -216,11 +221,11 @@ export class ContactsService {
       if (!group) throw notFound('Group');
       filter.groupKey = group.key;
     }
-    const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
-    const page = await contacts.listContactRows(scope, filter, sort, query.limit, after);
+    const after = query.cursor ? decodeCursor(query.cursor, cursorSort) : undefined;
+    const page = await contacts.listContactRows(scope, filter, sort, query.limit, after, descending);
     return {
       items: await this.withConsent(scope, page.items),
-      next_cursor: page.next ? encodeCursor({ sort, ...page.next }) : null,
+      next_cursor: page.next ? encodeCursor({ sort: cursorSort, ...page.next }) : null,
     };
   }
 

@@ -150,6 +150,7 @@ export async function listContactRows(
   sort: ContactSort,
   limit: number,
   after?: { value: string | number; key: number },
+  descending = false,
 ): Promise<Page<ContactRow>> {
   const column = SORT_COLUMN[sort];
   let query = scope.selectFrom('contacts').selectAll('contacts');
@@ -182,12 +183,16 @@ export async function listContactRows(
   }
   if (after) {
     query = query.where((eb) =>
-      eb(eb.refTuple(`contacts.${column}`, 'contacts.key'), '>', eb.tuple(after.value as never, after.key)),
+      eb(
+        eb.refTuple(`contacts.${column}`, 'contacts.key'),
+        descending ? '<' : '>',
+        eb.tuple(after.value as never, after.key),
+      ),
     );
   }
   const rows = await query
-    .orderBy(`contacts.${column}`)
-    .orderBy('contacts.key')
+    .orderBy(`contacts.${column}`, descending ? 'desc' : 'asc')
+    .orderBy('contacts.key', descending ? 'desc' : 'asc')
     .limit(limit + 1)
     .execute();
   const more = rows.length > limit;

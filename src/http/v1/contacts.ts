@@ -33,6 +33,7 @@ export const ContactListQuery = Type.Object(
         default: 'exclude',
       }),
     ),
+    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc' })),
     sort: Type.Optional(
       Type.Union([Type.Literal('name'), Type.Literal('created_at'), Type.Literal('updated_at')], {
         default: 'created_at',
