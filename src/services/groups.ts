@@ -214,6 +214,23 @@ export class GroupsService {
     return this.contactsService.byKeys(actor, keys);
   }
 
+  /** The live members of several groups with a fixed number of queries, whatever their number. */
+  async membersOfGroups(actor: Actor, groupKeys: number[]): Promise<Map<number, Contact[]>> {
+    const links = await memberships.memberKeysOfGroups(this.store.scope(actor.organisationId), groupKeys);
+    const byKey = new Map(
+      (await this.contactsService.byKeys(actor, [...new Set(links.map((l) => l.contact_key))])).map((c) => [
+        c.key,
+        c,
+      ]),
+    );
+    const result = new Map<number, Contact[]>(groupKeys.map((k) => [k, []]));
+    for (const link of links) {
+      const contact = byKey.get(link.contact_key);
+      if (contact) result.get(link.group_key)!.push(contact);
+    }
+    return result;
+  }
+
   private async contactKeys(
     scope: TenantScope,
     refs: { ids?: string[]; keys?: number[] },

@@ -5,6 +5,7 @@ import type { Store } from '../db/store.js';
 import { AccountsService } from './accounts.js';
 import { AuthService } from './auth.js';
 import { ContactsService } from './contacts.js';
+import { GroupMembersService } from './group-members.js';
 import { GroupsService } from './groups.js';
 import { IdempotencyService } from './idempotency.js';
 import { MemoryRateStore, RateLimiter, RedisRateStore } from './rate-limit.js';
@@ -15,6 +16,7 @@ export interface Services {
   auth: AuthService;
   contacts: ContactsService;
   groups: GroupsService;
+  groupMembers: GroupMembersService;
   idempotency: IdempotencyService;
   rateLimiter: RateLimiter;
 }
@@ -29,6 +31,7 @@ export async function createServices(
     config.jwtSecret ?? (await putSettingOnce(store.db, 'jwt_secret', randomBytes(48).toString('base64url')));
   const accounts = new AccountsService(store);
   const contacts = new ContactsService(store, accounts);
+  const groups = new GroupsService(store, accounts, contacts);
   return {
     store,
     accounts,
@@ -38,7 +41,8 @@ export async function createServices(
       refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     }),
     contacts,
-    groups: new GroupsService(store, accounts, contacts),
+    groups,
+    groupMembers: new GroupMembersService(store, accounts, contacts, groups),
     idempotency: new IdempotencyService(store),
     rateLimiter: new RateLimiter(
       config.redisUrl ? new RedisRateStore(config.redisUrl) : new MemoryRateStore(),

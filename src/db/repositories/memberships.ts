@@ -71,3 +71,14 @@ export async function deleteMembershipsOfContact(scope: TenantScope, contactKey:
 export async function deleteMembershipsOfGroup(scope: TenantScope, groupKey: number): Promise<void> {
   await scope.deleteFrom('memberships').where('group_key', '=', groupKey).execute();
 }
+
+/** Member keys of several groups in one query, for pages that embed their groups' members. */
+export function memberKeysOfGroups(scope: TenantScope, groupKeys: number[]) {
+  if (groupKeys.length === 0) return Promise.resolve([]);
+  return scope
+    .selectFrom('memberships')
+    .select(['memberships.group_key', 'memberships.contact_key'])
+    .where('memberships.group_key', 'in', groupKeys)
+    .orderBy('memberships.added_at')
+    .execute();
+}

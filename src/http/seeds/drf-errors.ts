@@ -38,7 +38,7 @@ function drfBody(
     case 'forbidden':
       return { detail: 'You do not have permission to perform this action.' };
     case 'not_found':
-      return { detail: 'Not found.' };
+      return { detail: typeof problem.details.detail === 'string' ? problem.details.detail : 'Not found.' };
     case 'rate_limited':
     case 'locked':
       return { detail: 'Request was throttled.' };

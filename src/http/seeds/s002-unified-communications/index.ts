@@ -1,0 +1,161 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DomainError, notFound } from '../../../domain/errors.js';
+import type { Services } from '../../../services/index.js';
+import { authenticate } from '../../auth.js';
+import { drfErrorHandler } from '../drf-errors.js';
+import { groupIn, groupOut, membersIn, pageUrl } from './mapping.js';
+import { DrfError, GroupOut, GroupPage, GroupPatch, GroupWrite, IdParams, PageQuery } from './schemas.js';
+
+const PATH = '/api/unified-communications/contact-groups';
+const tags = ['Seed 002: unified-communications contact groups'];
+const errors = { 400: DrfError, 401: DrfError, 403: DrfError, 404: DrfError };
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
+
+const invalidPage = () => new DomainError('not_found', 'Invalid page.', { detail: 'Invalid page.' });
+
+/** DRF's page-number rules: a bad or missing page_size falls back to the default, a large one is capped. */
+function pageSizeOf(raw: string | undefined): number {
+  const size = Number(raw);
+  return Number.isInteger(size) && size > 0 ? Math.min(size, MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
+}
+
+function pageOf(raw: string | undefined): number {
+  if (raw === undefined || raw === 'last') return raw === 'last' ? -1 : 1;
+  const page = Number(raw);
+  if (!Number.isInteger(page) || page < 1) throw invalidPage();
+  return page;
+}
+
+/** Seed 002: a church platform's contact groups that hold platform users and hand-entered contacts. */
+export const unifiedCommunications =
+  (services: Services): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const { groups, groupMembers } = services;
+    app.setErrorHandler(drfErrorHandler({ invalidCredentials: 'Given token not valid for any token type' }));
+    app.addHook('onRequest', async (request) => {
+      await authenticate(services, request);
+    });
+
+    const shown = async (actor: Parameters<typeof groups.get>[0], key: number) => {
+      const group = await groups.get(actor, { key });
+      return groupOut(group, (await groups.membersOfGroups(actor, [key])).get(key) ?? []);
+    };
+    const groupById = async (actor: Parameters<typeof groups.get>[0], id: string) => {
+      try {
+        return await groups.get(actor, { id });
+      } catch (error) {
+        throw error instanceof DomainError && error.code === 'not_found' ? notFound('Contact group') : error;
+      }
+    };
+
+    app.get(
+      PATH,
+      {
+        schema: {
+          tags,
+          summary: 'List contact groups, a page at a time',
+          querystring: PageQuery,
+          response: { 200: GroupPage, ...errors },
+        },
+      },
+      async (request) => {
+        const size = pageSizeOf(request.query.page_size);
+        let page = pageOf(request.query.page);
+        if (page === -1)
+          page = Math.max(1, Math.ceil((await groups.pageByNumber(request.actor, 1, 1)).total / size));
+        const { items, total } = await groups.pageByNumber(request.actor, page, size);
+        const lastPage = Math.max(1, Math.ceil(total / size));
+        if (page > lastPage) throw invalidPage();
+        const members = await groups.membersOfGroups(
+          request.actor,
+          items.map((g) => g.key),
+        );
+        return {
+          count: total,
+          next: page < lastPage ? pageUrl(request, page + 1) : null,
+          previous: page > 1 ? pageUrl(request, page - 1) : null,
+          results: items.map((g) => groupOut(g, members.get(g.key) ?? [])),
+        };
+      },
+    );
+
+    app.post(
+      PATH,
+      {
+        schema: {
+          tags,
+          summary: 'Create a contact group',
+          body: GroupWrite,
+          response: { 201: GroupOut, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const group = await groupMembers.create(
+          request.actor,
+          groupIn(request.body, request.actor.organisationId),
+          membersIn(request.body),
+        );
+        return reply.code(201).send(await shown(request.actor, group.key));
+      },
+    );
+
+    app.get(
+      `${PATH}/:id`,
+      {
+        schema: {
+          tags,
+          summary: 'Get a contact group',
+          params: IdParams,
+          response: { 200: GroupOut, ...errors },
+        },
+      },
+      async (request) => {
+        const group = await groupById(request.actor, request.params.id);
+        return shown(request.actor, group.key);
+      },
+    );
+
+    for (const method of ['put', 'patch'] as const) {
+      const replace = method === 'put';
+      app[method](
+        `${PATH}/:id`,
+        {
+          schema: {
+            tags,
+            summary: replace ? 'Replace a contact group and its members' : 'Update a contact group',
+            params: IdParams,
+            body: replace ? GroupWrite : GroupPatch,
+            response: { 200: GroupOut, ...errors },
+          },
+        },
+        async (request) => {
+          const current = await groupById(request.actor, request.params.id);
+          // PUT is a full update: optional fields not sent are cleared, as DRF does.
+          const body = replace
+            ? { legacy_id: null, nextgen_legacy_id: null, thumbnail: null, ...request.body }
+            : request.body;
+          const input = groupIn(body, request.actor.organisationId, current);
+          const group = await groupMembers.update(request.actor, current.id, input, membersIn(body), replace);
+          return shown(request.actor, group.key);
+        },
+      );
+    }
+
+    app.delete(
+      `${PATH}/:id`,
+      {
+        schema: {
+          tags,
+          summary: 'Delete a contact group (its contacts stay)',
+          params: IdParams,
+          response: { 204: { type: 'null' }, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const group = await groupById(request.actor, request.params.id);
+        await groups.delete(request.actor, { key: group.key });
+        return reply.code(204).send(null);
+      },
+    );
+  };

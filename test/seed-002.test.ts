@@ -1,0 +1,311 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from './support/databases.js';
+import { createHarness, type Harness, type Login } from './support/harness.js';
+
+const PATH = '/api/unified-communications/contact-groups';
+const GROUP_KEYS = [
+  'church',
+  'contacts',
+  'created_at',
+  'id',
+  'legacy_id',
+  'manual_contacts',
+  'name',
+  'nextgen_legacy_id',
+  'thumbnail',
+  'updated_at',
+  'user_ids',
+];
+const CONTACT_KEYS = [
+  'avatar',
+  'created_at',
+  'email',
+  'first_name',
+  'id',
+  'is_manual',
+  'last_name',
+  'legacy_id',
+  'middle_name',
+  'nextgen_legacy_id',
+  'phone',
+  'updated_at',
+];
+
+describe.each(dialects)('seed 002, unified-communications contact groups, on %s', (dialect) => {
+  let h: Harness;
+  let jwt: { authorization: string };
+  let member: Login;
+  const documented = () => ({
+    user_ids: [member.user.id],
+    manual_contacts: [
+      {
+        first_name: 'Grace',
+        middle_name: 'B',
+        last_name: 'Hopper',
+        phone: '0412 111 222',
+        email: 'grace@example.com',
+      },
+    ],
+    legacy_id: 'L-1',
+    nextgen_legacy_id: 'N-1',
+    created_at: '2025-07-23T12:34:09.364Z',
+    name: 'Choir',
+    thumbnail: 'https://example.com/choir.png',
+    church: h.a.org.id,
+  });
+
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    jwt = { authorization: h.a.owner.jwt };
+    member = await h.a.addUser('viewer', 'member');
+  });
+  afterAll(() => h.close());
+
+  it('creates a group with users and manual contacts from the document’s example body', async () => {
+    const res = await h.request({
+      method: 'POST',
+      url: PATH,
+      headers: jwt,
+      payload: { id: 'ignored', updated_at: '2000-01-01T00:00:00Z', ...documented() },
+    });
+    expect(res.statusCode).toBe(201);
+    const group = res.json();
+    expect(Object.keys(group).sort()).toEqual(GROUP_KEYS);
+    expect(group).toMatchObject({
+      user_ids: [member.user.id],
+      manual_contacts: [
+        {
+          first_name: 'Grace',
+          middle_name: 'B',
+          last_name: 'Hopper',
+          phone: '+61412111222',
+          email: 'grace@example.com',
+        },
+      ],
+      legacy_id: 'L-1',
+      nextgen_legacy_id: 'N-1',
+      created_at: '2025-07-23T12:34:09.364Z',
+      name: 'Choir',
+      thumbnail: 'https://example.com/choir.png',
+      church: h.a.org.id,
+    });
+    expect(group.id).not.toBe('ignored');
+    expect(group.contacts).toHaveLength(2);
+    for (const c of group.contacts) expect(Object.keys(c).sort()).toEqual(CONTACT_KEYS);
+    expect(group.contacts.map((c: { is_manual: boolean }) => c.is_manual).sort()).toEqual([false, true]);
+    const v1 = await h.request({ method: 'GET', url: `/v1/groups/${group.id}`, headers: jwt });
+    expect(v1.json()).toMatchObject({
+      name: 'Choir',
+      member_count: 2,
+      external_ids: { legacy_id: 'L-1', nextgen_legacy_id: 'N-1' },
+    });
+  });
+
+  it('reuses an existing contact with the same phone instead of duplicating it', async () => {
+    const existing = await h.request({
+      method: 'POST',
+      url: '/v1/contacts',
+      headers: jwt,
+      payload: { name: 'Ada', phone: '+61 412 333 444' },
+    });
+    const res = await h.request({
+      method: 'POST',
+      url: PATH,
+      headers: jwt,
+      payload: {
+        name: 'Reuse',
+        church: h.a.org.id,
+        manual_contacts: [{ first_name: 'Ada', phone: '0412333444' }],
+      },
+    });
+    expect(res.json().contacts.map((c: { id: string }) => c.id)).toEqual([existing.json().id]);
+    const all = await h.request({ method: 'GET', url: '/v1/contacts?phone=0412333444', headers: jwt });
+    expect(all.json().items).toHaveLength(1);
+  });
+
+  it('replaces members with PUT and changes only what PATCH names', async () => {
+    const id = (await h.request({ method: 'POST', url: PATH, headers: jwt, payload: documented() })).json()
+      .id;
+    const patched = await h.request({
+      method: 'PATCH',
+      url: `${PATH}/${id}`,
+      headers: jwt,
+      payload: { name: 'Renamed' },
+    });
+    expect(patched.json()).toMatchObject({ name: 'Renamed', user_ids: [member.user.id], legacy_id: 'L-1' });
+    expect(patched.json().manual_contacts).toHaveLength(1);
+
+    const noUsers = await h.request({
+      method: 'PATCH',
+      url: `${PATH}/${id}`,
+      headers: jwt,
+      payload: { user_ids: [] },
+    });
+    expect(noUsers.json().user_ids).toEqual([]);
+    expect(noUsers.json().manual_contacts).toHaveLength(1);
+
+    const put = await h.request({
+      method: 'PUT',
+      url: `${PATH}/${id}`,
+      headers: jwt,
+      payload: {
+        name: 'Replaced',
+        church: h.a.org.id,
+        manual_contacts: [{ first_name: 'Alan', phone: '0412 999 000' }],
+      },
+    });
+    expect(put.statusCode).toBe(200);
+    expect(put.json()).toMatchObject({ name: 'Replaced', user_ids: [], legacy_id: null, thumbnail: null });
+    expect(put.json().manual_contacts.map((m: { first_name: string }) => m.first_name)).toEqual(['Alan']);
+    const grace = await h.request({
+      method: 'GET',
+      url: '/v1/contacts?email=grace@example.com',
+      headers: jwt,
+    });
+    expect(grace.json().items).toHaveLength(1);
+  });
+
+  it('shows changes made through /v1 and deletes with 204 and no body', async () => {
+    const id = (
+      await h.request({
+        method: 'POST',
+        url: PATH,
+        headers: jwt,
+        payload: { name: 'Via v1', church: h.a.org.id },
+      })
+    ).json().id;
+    const contact = await h.request({
+      method: 'POST',
+      url: '/v1/contacts',
+      headers: jwt,
+      payload: { first_name: 'Linus', phone: '0412 123 999' },
+    });
+    await h.request({
+      method: 'POST',
+      url: `/v1/groups/${id}/members`,
+      headers: jwt,
+      payload: { contact_ids: [contact.json().id] },
+    });
+    const got = await h.request({ method: 'GET', url: `${PATH}/${id}`, headers: jwt });
+    expect(got.json().contacts.map((c: { id: string }) => c.id)).toEqual([contact.json().id]);
+    const deleted = await h.request({ method: 'DELETE', url: `${PATH}/${id}`, headers: jwt });
+    expect(deleted.statusCode).toBe(204);
+    expect(deleted.body).toBe('');
+    expect((await h.request({ method: 'GET', url: `${PATH}/${id}`, headers: jwt })).json()).toEqual({
+      detail: 'Not found.',
+    });
+  });
+
+  it('paginates the Django REST Framework way', async () => {
+    const fresh = await createHarness(dialect);
+    try {
+      const auth = { authorization: fresh.a.owner.jwt };
+      const empty = await fresh.request({ method: 'GET', url: PATH, headers: auth });
+      expect(empty.json()).toEqual({ count: 0, next: null, previous: null, results: [] });
+      for (let i = 1; i <= 5; i++)
+        await fresh.request({
+          method: 'POST',
+          url: PATH,
+          headers: auth,
+          payload: { name: `G${i}`, church: fresh.a.org.id },
+        });
+      const first = await fresh.request({
+        method: 'GET',
+        url: `${PATH}?page_size=2`,
+        headers: { ...auth, host: 'api.example.org' },
+      });
+      expect(first.json()).toMatchObject({
+        count: 5,
+        previous: null,
+        next: `http://api.example.org${PATH}?page_size=2&page=2`,
+      });
+      expect(first.json().results.map((g: { name: string }) => g.name)).toEqual(['G1', 'G2']);
+      const last = await fresh.request({
+        method: 'GET',
+        url: `${PATH}?page=3&page_size=2`,
+        headers: { ...auth, host: 'api.example.org' },
+      });
+      expect(last.json()).toMatchObject({
+        next: null,
+        previous: `http://api.example.org${PATH}?page=2&page_size=2`,
+      });
+      expect(last.json().results.map((g: { name: string }) => g.name)).toEqual(['G5']);
+      const past = await fresh.request({ method: 'GET', url: `${PATH}?page=4&page_size=2`, headers: auth });
+      expect(past.statusCode).toBe(404);
+      expect(past.json()).toEqual({ detail: 'Invalid page.' });
+      expect(
+        (await fresh.request({ method: 'GET', url: `${PATH}?page=abc`, headers: auth })).statusCode,
+      ).toBe(404);
+      const capped = await fresh.request({ method: 'GET', url: `${PATH}?page_size=1000`, headers: auth });
+      expect(capped.json().results).toHaveLength(5);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('refuses bad input field by field and writes nothing', async () => {
+    const before = (await h.request({ method: 'GET', url: `${PATH}?page_size=100`, headers: jwt })).json()
+      .count;
+    const cases: [object, string][] = [
+      [{ church: h.a.org.id }, 'name'],
+      [{ name: 'x'.repeat(101), church: h.a.org.id }, 'name'],
+      [{ name: 'Bad church', church: h.b.org.id }, 'church'],
+      [{ name: 'Bad user', church: h.a.org.id, user_ids: [h.b.owner.user.id] }, 'user_ids'],
+      [{ name: 'Bad thumb', church: h.a.org.id, thumbnail: 'not a uri' }, 'thumbnail'],
+      [
+        {
+          name: 'Bad phone',
+          church: h.a.org.id,
+          manual_contacts: [
+            { first_name: 'Ok', phone: '0412 555 666' },
+            { first_name: 'Bad', phone: 'call me' },
+          ],
+        },
+        'manual_contacts',
+      ],
+    ];
+    for (const [payload, field] of cases) {
+      const res = await h.request({ method: 'POST', url: PATH, headers: jwt, payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(Object.keys(res.json()), JSON.stringify(payload)).toEqual([field]);
+    }
+    expect(
+      (await h.request({ method: 'GET', url: `${PATH}?page_size=100`, headers: jwt })).json().count,
+    ).toBe(before);
+    const ok = await h.request({ method: 'GET', url: '/v1/contacts?phone=0412555666', headers: jwt });
+    expect(ok.json().items).toEqual([]);
+  });
+
+  it('keeps other organisations out and requires a token', async () => {
+    const id = (
+      await h.request({
+        method: 'POST',
+        url: PATH,
+        headers: jwt,
+        payload: { name: 'Private', church: h.a.org.id },
+      })
+    ).json().id;
+    const other = { authorization: h.b.owner.jwt };
+    for (const method of ['GET', 'PUT', 'PATCH', 'DELETE'] as const) {
+      const res = await h.request({
+        method,
+        url: `${PATH}/${id}`,
+        headers: other,
+        payload: { name: 'Hacked', church: h.b.org.id },
+      });
+      expect(res.statusCode, method).toBe(404);
+      expect(res.json()).toEqual({ detail: 'Not found.' });
+    }
+    expect((await h.request({ method: 'GET', url: PATH, headers: other })).body).not.toContain('Private');
+    const none = await h.request({ method: 'GET', url: PATH });
+    expect(none.statusCode).toBe(401);
+    expect(none.json()).toEqual({ detail: 'Authentication credentials were not provided.' });
+    const bad = await h.request({ method: 'GET', url: PATH, headers: { authorization: 'Bearer not.a.jwt' } });
+    expect(bad.json()).toEqual({ detail: 'Given token not valid for any token type' });
+  });
+
+  it('lists its routes under their own tag in the OpenAPI document', async () => {
+    const doc = (await h.request({ method: 'GET', url: '/openapi.json' })).json();
+    expect(doc.paths[PATH].get.tags).toEqual(['Seed 002: unified-communications contact groups']);
+  });
+});
