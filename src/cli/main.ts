@@ -19,6 +19,21 @@ Configuration comes from the environment (see the README): DATABASE_URL, HOST, P
 
 type Flags = Record<string, string | boolean | undefined>;
 
+const text = { type: 'string' } as const;
+const OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  name: text,
+  country: text,
+  language: text,
+  org: text,
+  user: text,
+  username: text,
+  password: text,
+  role: text,
+  'display-name': text,
+} as const;
+
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
@@ -41,12 +56,14 @@ export async function main(
   io: Io = defaultIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const { positionals, values: flags } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (error) {
+    io.err(`roster: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { positionals, values: flags } = parsed;
   const command = positionals.join(' ');
   if (flags.help || command === '' || command === 'help') {
     io.out(USAGE);
