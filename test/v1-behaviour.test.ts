@@ -290,7 +290,7 @@ describe.each(dialects)('the canonical API’s behaviour on %s', (dialect) => {
   describe('groups and members', () => {
     it('adds and removes members idempotently with exact counts, and refuses unknown ids whole', async () => {
       const group = (await post('/v1/groups', { name: 'Members' })).json();
-      const ids = [];
+      const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await post('/v1/contacts', { name: `Member ${i}` })).json().id);
       expect((await post(`/v1/groups/${group.id}/members`, { contact_ids: ids })).json()).toEqual({
         added: 3,
