@@ -57,11 +57,13 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
     const groupId = group.json().data._id;
     expect(groupId).toMatch(HEX24);
 
-    const contact = await send('POST', '/contact', {
-      name: 'Banky',
-      number: '2347063516620',
-      group_id: groupId,
-    });
+    // curl --header 'x-refresh;' sends the header empty.
+    const contact = await send(
+      'POST',
+      '/contact',
+      { name: 'Banky', number: '2347063516620', group_id: groupId },
+      { ...CURL_FORM, 'x-refresh': '' },
+    );
     expect(contact.statusCode).toBe(200);
     const data = contact.json().data;
     expect(Object.keys(data).sort()).toEqual(CONTACT_KEYS);
@@ -75,6 +77,14 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
     });
     expect(data.client_id).toMatch(HEX24);
     expect(data._id).toMatch(HEX24);
+  });
+
+  it('keeps the survey state sent as transaction', async () => {
+    const transaction = { survey_id: 'welcome', survey_sort_id: 2 };
+    const res = await send('POST', '/contact', { name: 'Surveyed', number: '08034445555', transaction });
+    expect(res.statusCode).toBe(200);
+    const { _id } = res.json().data;
+    expect((await send('GET', `/contact/${_id}`)).json().data.transaction).toEqual(transaction);
   });
 
   it('reads a local number in the organisation’s country and shows digits without the plus', async () => {
@@ -94,7 +104,7 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
       headers: { authorization: h.a.owner.basic },
     });
     expect(v1.json().items).toHaveLength(1);
-    expect(v1.json().items[0].name).toBe(first.name);
+    expect(v1.json().items[0]).toMatchObject({ name: first.name, channel: 'whatsapp' });
     expect(fromObjectId('contact', first._id)).toBeGreaterThan(0);
   });
 
@@ -137,6 +147,25 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
     expect(ignored.json().data).toMatchObject({ name: 'Moved', group_id: to });
   });
 
+  it('refuses a bad number or unknown group on update and leaves the contact as it was', async () => {
+    const group = (await send('POST', '/contact_groups', { title: 'Stay' })).json().data._id;
+    const created = (
+      await send('POST', '/contact', { name: 'Steady', number: '08036667777', group_id: group })
+    ).json().data;
+    const badNumber = await send('PUT', `/contact/${created._id}`, { name: 'Changed', number: 'status' });
+    expect(badNumber.statusCode).toBe(400);
+    expect(badNumber.json()).toEqual({ status: false, message: expect.any(String) });
+    const unknownGroup = await send('PUT', `/contact/${created._id}`, {
+      name: 'Changed',
+      group_id: '64a000000000000000000fff',
+    });
+    expect(unknownGroup.statusCode).toBe(404);
+    expect((await send('GET', `/contact/${created._id}`)).json().data).toEqual(created);
+
+    const ungrouped = await send('PUT', `/contact/${created._id}`, { group_id: null });
+    expect(ungrouped.json().data.group_id).toBeNull();
+  });
+
   it('reads, renames and deletes groups with the document’s messages and delete result', async () => {
     const id = (await send('POST', '/contact_groups', { title: 'Temp' })).json().data._id;
     expect((await send('GET', `/contact_groups/${id}`)).json()).toMatchObject({
@@ -168,13 +197,45 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
     expect(again.json()).toEqual({ status: false, message: expect.any(String) });
   });
 
-  it('accepts the token in the Authorization header with a JSON body', async () => {
-    const res = await h.request({
+  it('accepts the token in the Authorization header, with or without a body', async () => {
+    const bare = await h.request({
       method: 'GET',
       url: '/contact?type=all',
       headers: { authorization: h.a.owner.apiKey },
     });
-    expect(res.statusCode).toBe(200);
+    expect(bare.statusCode).toBe(200);
+    const json = await h.request({
+      method: 'POST',
+      url: '/contact_groups',
+      headers: { authorization: h.a.owner.apiKey, 'content-type': 'application/json' },
+      payload: JSON.stringify({ session_id: 'ignored', access_token: '', title: 'Header' }),
+    });
+    expect(json.statusCode).toBe(200);
+  });
+
+  it('reads the body token as JSON without a Content-Type, or as a form', async () => {
+    // A Buffer payload goes out with no Content-Type header at all.
+    const untyped = await h.request({
+      method: 'POST',
+      url: '/contact_groups',
+      payload: Buffer.from(JSON.stringify({ access_token: token, title: 'Untyped' })),
+    });
+    expect(untyped.json()).toMatchObject({ status: true, data: { title: 'Untyped' } });
+    const form = await h.request({
+      method: 'POST',
+      url: '/contact_groups',
+      headers: CURL_FORM,
+      payload: new URLSearchParams({ access_token: token, title: 'From a form' }).toString(),
+    });
+    expect(form.json()).toMatchObject({ status: true, data: { title: 'From a form' } });
+    const broken = await h.request({
+      method: 'GET',
+      url: '/contact',
+      headers: CURL_FORM,
+      payload: '{"access_token":',
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json()).toEqual({ status: false, message: expect.any(String) });
   });
 
   it('refuses an invalid number or group with 400 in its own style and writes nothing', async () => {
@@ -197,6 +258,21 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
     expect((await send('GET', '/contact?type=all')).json().data.length).toBe(before);
   });
 
+  it('lets a viewer read but not write, with 403 in its own style', async () => {
+    const viewer = (await h.a.addUser('viewer')).apiKey.slice('Bearer '.length);
+    const as = (method: 'GET' | 'POST', url: string, body: object = {}) =>
+      h.request({
+        method,
+        url,
+        headers: CURL_FORM,
+        payload: JSON.stringify({ access_token: viewer, ...body }),
+      });
+    expect((await as('GET', '/contact?type=all')).statusCode).toBe(200);
+    const write = await as('POST', '/contact_groups', { title: 'Not allowed' });
+    expect(write.statusCode).toBe(403);
+    expect(write.json()).toEqual({ status: false, message: expect.any(String) });
+  });
+
   it('keeps other organisations out with a 404', async () => {
     const id = (await send('POST', '/contact', { name: 'Private', number: '08031212121' })).json().data._id;
     const other = h.b.owner.apiKey.slice('Bearer '.length);
@@ -210,6 +286,13 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
       expect(res.statusCode, method).toBe(404);
       expect(res.body).not.toContain('Private');
     }
+    const group = (await send('POST', '/contact_groups', { title: 'Private group' })).json().data._id;
+    const foreignGroup = await h.request({
+      method: 'GET',
+      url: `/contact_groups/${group}`,
+      headers: { authorization: h.b.owner.apiKey },
+    });
+    expect(foreignGroup.statusCode).toBe(404);
     const theirs = await h.request({
       method: 'GET',
       url: '/contact?type=all',
@@ -251,6 +334,18 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
       expect(renewed.statusCode).toBe(200);
       expect(renewed.headers['x-access-token']).toBeTruthy();
       expect(renewed.headers['x-refresh-token']).not.toBe(refresh_token);
+      const replayed = await short.request({
+        method: 'GET',
+        url: '/contact',
+        headers: { authorization: `Bearer ${expired}`, 'x-refresh': refresh_token },
+      });
+      expect(replayed.statusCode).toBe(401);
+      const next = await short.request({
+        method: 'GET',
+        url: '/contact',
+        headers: { authorization: `Bearer ${renewed.headers['x-access-token']}` },
+      });
+      expect(next.statusCode).toBe(200);
     } finally {
       await short.close();
     }
@@ -258,7 +353,11 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
 
   it('lists its routes under their own tag in the OpenAPI document', async () => {
     const doc = (await h.request({ method: 'GET', url: '/openapi.json' })).json();
-    expect(doc.paths['/contact_groups'].post.tags).toEqual(['Seed 001: messaging contacts']);
+    const routes = ['/contact', '/contact/{id}', '/contact_groups', '/contact_groups/{id}'].flatMap((path) =>
+      Object.values(doc.paths[path] as Record<string, { tags: string[] }>),
+    );
+    expect(routes).toHaveLength(10);
+    for (const route of routes) expect(route.tags).toEqual(['Seed 001: messaging contacts']);
   });
 });
 

@@ -184,7 +184,11 @@ export const messagingContacts =
       async (request) => {
         const { name, number, group_id, channel, transaction } = request.body;
         const key = keyOf('contact', request.params.id);
-        const placement = group_id ? { groupKeys: [groupKeyOf(group_id)], exclusive: true } : undefined;
+        // A group_id moves the contact there; null takes it out of every group; absent leaves it be.
+        const placement =
+          group_id === undefined
+            ? undefined
+            : { groupKeys: group_id === null ? [] : [groupKeyOf(group_id)], exclusive: true };
         const contact = await contacts.patch(
           request.actor,
           { key },
