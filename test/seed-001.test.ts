@@ -124,6 +124,16 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
     expect(all).toEqual(expect.arrayContaining(mine));
   });
 
+  it('pages a long list with limit and the x-next-cursor header, newest first throughout', async () => {
+    const all = (await send('GET', '/contact?type=all')).json().data.map((c: { _id: string }) => c._id);
+    const first = await send('GET', '/contact?type=all&limit=2');
+    const cursor = first.headers['x-next-cursor'] as string;
+    expect(cursor).toBeTruthy();
+    const second = await send('GET', `/contact?type=all&limit=2&cursor=${encodeURIComponent(cursor)}`);
+    const paged = [...first.json().data, ...second.json().data].map((c: { _id: string }) => c._id);
+    expect(paged).toEqual(all.slice(0, 4));
+  });
+
   it('updates name, number and group, ignoring the title, keyword and reply the document’s example carries', async () => {
     const from = (await send('POST', '/contact_groups', { title: 'From' })).json().data._id;
     const to = (await send('POST', '/contact_groups', { title: 'To' })).json().data._id;
