@@ -310,11 +310,16 @@ function fieldsOf(org: Organisation, input: GroupInput, current: Group | undefin
   const name = nameChanged ? input.name! : (translations[lang]?.name ?? input.name);
   if (!name || name.trim() === '') throw invalid('name', 'is required');
   if (name.length > GROUP_NAME_MAX) throw invalid('name', `must be at most ${GROUP_NAME_MAX} characters`);
-  translations[lang] = {
-    ...translations[lang],
-    name,
-    description: translations[lang]?.description ?? input.description ?? null,
-  };
+  // The description follows the same rule: a changed `description` wins, else the default
+  // language's own (null included, so a translation can clear it).
+  const descriptionChanged = input.description !== undefined && input.description !== current?.description;
+  const own = translations[lang];
+  const description = descriptionChanged
+    ? input.description!
+    : own && 'description' in own
+      ? (own.description ?? null)
+      : (input.description ?? null);
+  translations[lang] = { ...own, name, description };
   for (const [language, t] of Object.entries(translations)) {
     if (!t || typeof t.name !== 'string' || t.name.length > GROUP_NAME_MAX)
       throw invalid(`translations.${language}.name`, `is required, at most ${GROUP_NAME_MAX} characters`);
@@ -323,7 +328,7 @@ function fieldsOf(org: Organisation, input: GroupInput, current: Group | undefin
     throw invalid('thumbnail_url', 'must be an http or https URL');
   return {
     name,
-    description: input.description ?? translations[lang]?.description ?? null,
+    description,
     translations: JSON.stringify(translations),
     is_active: input.is_active === false ? 0 : 1,
     is_default: input.is_default ? 1 : 0,
