@@ -12,6 +12,32 @@ const LIST_KEYS = [
 ];
 const DETAIL_KEYS = [...LIST_KEYS, 'contacts_count', 'organisation_name'].sort();
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The document's detail example, read-only fields and all, as a client copying it sends it. */
+const DOCUMENT_BODY = {
+  unique_id: 'text',
+  translations: 'text',
+  organisation_name: 'text',
+  created_by_name: 'text',
+  is_active: true,
+  contacts_count: 'text',
+  date_created: '2025-10-25T20:11:49.043Z',
+  last_updated: '2025-10-25T20:11:49.043Z',
+};
+
+/** Exactly the documented keys, each of the type the document (and the issue) gives it. */
+function expectDetail(body: Record<string, unknown>) {
+  expect(Object.keys(body).sort()).toEqual(DETAIL_KEYS);
+  expect(body.unique_id).toMatch(UUID);
+  expect(typeof body.translations).toBe('object');
+  expect(typeof body.organisation_name).toBe('string');
+  expect(typeof body.created_by_name).toBe('string');
+  expect(typeof body.is_active).toBe('boolean');
+  expect(typeof body.contacts_count).toBe('number');
+  expect(body.date_created).toMatch(ISO_MS);
+  expect(body.last_updated).toMatch(ISO_MS);
+}
 
 describe.each(dialects)('seed 000, organisation contact groups, on %s', (dialect) => {
   let h: Harness;
@@ -128,6 +154,131 @@ describe.each(dialects)('seed 000, organisation contact groups, on %s', (dialect
     ).toBe(200);
   });
 
+  it('answers every documented request, sent as written, with the documented status and keys', async () => {
+    const created = await create(DOCUMENT_BODY);
+    expect(created.statusCode).toBe(201);
+    expectDetail(created.json());
+    const url = `${base}/${created.json().unique_id}/`;
+    for (const method of ['GET', 'PUT', 'PATCH', 'DELETE'] as const) {
+      const res = await h.request({
+        method,
+        url,
+        headers: basic,
+        ...(method === 'PUT' || method === 'PATCH' ? { payload: DOCUMENT_BODY } : {}),
+      });
+      expect(res.statusCode, method).toBe(200);
+      expectDetail(res.json());
+      expect(res.json().unique_id, method).toBe(created.json().unique_id);
+      expect(res.json().translations, method).toEqual({ en: { name: 'text', description: null } });
+    }
+    const list = await h.request({ method: 'GET', url: `${base}/`, headers: basic });
+    expect(list.statusCode).toBe(200);
+    expect(Array.isArray(list.json())).toBe(true);
+    for (const item of list.json()) {
+      expect(Object.keys(item).sort()).toEqual(LIST_KEYS);
+      expect(item.date_created).toMatch(ISO_MS);
+    }
+  });
+
+  it('serves every route with and without the trailing slash', async () => {
+    const created = await h.request({
+      method: 'POST',
+      url: `${base}/create`,
+      headers: basic,
+      payload: { translations: 'No slash' },
+    });
+    expect(created.statusCode).toBe(201);
+    const id = created.json().unique_id;
+    for (const url of [`${base}/${id}`, `${base}/${id}/`]) {
+      expect((await h.request({ method: 'GET', url, headers: basic })).statusCode, url).toBe(200);
+      const patched = await h.request({
+        method: 'PATCH',
+        url,
+        headers: basic,
+        payload: { is_active: false },
+      });
+      expect(patched.statusCode, url).toBe(200);
+    }
+    expect((await h.request({ method: 'DELETE', url: `${base}/${id}`, headers: basic })).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('patches only the languages and fields sent, keeps is_active on a PUT without it, and keeps descriptions in step with /v1', async () => {
+    const id = (
+      await create({
+        translations: { en: { name: 'Choir', description: 'Sunday' }, fr: { name: 'Chorale' } },
+        is_active: false,
+      })
+    ).json().unique_id;
+    const url = `${base}/${id}/`;
+    const patched = await h.request({
+      method: 'PATCH',
+      url,
+      headers: basic,
+      payload: { translations: { fr: { description: 'Le dimanche' } } },
+    });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.json().translations).toEqual({
+      en: { name: 'Choir', description: 'Sunday' },
+      fr: { name: 'Chorale', description: 'Le dimanche' },
+    });
+    const renamed = await h.request({
+      method: 'PATCH',
+      url,
+      headers: basic,
+      payload: { translations: 'Singers' },
+    });
+    expect(renamed.json().translations.en).toEqual({ name: 'Singers', description: 'Sunday' });
+
+    await h.request({
+      method: 'PATCH',
+      url,
+      headers: basic,
+      payload: { translations: { en: { name: 'Singers', description: 'Saturday' } } },
+    });
+    const v1 = (await h.request({ method: 'GET', url: `/v1/groups/${id}`, headers: basic })).json();
+    expect(v1).toMatchObject({ name: 'Singers', description: 'Saturday', is_active: false });
+    await h.request({
+      method: 'PATCH',
+      url: `/v1/groups/${id}`,
+      headers: basic,
+      payload: { description: 'Daily' },
+    });
+    expect((await h.request({ method: 'GET', url, headers: basic })).json().translations.en.description).toBe(
+      'Daily',
+    );
+
+    const put = await h.request({
+      method: 'PUT',
+      url,
+      headers: basic,
+      payload: { translations: { en: { name: 'Choir' }, de: { name: 'Chor' } } },
+    });
+    expect(put.json()).toMatchObject({
+      is_active: false,
+      translations: { en: { name: 'Choir', description: null }, de: { name: 'Chor', description: null } },
+    });
+    expect(put.json().translations.fr).toBeUndefined();
+  });
+
+  it('shows groups made through /v1, with their member count', async () => {
+    const v1 = await h.request({
+      method: 'POST',
+      url: '/v1/groups',
+      headers: basic,
+      payload: { name: 'Made in v1', description: 'canonical' },
+    });
+    const got = await h.request({ method: 'GET', url: `${base}/${v1.json().id}`, headers: basic });
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).toMatchObject({
+      unique_id: v1.json().id,
+      translations: { en: { name: 'Made in v1', description: 'canonical' } },
+      contacts_count: 0,
+      date_created: v1.json().created_at,
+    });
+  });
+
   it('accepts the core bearer credentials too', async () => {
     for (const authorization of [h.a.owner.jwt, h.a.owner.apiKey]) {
       expect(
@@ -154,16 +305,16 @@ describe.each(dialects)('seed 000, organisation contact groups, on %s', (dialect
     });
     expect(ownPathForeignGroup.statusCode).toBe(404);
     expect(ownPathForeignGroup.json()).toEqual({ detail: 'Not found.' });
+    // A bad body changes nothing: the organisation is looked up first, as Django looks the object up first.
     for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
-      const res = await h.request({
-        method,
-        url: `${base}/${id}/`,
-        headers: other,
-        payload: { translations: 'Hacked' },
-      });
-      expect(res.statusCode, method).toBe(404);
-      expect(res.body).not.toContain('Secret');
+      for (const payload of [{ translations: 'Hacked' }, { translations: null }]) {
+        const res = await h.request({ method, url: `${base}/${id}/`, headers: other, payload });
+        expect(res.statusCode, method).toBe(404);
+        expect(res.json()).toEqual({ detail: 'Not found.' });
+      }
     }
+    const intact = await h.request({ method: 'GET', url: `${base}/${id}/`, headers: basic });
+    expect(intact.json().translations.en.name).toBe('Secret group');
   });
 
   it('answers missing and wrong credentials the Django REST Framework way', async () => {
@@ -190,6 +341,37 @@ describe.each(dialects)('seed 000, organisation contact groups, on %s', (dialect
     expect(Object.keys(tooLong.json())).toEqual(['translations']);
     const wrongType = await create({ translations: 'Fine', is_active: 'yes' });
     expect(wrongType.statusCode).toBe(400);
+    expect(Object.keys(wrongType.json())).toEqual(['is_active']);
+    const refused: [unknown, string][] = [
+      [{ translations: null }, 'This field may not be null.'],
+      [{ translations: '' }, 'This field may not be blank.'],
+      [{ translations: '   ' }, "The name in the organisation's default language is required."],
+      [
+        { translations: { fr: { name: 'Chorale' } } },
+        "The name in the organisation's default language is required.",
+      ],
+      [
+        { translations: 7 },
+        'Expected a name or an object of {language: {name, description}}, but got number.',
+      ],
+      [[{ translations: 'In a list' }], 'Invalid data. Expected a dictionary, but got list.'],
+    ];
+    for (const [payload, message] of refused) {
+      const res = await create(payload as object);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(Object.values(res.json()), JSON.stringify(payload)).toEqual([[message]]);
+    }
+    for (const translations of [
+      {},
+      { 'not a language': { name: 'x' } },
+      { en: { description: 'no name' } },
+    ]) {
+      const res = await create({ translations });
+      expect(res.statusCode, JSON.stringify(translations)).toBe(400);
+      expect(Object.keys(res.json())).toEqual(['translations']);
+    }
+    const noBody = await h.request({ method: 'POST', url: `${base}/create/`, headers: basic });
+    expect(noBody.json()).toEqual({ translations: ['This field is required.'] });
     const malformed = await h.request({
       method: 'POST',
       url: `${base}/create/`,
@@ -204,10 +386,49 @@ describe.each(dialects)('seed 000, organisation contact groups, on %s', (dialect
     expect((await h.request({ method: 'GET', url: `${base}/`, headers: basic })).json().length).toBe(before);
   });
 
+  it('leaves a group untouched when a PUT or PATCH is refused', async () => {
+    const group = (await create({ translations: { en: { name: 'Kept', description: 'as is' } } })).json();
+    const url = `${base}/${group.unique_id}/`;
+    const attempts = [
+      { method: 'PUT' as const, payload: { is_active: false } },
+      { method: 'PUT' as const, payload: { translations: { fr: { name: 'Gardé' } }, is_active: 'no' } },
+      { method: 'PATCH' as const, payload: { translations: { de: { description: 'no name' } } } },
+      { method: 'PATCH' as const, payload: { translations: '' } },
+    ];
+    for (const attempt of attempts) {
+      const res = await h.request({ ...attempt, url, headers: basic });
+      expect(res.statusCode, JSON.stringify(attempt)).toBe(400);
+    }
+    expect((await h.request({ method: 'GET', url, headers: basic })).json()).toEqual(group);
+  });
+
+  it('answers ids that are not UUIDs with "Not found."', async () => {
+    for (const url of [
+      '/api/v1.0/organisation/not-a-uuid/contact-groups/',
+      `${base}/not-a-uuid/`,
+      `${base}/12345/`,
+    ]) {
+      const res = await h.request({ method: 'GET', url, headers: basic });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.json()).toEqual({ detail: 'Not found.' });
+    }
+  });
+
   it('lists its routes under their own tag in the OpenAPI document', async () => {
     const doc = (await h.request({ method: 'GET', url: '/openapi.json' })).json();
-    expect(doc.paths['/api/v1.0/organisation/{unique_id}/contact-groups/create/'].post.tags).toEqual([
-      'Seed 000: organisation contact groups',
-    ]);
+    const tag = ['Seed 000: organisation contact groups'];
+    const documented = {
+      '/api/v1.0/organisation/{unique_id}/contact-groups/create/': ['post'],
+      '/api/v1.0/organisation/{unique_id}/contact-groups/': ['get'],
+      '/api/v1.0/organisation/{unique_id}/contact-groups/{group_unique_id}/': [
+        'get',
+        'put',
+        'patch',
+        'delete',
+      ],
+    };
+    for (const [path, methods] of Object.entries(documented)) {
+      for (const method of methods) expect(doc.paths[path]?.[method]?.tags, `${method} ${path}`).toEqual(tag);
+    }
   });
 });

@@ -5,7 +5,7 @@ import type { Group, Organisation, Translations } from '../../../domain/records.
 import type { Actor } from '../../../services/context.js';
 import type { Services } from '../../../services/index.js';
 import { authenticate } from '../../auth.js';
-import { drfErrorHandler } from '../drf-errors.js';
+import { contactGroupErrors } from './errors.js';
 import { Detail, DrfError, GroupParams, GroupPatch, GroupPut, ListItem, Params } from './schemas.js';
 
 const BASE = '/api/v1.0/organisation/:unique_id/contact-groups';
@@ -15,9 +15,23 @@ const errors = { 400: DrfError, 401: DrfError, 403: DrfError, 404: DrfError };
 /** Both spellings of every path: Django clients send the trailing slash, others often drop it. */
 const bothSlashes = (path: string) => [`${path}/`, path];
 
-/** A plain string is the name in the organisation's default language. */
+/** A plain string is the name in the organisation's default language; a description not sent is none. */
 const translationsIn = (value: GroupPut['translations'], org: Organisation): Translations =>
-  typeof value === 'string' ? { [org.default_language]: { name: value } } : value;
+  Object.fromEntries(
+    Object.entries(typeof value === 'string' ? { [org.default_language]: { name: value } } : value).map(
+      ([lang, t]) => [lang, { name: t.name, description: t.description ?? null }],
+    ),
+  );
+
+/** PATCH changes only the languages, and within them only the fields, that it sends. */
+function translationsPatched(current: Translations, value: GroupPatch['translations'], org: Organisation) {
+  const sent = typeof value === 'string' ? { [org.default_language]: { name: value } } : (value ?? {});
+  const merged: Translations = { ...current };
+  // A language new to the group without a name is refused by the service, which checks every name.
+  for (const [lang, t] of Object.entries(sent))
+    merged[lang] = { ...current[lang], ...t } as Translations[string];
+  return merged;
+}
 
 const translationsOut = (t: Translations) =>
   Object.fromEntries(
@@ -29,16 +43,18 @@ export const orgContactGroups =
   (services: Services): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { accounts, groups } = services;
-    app.setErrorHandler(drfErrorHandler({ invalidCredentials: 'Invalid username/password.' }));
+    app.setErrorHandler(contactGroupErrors);
     app.addHook('onRequest', async (request) => {
       await authenticate(services, request);
     });
-
-    /** The organisation in the path must be the caller's; any other is "Not found.", exactly like one that does not exist. */
-    async function organisation(actor: Actor, uniqueId: string): Promise<Organisation> {
-      if (uniqueId !== actor.organisationId) throw notFound('Organisation');
-      return accounts.getOrganisation(actor);
-    }
+    // Before the body is validated, as Django looks the object up first: another organisation
+    // is "Not found." whatever the body, exactly like one that does not exist.
+    app.addHook('preValidation', async (request) => {
+      if ((request.params as { unique_id?: string }).unique_id !== request.actor.organisationId)
+        throw notFound('Organisation');
+      // Django reads a request without a body as an empty form: its fields are then "required".
+      if (request.body === undefined && ['POST', 'PUT', 'PATCH'].includes(request.method)) request.body = {};
+    });
 
     async function creatorNames(actor: Actor, list: Group[]) {
       const users = await accounts.usersByIds(
@@ -75,7 +91,7 @@ export const orgContactGroups =
           },
         },
         async (request, reply) => {
-          const org = await organisation(request.actor, request.params.unique_id);
+          const org = await accounts.getOrganisation(request.actor);
           const group = await groups.create(request.actor, {
             translations: translationsIn(request.body.translations, org),
             is_active: request.body.is_active,
@@ -97,7 +113,6 @@ export const orgContactGroups =
           },
         },
         async (request) => {
-          await organisation(request.actor, request.params.unique_id);
           const all = await listAll(services, request.actor);
           const name = await creatorNames(request.actor, all);
           return all.map((g) => ({
@@ -118,7 +133,7 @@ export const orgContactGroups =
         url,
         { schema: { ...route, summary: 'Get a contact group', response: { 200: Detail, ...errors } } },
         async (request) => {
-          const org = await organisation(request.actor, request.params.unique_id);
+          const org = await accounts.getOrganisation(request.actor);
           return detail(
             request.actor,
             org,
@@ -137,13 +152,14 @@ export const orgContactGroups =
           },
         },
         async (request) => {
-          const org = await organisation(request.actor, request.params.unique_id);
+          const org = await accounts.getOrganisation(request.actor);
           const group = await groups.update(
             request.actor,
             { id: request.params.group_unique_id },
             {
               translations: translationsIn(request.body.translations, org),
-              is_active: request.body.is_active ?? true,
+              // As Django REST Framework does: a field with a default, left out of a PUT, keeps its value.
+              ...(request.body.is_active !== undefined && { is_active: request.body.is_active }),
             },
           );
           return detail(request.actor, org, group);
@@ -160,7 +176,7 @@ export const orgContactGroups =
           },
         },
         async (request) => {
-          const org = await organisation(request.actor, request.params.unique_id);
+          const org = await accounts.getOrganisation(request.actor);
           const { translations, is_active } = request.body;
           const current = await groups.get(request.actor, { id: request.params.group_unique_id });
           const group = await groups.update(
@@ -168,10 +184,12 @@ export const orgContactGroups =
             { id: current.id },
             {
               ...(translations !== undefined && {
-                translations: { ...current.translations, ...translationsIn(translations, org) },
+                translations: translationsPatched(current.translations, translations, org),
               }),
               ...(is_active !== undefined && { is_active }),
             },
+            // The merge was made from this version: a change meanwhile is refused, not overwritten.
+            { expectedVersion: current.version },
           );
           return detail(request.actor, org, group);
         },
@@ -186,7 +204,7 @@ export const orgContactGroups =
           },
         },
         async (request) => {
-          const org = await organisation(request.actor, request.params.unique_id);
+          const org = await accounts.getOrganisation(request.actor);
           return detail(
             request.actor,
             org,

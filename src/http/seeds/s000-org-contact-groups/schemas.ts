@@ -1,34 +1,45 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { GROUP_NAME_MAX } from '../../../services/groups.js';
 
 /** Shapes of the organisation contact-groups API (seed 000), as its document shows them. */
 const Translation = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: Type.String({ minLength: 1, maxLength: GROUP_NAME_MAX }),
     description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
   },
   { additionalProperties: false },
 );
-export const TranslationsIn = Type.Union([
-  Type.String({
-    minLength: 1,
-    maxLength: 100,
-    description: "The name in the organisation's default language",
-  }),
-  Type.Record(
-    Type.String({ pattern: '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$', maxLength: 35 }),
-    Translation,
-    { minProperties: 1, maxProperties: 50 },
-  ),
-]);
+
+/** A name in the default language, or {language: translation}. */
+const translations = <T extends TSchema>(translation: T) =>
+  Type.Union([
+    Type.String({
+      minLength: 1,
+      maxLength: GROUP_NAME_MAX,
+      description: "The name in the organisation's default language",
+    }),
+    Type.Record(
+      Type.String({ pattern: '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$', maxLength: 35 }),
+      translation,
+      {
+        minProperties: 1,
+        maxProperties: 50,
+        additionalProperties: false,
+      },
+    ),
+  ]);
 
 // Clients copy the document's examples, which carry the read-only fields too: those are accepted and ignored, as Django REST Framework does.
-const writable = {
-  translations: TranslationsIn,
+export const GroupPut = Type.Object({
+  translations: translations(Translation),
   is_active: Type.Optional(Type.Boolean()),
-};
-export const GroupPut = Type.Object(writable);
+});
 export type GroupPut = Static<typeof GroupPut>;
-export const GroupPatch = Type.Partial(Type.Object(writable));
+/** A PATCH may change one field of one language; a language new to the group still needs its name. */
+export const GroupPatch = Type.Object({
+  translations: Type.Optional(translations(Type.Partial(Translation))),
+  is_active: Type.Optional(Type.Boolean()),
+});
 export type GroupPatch = Static<typeof GroupPatch>;
 
 export const Params = Type.Object({ unique_id: Type.String({ maxLength: 100 }) });
