@@ -63,10 +63,13 @@ describe.each(dialects)('seed 003, the SMS address-book API, on %s', (dialect) =
     ).json().result;
     const edit = await call('/api/contact/edit', { id, first_name: 'Jane' });
     expect(edit.json()).toEqual({ status: 'success', result: { id } });
+    expect((await call('/api/contact/edit', { id: String(id), custom_2: 'Monthly' })).statusCode).toBe(200);
     const contact = (await call('/api/contact/detail', { id })).json().result.contact;
     expect(contact).toMatchObject({
       first_name: 'Jane',
       custom_1: 'Gold',
+      custom_2: 'Monthly',
+      custom_3: '',
       custom_4: 'VIP',
       phone_number: '61412000111',
     });
@@ -75,7 +78,7 @@ describe.each(dialects)('seed 003, the SMS address-book API, on %s', (dialect) =
     const v1 = list.json().items[0];
     expect(v1).toMatchObject({
       first_name: 'Jane',
-      custom: { custom_1: 'Gold', custom_4: 'VIP' },
+      custom: { custom_1: 'Gold', custom_2: 'Monthly', custom_4: 'VIP' },
       phone: '+61412000111',
     });
     const patched = await h.request({
@@ -85,6 +88,8 @@ describe.each(dialects)('seed 003, the SMS address-book API, on %s', (dialect) =
       payload: { company: 'ABC Inc.' },
     });
     expect(patched.statusCode).toBe(200);
+    const byUuid = await h.request({ method: 'GET', url: `/v1/contacts/${v1.id}`, headers: auth });
+    expect(byUuid.json()).toMatchObject({ first_name: 'Jane', company: 'ABC Inc.' });
     expect((await call('/api/contact/detail', { id })).json().result.contact.company).toBe('ABC Inc.');
   });
 
@@ -128,24 +133,76 @@ describe.each(dialects)('seed 003, the SMS address-book API, on %s', (dialect) =
     expect((await call('/api/group/detail', { id: book })).statusCode).toBe(404);
   });
 
-  it('refuses bad input in its own error shape and writes nothing', async () => {
+  it('refuses bad input in its own error shape, naming the field, and writes nothing', async () => {
     const book = await newBook('Bad input');
-    const cases: [object, number, string | undefined][] = [
-      [{ phone_number: '0412345679' }, 400, 'group_id'],
-      [{ group_id: book, phone_number: 'call me' }, 400, 'phone_number'],
-      [{ group_id: 'abc', phone_number: '0412345679' }, 400, undefined],
-      [{ group_id: 999999, phone_number: '0412345679' }, 404, undefined],
+    const cases: [object, string][] = [
+      [{ phone_number: '0412345679' }, 'group_id'],
+      [{ group_id: book }, 'phone_number'],
+      [{ group_id: book, phone_number: 'call me' }, 'phone_number'],
+      [{ group_id: book, phone_number: '' }, 'phone_number'],
+      [{ group_id: 'abc', phone_number: '0412345679' }, 'group_id'],
+      [{ group_id: book, phone_number: '0412345679', first_name: 7 }, 'first_name'],
     ];
-    for (const [payload, status, field] of cases) {
+    for (const [payload, field] of cases) {
       const res = await call('/api/contact/new', payload);
-      expect(res.statusCode, JSON.stringify(payload)).toBe(status);
-      expect(res.json().status).toBe('error');
-      if (field) expect(res.json().error.field).toBe(field);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json()).toEqual({
+        status: 'error',
+        error: { code: 'invalid_parameter', message: expect.any(String), field },
+      });
     }
+    const unknownBook = await call('/api/contact/new', { group_id: 999999, phone_number: '0412345679' });
+    expect(unknownBook.statusCode).toBe(404);
+    expect(unknownBook.json().error.code).toBe('not_found');
+
     const detail = await call('/api/contact/detail', { id: 'abc' });
     expect(detail.statusCode).toBe(400);
+    expect(detail.json().error).toEqual({
+      code: 'invalid_parameter',
+      message: 'id must be an integer or a string of digits',
+      field: 'id',
+    });
     const found = await h.request({ method: 'GET', url: '/v1/contacts?phone=0412345679', headers: auth });
     expect(found.json().items).toEqual([]);
+    expect((await call('/api/group/detail', { id: book })).json().result.group.contacts_count).toBe(0);
+  });
+
+  it('answers a body that is not JSON with 400 in its own shape', async () => {
+    const res = await h.request({
+      method: 'POST',
+      url: '/api/contact/new',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"group_id": 1,',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      status: 'error',
+      error: { code: 'invalid_request', message: expect.any(String) },
+    });
+  });
+
+  it('leaves a contact untouched when an edit names an unknown address book', async () => {
+    const book = await newBook('Stay');
+    const { id } = (
+      await call('/api/contact/new', { group_id: book, phone_number: '0412 101 202', first_name: 'Kept' })
+    ).json().result;
+    const res = await call('/api/contact/edit', { id, group_id: 999999, first_name: 'Lost' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('not_found');
+    expect((await call('/api/contact/detail', { id })).json().result.contact.first_name).toBe('Kept');
+    expect((await call('/api/group/detail', { id: book })).json().result.group.contacts_count).toBe(1);
+  });
+
+  it('lets a viewer read but not write', async () => {
+    const book = await newBook('Viewed');
+    const { id } = (await call('/api/contact/new', { group_id: book, phone_number: '0412 303 404' })).json()
+      .result;
+    const viewer = { authorization: (await h.a.addUser('viewer')).jwt };
+    expect((await call('/api/contact/detail', { id }, viewer)).statusCode).toBe(200);
+    const res = await call('/api/contact/edit', { id, first_name: 'Nope' }, viewer);
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('forbidden');
+    expect((await call('/api/contact/detail', { id })).json().result.contact.first_name).toBe('');
   });
 
   it('answers a duplicate number with 409 naming phone_number', async () => {
@@ -154,6 +211,13 @@ describe.each(dialects)('seed 003, the SMS address-book API, on %s', (dialect) =
     const res = await call('/api/contact/new', { group_id: book, phone_number: '+61 412 666 777' });
     expect(res.statusCode).toBe(409);
     expect(res.json().error).toMatchObject({ code: 'duplicate', field: 'phone_number' });
+    const other = (await call('/api/contact/new', { group_id: book, phone_number: '0412 666 778' })).json()
+      .result.id;
+    const edit = await call('/api/contact/edit', { id: other, phone_number: '0412666777' });
+    expect(edit.statusCode).toBe(409);
+    expect((await call('/api/contact/detail', { id: other })).json().result.contact.phone_number).toBe(
+      '61412666778',
+    );
   });
 
   it('hides other organisations’ contacts and address books behind the same 404 as a missing id', async () => {
@@ -185,10 +249,18 @@ describe.each(dialects)('seed 003, the SMS address-book API, on %s', (dialect) =
     });
     const wrong = await call('/api/contact/detail', { id: 1 }, { authorization: 'Bearer rst_nope' });
     expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().error.code).toBe('unauthorized');
+    const jwt = await call('/api/group/list', {}, { authorization: h.a.owner.jwt });
+    expect(jwt.statusCode).toBe(200);
   });
 
   it('lists its routes under their own tag in the OpenAPI document', async () => {
     const doc = (await h.request({ method: 'GET', url: '/openapi.json' })).json();
-    expect(doc.paths['/api/contact/new'].post.tags).toEqual(['Seed 003: SMS address book']);
+    const calls = ['new', 'detail', 'edit', 'delete'].flatMap((verb) => [
+      `/api/contact/${verb}`,
+      `/api/group/${verb}`,
+    ]);
+    for (const path of [...calls, '/api/group/list'])
+      expect(doc.paths[path].post.tags, path).toEqual(['Seed 003: SMS address book']);
   });
 });

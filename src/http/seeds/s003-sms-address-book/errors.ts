@@ -15,17 +15,36 @@ const CODES: Partial<Record<Classified['code'], string>> = {
   unsupported_media_type: 'invalid_request',
 };
 
+/** The document's names for the core's fields. */
+const fieldName = (field: string) => (field === 'phone' ? 'phone_number' : field);
+
+/**
+ * The one field at fault, if only one is. An id that is neither an integer nor a string of
+ * digits fails each branch of its union, so Ajv names the same field several times.
+ */
+function faultyField(problem: Classified): string | undefined {
+  const fields = new Set(problem.fields.map((f) => fieldName(f.field)));
+  return fields.size === 1 ? [...fields][0] : undefined;
+}
+
+/** Ajv's union messages ("must match a schema in anyOf") say nothing to a client; say what an id is. */
+function messageOf(problem: Classified, error: FastifyError, field: string | undefined): string {
+  if (problem.status >= 500) return 'Internal server error';
+  if (field && error.validation?.some((v) => v.keyword === 'anyOf'))
+    return `${field} must be an integer or a string of digits`;
+  return problem.message;
+}
+
 /** {"status": "error", "error": {code, message, field}}: field only when one field is at fault. */
 export function smsErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const problem = classify(error);
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-  const field =
-    problem.fields.length === 1 ? problem.fields[0]!.field.replace(/^phone$/, 'phone_number') : undefined;
+  const field = faultyField(problem);
   return reply.code(problem.status).send({
     status: 'error',
     error: {
       code: CODES[problem.code] ?? 'server_error',
-      message: problem.status >= 500 ? 'Internal server error' : problem.message,
+      message: messageOf(problem, error, field),
       ...(field && { field }),
     },
   });

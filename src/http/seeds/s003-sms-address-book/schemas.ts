@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /** Request and response shapes of the SMS gateway's contact API (seed 003), as its document shows them. */
 export const NumericId = Type.Union(
@@ -9,6 +9,8 @@ export const NumericId = Type.Union(
 );
 
 const text = (maxLength: number) => Type.String({ maxLength });
+// An SMS address-book entry without a number is of no use: the number may change, never go.
+const phoneNumber = Type.String({ minLength: 1, maxLength: 40 });
 const contactFields = {
   first_name: Type.Optional(text(200)),
   last_name: Type.Optional(text(200)),
@@ -20,7 +22,7 @@ const contactFields = {
 };
 
 export const ContactNew = Type.Object(
-  { group_id: NumericId, phone_number: text(40), ...contactFields },
+  { group_id: NumericId, phone_number: phoneNumber, ...contactFields },
   { additionalProperties: false },
 );
 export type ContactNew = Static<typeof ContactNew>;
@@ -28,7 +30,7 @@ export const ContactEdit = Type.Object(
   {
     id: NumericId,
     group_id: Type.Optional(NumericId),
-    phone_number: Type.Optional(text(40)),
+    phone_number: Type.Optional(phoneNumber),
     ...contactFields,
   },
   { additionalProperties: false },
@@ -51,8 +53,7 @@ export const GroupList = Type.Object(
   { additionalProperties: false },
 );
 
-const success = <T extends import('@sinclair/typebox').TSchema>(result: T) =>
-  Type.Object({ status: Type.Literal('success'), result });
+const success = <T extends TSchema>(result: T) => Type.Object({ status: Type.Literal('success'), result });
 
 export const IdResult = success(Type.Object({ id: Type.Integer() }));
 export const ContactShape = Type.Object({
