@@ -204,6 +204,19 @@ describe.each(dialects)('seed 000, organisation contact groups, on %s', (dialect
     );
   });
 
+  it('answers a method a path does not serve with 405 and the methods it does', async () => {
+    for (const [method, url, allow] of [
+      ['POST', `${base}/`, 'GET'],
+      ['GET', `${base}/create/`, 'POST'],
+      ['POST', `${base}/00000000-0000-7000-8000-000000000000`, 'GET, PUT, PATCH, DELETE'],
+    ] as const) {
+      const res = await h.request({ method, url, headers: basic, payload: { translations: 'x' } });
+      expect(res.statusCode, `${method} ${url}`).toBe(405);
+      expect(res.headers.allow).toBe(allow);
+      expect(res.json()).toEqual({ detail: `Method "${method}" not allowed.` });
+    }
+  });
+
   it('patches only the languages and fields sent, keeps is_active on a PUT without it, and keeps descriptions in step with /v1', async () => {
     const id = (
       await create({

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { HTTPMethods } from 'fastify';
 import { notFound } from '../../../domain/errors.js';
 import type { Group, Organisation, Translations } from '../../../domain/records.js';
 import type { Actor } from '../../../services/context.js';
@@ -76,6 +77,28 @@ export const orgContactGroups =
         date_created: group.created_at,
         last_updated: group.updated_at,
       };
+    }
+
+    // Django REST Framework answers a method a path does not serve with 405 and the methods it does.
+    const allowed: [string, HTTPMethods[]][] = [
+      [`${BASE}/create`, ['POST']],
+      [BASE, ['GET']],
+      [`${BASE}/:group_unique_id`, ['GET', 'PUT', 'PATCH', 'DELETE']],
+    ];
+    for (const [path, methods] of allowed) {
+      const others = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).filter((m) => !methods.includes(m));
+      for (const url of bothSlashes(path)) {
+        app.route({
+          method: others,
+          url,
+          schema: { hide: true },
+          handler: async (request, reply) =>
+            reply
+              .code(405)
+              .header('allow', methods.join(', '))
+              .send({ detail: `Method "${request.method}" not allowed.` }),
+        });
+      }
     }
 
     for (const url of bothSlashes(`${BASE}/create`)) {
