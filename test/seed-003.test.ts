@@ -115,6 +115,7 @@ describe.each(dialects)('seed 003, the SMS address-book API, on %s', (dialect) =
     const { id } = (await call('/api/contact/new', { group_id: book, phone_number: '0412 444 555' })).json()
       .result;
     expect((await call('/api/contact/delete', { id })).json()).toEqual({ status: 'success', result: { id } });
+    expect((await call('/api/group/detail', { id: book })).json().result.group.contacts_count).toBe(0);
     const gone = await call('/api/contact/detail', { id });
     expect(gone.statusCode).toBe(404);
     expect(gone.json()).toEqual({
@@ -126,9 +127,22 @@ describe.each(dialects)('seed 003, the SMS address-book API, on %s', (dialect) =
   it('lists, renames and deletes address books (Roster additions)', async () => {
     const book = await newBook('Rename me');
     expect((await call('/api/group/edit', { id: book, name: 'Renamed' })).statusCode).toBe(200);
-    const list = (await call('/api/group/list')).json();
+    // PHP's json_encode([]) sends an empty array where an empty object is meant.
+    const list = (
+      await h.request({
+        method: 'POST',
+        url: '/api/group/list',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: '[]',
+      })
+    ).json();
     expect(list.status).toBe('success');
     expect(list.result.groups).toContainEqual({ id: book, name: 'Renamed', contacts_count: 0 });
+    const bare = (await call('/api/group/list')).json().result;
+    expect(Object.keys(bare)).toEqual(['groups', 'page', 'limit', 'total']);
+    expect(bare).toMatchObject({ page: 1, limit: 100, total: list.result.total });
+    const paged = (await call('/api/group/list', { page: 2, limit: 1 })).json().result;
+    expect(paged.groups).toEqual([bare.groups[1]]);
     expect((await call('/api/group/delete', { id: book })).statusCode).toBe(200);
     expect((await call('/api/group/detail', { id: book })).statusCode).toBe(404);
   });
@@ -151,6 +165,8 @@ describe.each(dialects)('seed 003, the SMS address-book API, on %s', (dialect) =
         error: { code: 'invalid_parameter', message: expect.any(String), field },
       });
     }
+    const blank = await call('/api/contact/new', { group_id: book, phone_number: '   ' });
+    expect(blank.json().error.message).toBe('phone_number must not be empty');
     const unknownBook = await call('/api/contact/new', { group_id: 999999, phone_number: '0412345679' });
     expect(unknownBook.statusCode).toBe(404);
     expect(unknownBook.json().error.code).toBe('not_found');

@@ -27,12 +27,16 @@ function faultyField(problem: Classified): string | undefined {
   return fields.size === 1 ? [...fields][0] : undefined;
 }
 
-/** Ajv's union messages ("must match a schema in anyOf") say nothing to a client; say what an id is. */
+/**
+ * Ajv's union messages ("must match a schema in anyOf") say nothing to a client, so an id is
+ * described; other field errors are told under the document's names.
+ */
 function messageOf(problem: Classified, error: FastifyError, field: string | undefined): string {
   if (problem.status >= 500) return 'Internal server error';
   if (field && error.validation?.some((v) => v.keyword === 'anyOf'))
     return `${field} must be an integer or a string of digits`;
-  return problem.message;
+  if (problem.fields.length === 0) return problem.message;
+  return [...new Set(problem.fields.map((f) => `${fieldName(f.field)} ${f.message}`))].join('; ');
 }
 
 /** {"status": "error", "error": {code, message, field}}: field only when one field is at fault. */

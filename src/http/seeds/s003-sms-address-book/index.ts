@@ -63,9 +63,10 @@ export const smsAddressBook =
     app.addHook('onRequest', async (request) => {
       await authenticate(services, request);
     });
-    // Clients call the list with no body at all: read that as an empty object.
+    // Clients call the list with no body at all, and PHP's json_encode([]) sends `[]`: both mean {}.
     app.addHook('preValidation', async (request) => {
-      request.body ??= {};
+      if (request.body === undefined || (Array.isArray(request.body) && request.body.length === 0))
+        request.body = {};
     });
 
     app.post(
