@@ -93,21 +93,36 @@ describe.each(dialects)('seed 003, the SMS address-book API, on %s', (dialect) =
     expect((await call('/api/contact/detail', { id })).json().result.contact.company).toBe('ABC Inc.');
   });
 
-  it('moves a contact between address books, keeping counts exact', async () => {
-    const from = await newBook('From');
-    const to = await newBook('To');
-    const { id } = (await call('/api/contact/new', { group_id: from, phone_number: '0412 222 333' })).json()
-      .result;
-    expect((await call('/api/contact/edit', { id, group_id: to })).statusCode).toBe(200);
+  it('moves a contact to one address book, out of every other, keeping counts exact in /v1', async () => {
+    const books = [await newBook('From'), await newBook('Also'), await newBook('To')];
+    const { id } = (
+      await call('/api/contact/new', { group_id: books[0], phone_number: '0412 222 333' })
+    ).json().result;
+    const v1Groups = async () =>
+      (await h.request({ method: 'GET', url: '/v1/groups?limit=100', headers: auth })).json().items as {
+        id: string;
+        name: string;
+        member_count: number;
+      }[];
+    const also = (await v1Groups()).find((g) => g.name === 'Also')!;
+    const contact = (
+      await h.request({ method: 'GET', url: '/v1/contacts?phone=0412222333', headers: auth })
+    ).json().items[0];
+    const added = await h.request({
+      method: 'POST',
+      url: `/v1/groups/${also.id}/members`,
+      headers: auth,
+      payload: { contact_ids: [contact.id] },
+    });
+    expect(added.statusCode).toBe(200);
+
+    expect((await call('/api/contact/edit', { id, group_id: String(books[2]) })).statusCode).toBe(200);
     const counts = await Promise.all(
-      [from, to].map(
-        async (b) => (await call('/api/group/detail', { id: b })).json().result.group.contacts_count,
-      ),
+      books.map(async (b) => (await call('/api/group/detail', { id: b })).json().result.group.contacts_count),
     );
-    expect(counts).toEqual([0, 1]);
-    const groups = (await h.request({ method: 'GET', url: '/v1/groups?limit=100', headers: auth })).json()
-      .items;
-    expect(groups.find((g: { name: string }) => g.name === 'To').member_count).toBe(1);
+    expect(counts).toEqual([0, 0, 1]);
+    const byName = Object.fromEntries((await v1Groups()).map((g) => [g.name, g.member_count]));
+    expect(byName).toMatchObject({ From: 0, Also: 0, To: 1 });
   });
 
   it('deletes a contact, after which its id is not found', async () => {
