@@ -18,6 +18,10 @@ export interface Config {
   redisUrl?: string;
   adminUsername?: string;
   adminPassword?: string;
+  /** Where uploaded import files wait until their import ends. */
+  importDirectory: string;
+  importMaxBytes: number;
+  importBatchSize: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -47,6 +51,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: env.ROSTER_RATE_LIMIT === '0' ? 0 : integer(env, 'ROSTER_RATE_LIMIT', 6000),
     rateWindowSeconds: integer(env, 'ROSTER_RATE_WINDOW', 60),
     redisUrl: env.REDIS_URL || undefined,
+    importDirectory: env.ROSTER_IMPORT_DIR || './data/imports',
+    importMaxBytes: integer(env, 'ROSTER_IMPORT_MAX_BYTES', 512 * 1024 * 1024),
+    importBatchSize: integer(env, 'ROSTER_IMPORT_BATCH', 1000),
     adminUsername: env.ROSTER_ADMIN_USERNAME || undefined,
     adminPassword: env.ROSTER_ADMIN_PASSWORD || undefined,
   };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
-import { countOrganisations } from '../db/repositories/instance.js';
+import { countOrganisations, markRunningImportsInterrupted } from '../db/repositories/instance.js';
 import { openStore } from '../db/store.js';
 import { buildApp } from '../http/app.js';
 import { createServices, type Services } from '../services/index.js';
@@ -37,6 +37,7 @@ async function bootstrap(services: Services, config: Config, io: Io): Promise<vo
 export async function serve(config: Config, io: Io): Promise<number> {
   const store = openStore({ url: config.databaseUrl, sqliteSynchronous: config.sqliteSynchronous });
   await store.migrate();
+  const interrupted = await markRunningImportsInterrupted(store.db, Date.now());
   const services = await createServices(store, config);
   await bootstrap(services, config, io);
   const app = await buildApp(services, {
@@ -45,6 +46,11 @@ export async function serve(config: Config, io: Io): Promise<number> {
     requireIfMatch: config.requireIfMatch,
   });
   app.log.info({ dialect: store.dialect, durability: store.durability }, 'database ready');
+  if (interrupted > 0)
+    app.log.warn(
+      { interrupted },
+      'imports were running when the server stopped; resume them with POST /v1/imports/{id}/resume',
+    );
   const close = async () => {
     await app.close();
     await services.rateLimiter.close();

@@ -1,10 +1,11 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { Dialect } from './connection.js';
 import { core } from './migrations/0001_core.js';
+import { imports } from './migrations/0002_imports.js';
 
 /** Migrations are compiled into the package, so `roster migrate` needs no files on disk. */
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return { '0001_core': core(dialect) };
+  return { '0001_core': core(dialect), '0002_imports': imports(dialect) };
 }
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<MigrationResultSet> {

@@ -136,6 +136,57 @@ export interface IdempotencyKeysTable {
   created_at: number;
 }
 
+export interface ImportJobsTable {
+  key: Generated<number>;
+  organisation_id: string;
+  id: string;
+  status: string;
+  format: string;
+  options: string;
+  spool_path: string | null;
+  bytes: number;
+  rows_read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  skipped_in_file: number;
+  failed: number;
+  bytes_read: number;
+  /** The last row number whose batch committed: where a resumed import continues. */
+  last_row: number;
+  error: string | null;
+  /** What a rollback could not undo, as JSON. */
+  rollback_report: string | null;
+  created_by: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ImportErrorsTable {
+  organisation_id: string;
+  job_key: number;
+  row_number: number;
+  reason: string;
+  raw: string;
+}
+
+/** The undo log: what each imported row did, so the import can be rolled back. */
+export interface ImportChangesTable {
+  organisation_id: string;
+  job_key: number;
+  row_number: number;
+  kind: 'created' | 'updated' | 'membership';
+  contact_key: number;
+  group_key: number | null;
+  /** For 'updated': the changed columns' values before the import. */
+  before: string | null;
+  /** The contact's version right after the import touched it: a later change means hands off. */
+  after_version: number | null;
+}
+
 export interface SettingsTable {
   name: string;
   value: string;
@@ -152,6 +203,9 @@ export interface Database {
   memberships: MembershipsTable;
   idempotency_keys: IdempotencyKeysTable;
   settings: SettingsTable;
+  import_jobs: ImportJobsTable;
+  import_errors: ImportErrorsTable;
+  import_changes: ImportChangesTable;
 }
 
 export type TenantTable = Exclude<keyof Database, 'organisations' | 'settings'>;

@@ -54,7 +54,7 @@ export interface ContactListQuery {
   limit: number;
 }
 
-type Fields = Omit<
+export type ContactFields = Omit<
   ContactRow,
   'key' | 'organisation_id' | 'id' | 'created_by' | 'created_at' | 'updated_at' | 'deleted_at' | 'version'
 >;
@@ -80,7 +80,7 @@ export class ContactsService {
       await this.ensurePhoneFree(scope, org, fields.phone, undefined);
       const now = Date.now();
       const id = uuidv7(now);
-      const [key] = await this.insert(scope, {
+      const key = await this.insert(scope, {
         ...fields,
         id,
         created_by: actor.userId,
@@ -89,9 +89,9 @@ export class ContactsService {
         deleted_at: null,
         version: 1,
       });
-      if (consent) await this.applyConsent(scope, key!, consent, now);
-      if (placement) await placeContact(scope, key!, placement, actor.userId);
-      return this.load(scope, { key: key! });
+      if (consent) await this.applyConsent(scope, key, consent, now);
+      if (placement) await placeContact(scope, key, placement, actor.userId);
+      return this.load(scope, { key });
     });
   }
 
@@ -229,6 +229,16 @@ export class ContactsService {
     };
   }
 
+  /** Every contact a list query matches, a page at a time: memory stays flat however many there are. */
+  async *all(actor: Actor, query: Omit<ContactListQuery, 'limit' | 'cursor'>): AsyncIterable<Contact> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(actor, { ...query, limit: 1000, cursor });
+      yield* page.items;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+
   /** Contacts by key, in the order asked, skipping any not found: for the seed adapters' lists. */
   async byKeys(actor: Actor, keys: number[]): Promise<Contact[]> {
     requirePermission(actor.role, 'read');
@@ -264,7 +274,7 @@ export class ContactsService {
   }
 
   /** Reads and checks an input into stored fields: the one place contact input becomes a row. */
-  async fieldsFrom(actor: Actor, org: Organisation, input: ContactInput): Promise<Fields> {
+  async fieldsFrom(actor: Actor, org: Organisation, input: ContactInput): Promise<ContactFields> {
     validateContactText(input);
     const phone = input.phone ? normalisePhone(input.phone, org.default_country) : null;
     const email = input.email ? normaliseEmail(input.email) : null;
@@ -345,9 +355,9 @@ export class ContactsService {
   private async insert(
     scope: TenantScope,
     row: Omit<ContactRow, 'key' | 'organisation_id'>,
-  ): Promise<number[]> {
+  ): Promise<number> {
     try {
-      return await contacts.insertContacts(scope, [row]);
+      return (await contacts.insertContacts(scope, [row])).get(row.id)!;
     } catch (error) {
       throw await this.duplicatePhoneOr(scope, error, row.phone);
     }

@@ -8,6 +8,7 @@ import { ContactsService } from './contacts.js';
 import { GroupMembersService } from './group-members.js';
 import { GroupsService } from './groups.js';
 import { IdempotencyService } from './idempotency.js';
+import { ImportsService } from './imports/jobs.js';
 import { MemoryRateStore, RateLimiter, RedisRateStore } from './rate-limit.js';
 
 export interface Services {
@@ -17,6 +18,7 @@ export interface Services {
   contacts: ContactsService;
   groups: GroupsService;
   groupMembers: GroupMembersService;
+  imports: ImportsService;
   idempotency: IdempotencyService;
   rateLimiter: RateLimiter;
 }
@@ -25,7 +27,17 @@ export interface Services {
 export async function createServices(
   store: Store,
   config: Pick<Config, 'jwtSecret' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'> &
-    Partial<Pick<Config, 'rateLimit' | 'rateWindowSeconds' | 'redisUrl'>>,
+    Partial<
+      Pick<
+        Config,
+        | 'rateLimit'
+        | 'rateWindowSeconds'
+        | 'redisUrl'
+        | 'importDirectory'
+        | 'importMaxBytes'
+        | 'importBatchSize'
+      >
+    >,
 ): Promise<Services> {
   const jwtSecret =
     config.jwtSecret ?? (await putSettingOnce(store.db, 'jwt_secret', randomBytes(48).toString('base64url')));
@@ -43,6 +55,11 @@ export async function createServices(
     contacts,
     groups,
     groupMembers: new GroupMembersService(store, accounts, contacts, groups),
+    imports: new ImportsService(store, accounts, contacts, groups, {
+      directory: config.importDirectory ?? './data/imports',
+      maxBytes: config.importMaxBytes ?? 512 * 1024 * 1024,
+      batchSize: config.importBatchSize ?? 1000,
+    }),
     idempotency: new IdempotencyService(store),
     rateLimiter: new RateLimiter(
       config.redisUrl ? new RedisRateStore(config.redisUrl) : new MemoryRateStore(),

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { openStore, type Store } from '../../src/db/store.js';
 import type { Organisation, User } from '../../src/domain/records.js';
@@ -82,6 +85,9 @@ export interface HarnessOptions extends AppOptions {
   /** Requests per credential per window (0, the default in tests, turns limiting off). */
   rateLimit?: number;
   redisUrl?: string;
+  /** Rows per import batch (small in tests, to exercise batching). */
+  importBatchSize?: number;
+  importMaxBytes?: number;
 }
 
 export async function createHarness(dialect: TestDialect, options: HarnessOptions = {}): Promise<Harness> {
@@ -93,6 +99,9 @@ export async function createHarness(dialect: TestDialect, options: HarnessOption
     refreshTokenTtlSeconds: 3600,
     rateLimit: options.rateLimit,
     redisUrl: options.redisUrl,
+    importDirectory: mkdtempSync(join(tmpdir(), 'roster-imports-')),
+    importBatchSize: options.importBatchSize,
+    importMaxBytes: options.importMaxBytes,
   });
   const app = await buildApp(services, { logLevel: 'silent', ...options });
   const a = await tenant(app, services, 'Acme', 'AU');

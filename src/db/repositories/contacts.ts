@@ -58,13 +58,21 @@ export function toContact(row: ContactRow, consent: Consent = {}): Contact {
   };
 }
 
+/** Inserts contacts; returns each one's id and key (matched by id, not by order). */
 export async function insertContacts(
   scope: TenantScope,
   rows: Omit<ContactRow, 'key' | 'organisation_id'>[],
-): Promise<number[]> {
-  if (rows.length === 0) return [];
-  const inserted = await scope.insertInto('contacts', rows).returning('key').execute();
-  return inserted.map((r) => r.key);
+) {
+  const keys = new Map<string, number>();
+  // Rows per statement: SQLite allows 32,766 bound values and a contact has about 27 columns.
+  for (let i = 0; i < rows.length; i += 500) {
+    const inserted = await scope
+      .insertInto('contacts', rows.slice(i, i + 500))
+      .returning(['id', 'key'])
+      .execute();
+    for (const row of inserted) keys.set(row.id, row.key);
+  }
+  return keys;
 }
 
 export function findContactRow(

@@ -79,3 +79,19 @@ export async function putSettingOnce(db: Kysely<Database>, name: string, value: 
     .execute();
   return (await getSetting(db, name)) ?? value;
 }
+
+/** After a crash, jobs that were running are not: they are marked interrupted, to be resumed. */
+export async function markRunningImportsInterrupted(db: Kysely<Database>, now: number): Promise<number> {
+  // An upload cut off half-way cannot be resumed: the file is incomplete.
+  await db
+    .updateTable('import_jobs')
+    .set({ status: 'failed', error: 'the upload was cut off by a restart', updated_at: now })
+    .where('status', '=', 'receiving')
+    .execute();
+  const result = await db
+    .updateTable('import_jobs')
+    .set({ status: 'interrupted', updated_at: now })
+    .where('status', 'in', ['running', 'queued'])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -9,6 +9,9 @@ export type ReadRow =
 
 export const MAX_RECORD_LENGTH = 256 * 1024;
 
+/** Takes off the apostrophe an export puts before a formula-like cell (writers.ts), so exports round-trip. */
+const undoFormulaEscape = (cell: string) => (/^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell);
+
 /** Picks the delimiter that splits the header line into the most columns. */
 function detectDelimiter(header: string): string {
   const counts = [',', ';', '\t'].map((d) => [d, header.split(d).length] as const);
@@ -75,7 +78,7 @@ export async function* readCsv(text: AsyncIterable<string>, options: MappingOpti
       }
       for (const error of skipped.splice(0)) yield { row: ++row, raw: '', error };
       row += 1;
-      yield { row, raw: raw.replace(/\r?\n$/, ''), contact: mapRecord(record, plan) };
+      yield { row, raw: raw.replace(/\r?\n$/, ''), contact: mapRecord(record.map(undoFormulaEscape), plan) };
     }
   } catch (error) {
     if (oversizedAt === undefined) throw error;

@@ -5,6 +5,7 @@ import { accountRoutes, authRoutes } from './accounts.js';
 import { contactRoutes } from './contacts.js';
 import { groupRoutes } from './groups.js';
 import { idempotency } from './idempotency.js';
+import { importRoutes } from './imports.js';
 import { problemHandler } from './problem.js';
 
 /** The canonical API, mounted at /v1. */
@@ -26,5 +27,6 @@ export const v1 =
       await authenticated.register(contactRoutes(services, options.requireIfMatch));
       await authenticated.register(groupRoutes(services, options.requireIfMatch));
       await authenticated.register(accountRoutes(services));
+      await authenticated.register(importRoutes(services));
     });
   };

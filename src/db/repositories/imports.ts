@@ -1,0 +1,131 @@
+import type { Selectable, Updateable } from 'kysely';
+import type { ImportChangesTable, ImportJobsTable } from '../schema.js';
+import type { TenantScope } from '../scope.js';
+
+export type ImportJobRow = Selectable<ImportJobsTable>;
+export type ImportChangeRow = Selectable<ImportChangesTable>;
+
+export function insertImportJob(scope: TenantScope, row: Omit<ImportJobRow, 'key' | 'organisation_id'>) {
+  return scope.insertInto('import_jobs', row).returningAll().executeTakeFirstOrThrow();
+}
+
+export function findImportJob(scope: TenantScope, id: string) {
+  return scope.selectFrom('import_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function updateImportJob(
+  scope: TenantScope,
+  key: number,
+  changes: Updateable<ImportJobsTable>,
+): Promise<void> {
+  await scope.updateTable('import_jobs').set(changes).where('key', '=', key).execute();
+}
+
+/** Moves a job from one status to another only if it is still in the first: a guard against two runners. */
+export async function transitionImportJob(
+  scope: TenantScope,
+  key: number,
+  from: string[],
+  changes: Updateable<ImportJobsTable>,
+): Promise<boolean> {
+  const result = await scope
+    .updateTable('import_jobs')
+    .set(changes)
+    .where('key', '=', key)
+    .where('status', 'in', from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function insertImportErrors(
+  scope: TenantScope,
+  rows: { job_key: number; row_number: number; reason: string; raw: string }[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500)
+    await scope.insertInto('import_errors', rows.slice(i, i + 500)).execute();
+}
+
+export function importErrorsPage(scope: TenantScope, jobKey: number, afterRow: number, limit: number) {
+  return scope
+    .selectFrom('import_errors')
+    .select(['row_number', 'reason', 'raw'])
+    .where('job_key', '=', jobKey)
+    .where('row_number', '>', afterRow)
+    .orderBy('row_number')
+    .limit(limit)
+    .execute();
+}
+
+export async function insertImportChanges(
+  scope: TenantScope,
+  rows: Omit<ImportChangeRow, 'organisation_id'>[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500)
+    await scope.insertInto('import_changes', rows.slice(i, i + 500)).execute();
+}
+
+/** The undo log of rows (from, to], newest first. */
+export function importChangesBetween(scope: TenantScope, jobKey: number, fromRow: number, toRow: number) {
+  return scope
+    .selectFrom('import_changes')
+    .selectAll()
+    .where('job_key', '=', jobKey)
+    .where('row_number', '>', fromRow)
+    .where('row_number', '<=', toRow)
+    .orderBy('row_number', 'desc')
+    .execute();
+}
+
+/** Which of these contacts this import already created or changed: a later row matching one is a duplicate in the file. */
+export async function contactsTouchedByImport(
+  scope: TenantScope,
+  jobKey: number,
+  contactKeys: number[],
+): Promise<Set<number>> {
+  if (contactKeys.length === 0) return new Set();
+  const rows = await scope
+    .selectFrom('import_changes')
+    .select('contact_key')
+    .where('job_key', '=', jobKey)
+    .where('contact_key', 'in', contactKeys)
+    .where('kind', 'in', ['created', 'updated'])
+    .execute();
+  return new Set(rows.map((r) => r.contact_key));
+}
+
+export async function deleteImportChanges(scope: TenantScope, jobKey: number): Promise<void> {
+  await scope.deleteFrom('import_changes').where('job_key', '=', jobKey).execute();
+}
+
+type Counter = 'rows_read' | 'created' | 'updated' | 'unchanged' | 'skipped' | 'skipped_in_file' | 'failed';
+
+/** Adds a committed batch's counts to its job, in the batch's own transaction: the job never counts what did not commit. */
+export async function addImportProgress(
+  scope: TenantScope,
+  key: number,
+  counts: Record<Counter, number>,
+  lastRow: number,
+  bytesRead: number,
+  now: number,
+): Promise<void> {
+  await scope
+    .updateTable('import_jobs')
+    .set((eb) => ({
+      rows_read: eb('rows_read', '+', counts.rows_read),
+      created: eb('created', '+', counts.created),
+      updated: eb('updated', '+', counts.updated),
+      unchanged: eb('unchanged', '+', counts.unchanged),
+      skipped: eb('skipped', '+', counts.skipped),
+      skipped_in_file: eb('skipped_in_file', '+', counts.skipped_in_file),
+      failed: eb('failed', '+', counts.failed),
+      last_row: lastRow,
+      bytes_read: bytesRead,
+      updated_at: now,
+    }))
+    .where('key', '=', key)
+    .execute();
+}
+
+export function findImportJobByKey(scope: TenantScope, key: number) {
+  return scope.selectFrom('import_jobs').selectAll().where('key', '=', key).executeTakeFirst();
+}

@@ -1,0 +1,272 @@
+import { Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { stringify } from 'csv-stringify/sync';
+import { CHANNELS } from '../../domain/contact.js';
+import { invalid } from '../../domain/errors.js';
+import { formatOf, type ImportFormat } from '../../domain/formats/index.js';
+import { exportHeader, exportRow } from '../../domain/formats/writers.js';
+import type { Services } from '../../services/index.js';
+import type { ImportOptions } from '../../services/imports/options.js';
+import { consentFilter, ContactListQuery } from './contacts.js';
+import { IdParam, Problem } from './schemas.js';
+
+const tags = ['Imports and exports'];
+const errors = {
+  400: Problem,
+  401: Problem,
+  403: Problem,
+  404: Problem,
+  409: Problem,
+  413: Problem,
+  415: Problem,
+};
+const FILE_TYPES = [
+  'text/csv',
+  'text/tab-separated-values',
+  'text/plain',
+  'text/vcard',
+  'text/x-vcard',
+  'application/x-ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+  'application/octet-stream',
+  'application/vnd.ms-excel',
+];
+const Format = Type.Union([Type.Literal('csv'), Type.Literal('vcf'), Type.Literal('jsonl')]);
+
+const ImportJob = Type.Object({
+  id: Type.String(),
+  status: Type.String({
+    description:
+      'receiving, queued, running, completed, failed, cancelled, interrupted, rolled_back, partially_rolled_back',
+  }),
+  format: Type.String(),
+  mode: Type.String(),
+  dry_run: Type.Boolean(),
+  bytes: Type.Integer(),
+  rows_read: Type.Integer(),
+  created: Type.Integer(),
+  updated: Type.Integer(),
+  unchanged: Type.Integer(),
+  skipped: Type.Integer(),
+  skipped_in_file: Type.Integer(),
+  failed: Type.Integer(),
+  percent: Type.Integer(),
+  rows_per_second: Type.Union([Type.Integer(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  rollback: Type.Union([
+    Type.Object({
+      rolled_back: Type.Integer(),
+      not_rolled_back: Type.Array(
+        Type.Object({
+          row: Type.Integer(),
+          contact_id: Type.Union([Type.String(), Type.Null()]),
+          reason: Type.String(),
+        }),
+      ),
+    }),
+    Type.Null(),
+  ]),
+  created_at: Type.String(),
+  started_at: Type.Union([Type.String(), Type.Null()]),
+  finished_at: Type.Union([Type.String(), Type.Null()]),
+});
+
+const ImportQuery = Type.Object(
+  {
+    format: Type.Optional(Format),
+    filename: Type.Optional(
+      Type.String({ maxLength: 255, description: 'Used to tell the format when the content type does not' }),
+    ),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('create'), Type.Literal('upsert'), Type.Literal('skip')], {
+        default: 'upsert',
+      }),
+    ),
+    group_id: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 20 })),
+    group_name: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20 })),
+    country: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$' })),
+    dry_run: Type.Optional(Type.Boolean({ default: false })),
+    unmapped: Type.Optional(
+      Type.Union([Type.Literal('custom'), Type.Literal('drop')], { default: 'custom' }),
+    ),
+    mapping: Type.Optional(
+      Type.String({
+        maxLength: 10_000,
+        description: 'JSON: {"Header": "phone" | "custom:key" | "ignore", ...}',
+      }),
+    ),
+    fields: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        description: 'JSON: {"email": "fill_empty", "company": "keep", ...}; default overwrite',
+      }),
+    ),
+    consent: Type.Optional(
+      Type.String({
+        maxLength: 500,
+        description: `JSON: {"sms": "subscribed"}; channels: ${CHANNELS.join(', ')}`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+function json<T>(name: string, value: string | undefined): T | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(value);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as T;
+  } catch {
+    // reported below
+  }
+  throw invalid(name, 'must be a JSON object');
+}
+
+const EXPORT_TYPES = {
+  csv: 'text/csv; charset=utf-8',
+  vcf: 'text/vcard; charset=utf-8',
+  jsonl: 'application/x-ndjson',
+} as const;
+
+export const importRoutes =
+  (services: Services): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    // Files are streamed to the import as they arrive, never held whole in memory.
+    app.addContentTypeParser(FILE_TYPES, (_request, payload, done) => done(null, payload));
+
+    app.post(
+      '/imports',
+      {
+        schema: {
+          tags,
+          summary: 'Import contacts from a CSV, vCard or JSON Lines file sent as the body',
+          querystring: ImportQuery,
+          response: { 202: ImportJob, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const q = request.query;
+        const format: ImportFormat | undefined =
+          q.format ?? formatOf(request.headers['content-type'], q.filename);
+        if (!format)
+          throw invalid(
+            'format',
+            'say format=csv, vcf or jsonl, or send a text/csv, text/vcard or application/x-ndjson body',
+          );
+        const options: ImportOptions = {
+          format,
+          mode: q.mode ?? 'upsert',
+          group_ids: q.group_id ?? [],
+          group_names: q.group_name ?? [],
+          default_country: q.country,
+          dry_run: q.dry_run ?? false,
+          unmapped: q.unmapped ?? 'custom',
+          mapping: json('mapping', q.mapping),
+          fields: json('fields', q.fields) ?? {},
+          consent: json('consent', q.consent),
+        };
+        const body = request.body;
+        if (!(body instanceof Readable))
+          throw invalid('body', 'send the file as the request body with its content type (e.g. text/csv)');
+        const length = Number(request.headers['content-length']);
+        const job = await services.imports.start(
+          request.actor,
+          body,
+          options,
+          Number.isFinite(length) ? length : undefined,
+        );
+        return reply.code(202).header('location', `/v1/imports/${job.id}`).send(job);
+      },
+    );
+
+    app.get(
+      '/imports/:id',
+      {
+        schema: {
+          tags,
+          summary: "An import's status and progress",
+          params: IdParam,
+          response: { 200: ImportJob, ...errors },
+        },
+      },
+      async (request) => services.imports.get(request.actor, request.params.id),
+    );
+
+    app.get(
+      '/imports/:id/errors',
+      {
+        schema: {
+          tags,
+          summary: 'The rows an import could not take, as CSV: row, reason, raw',
+          params: IdParam,
+        },
+      },
+      async (request, reply) => {
+        await services.imports.get(request.actor, request.params.id);
+        const lines = async function* () {
+          yield stringify([['row', 'reason', 'raw']]);
+          for await (const e of services.imports.errors(request.actor, request.params.id))
+            yield stringify([[e.row_number, e.reason, e.raw]]);
+        };
+        return reply.type('text/csv; charset=utf-8').send(Readable.from(lines()));
+      },
+    );
+
+    for (const action of ['cancel', 'resume', 'rollback'] as const) {
+      const summary = {
+        cancel: 'Stop an import after its current batch',
+        resume: 'Continue an interrupted import after its last committed batch',
+        rollback: 'Undo an import as far as nothing has changed its records since',
+      }[action];
+      app.post(
+        `/imports/:id/${action}`,
+        { schema: { tags, summary, params: IdParam, response: { 200: ImportJob, ...errors } } },
+        async (request) => services.imports[action](request.actor, request.params.id),
+      );
+    }
+
+    app.get(
+      '/contacts/export',
+      {
+        schema: {
+          tags,
+          summary: 'Export contacts as CSV, vCard or JSON Lines, streamed; takes the contact list filters',
+          querystring: Type.Composite(
+            [
+              Type.Omit(ContactListQuery, ['limit', 'cursor']),
+              Type.Object({
+                format: Type.Optional(Format),
+                bom: Type.Optional(
+                  Type.Boolean({ description: 'Start a CSV with a byte-order mark, for Excel' }),
+                ),
+              }),
+            ],
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const { format = 'csv', bom = false, consent, ...query } = request.query;
+        const contacts = services.contacts.all(request.actor, { ...query, consent: consentFilter(consent) });
+        const first = await contacts[Symbol.asyncIterator]()
+          .next()
+          .then(
+            (r) => r,
+            (e: unknown) => Promise.reject(e),
+          );
+        const body = async function* () {
+          yield exportHeader(format, bom);
+          if (first.done) return;
+          yield exportRow(format, first.value);
+          for await (const contact of rest) yield exportRow(format, contact);
+        };
+        const rest = contacts;
+        return reply
+          .type(EXPORT_TYPES[format])
+          .header('content-disposition', `attachment; filename="contacts.${format}"`)
+          .send(Readable.from(body()));
+      },
+    );
+  };

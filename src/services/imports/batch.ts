@@ -1,0 +1,334 @@
+import { displayName, type ContactInput } from '../../domain/contact.js';
+import { DomainError } from '../../domain/errors.js';
+import type { ImportedContact, ReadRow } from '../../domain/formats/index.js';
+import { uuidv7 } from '../../domain/ids.js';
+import type { Organisation } from '../../domain/records.js';
+import * as contacts from '../../db/repositories/contacts.js';
+import * as groups from '../../db/repositories/groups.js';
+import * as imports from '../../db/repositories/imports.js';
+import * as memberships from '../../db/repositories/memberships.js';
+import type { ContactRow } from '../../db/repositories/contacts.js';
+import type { TenantScope } from '../../db/scope.js';
+import type { ContactFields, ContactsService } from '../contacts.js';
+import type { Actor } from '../context.js';
+import { POLICY_FIELDS, type ImportOptions } from './options.js';
+
+export interface BatchCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  /** Of the skipped, those that repeat an earlier row of the file (the rest match a contact that was already there). */
+  skipped_in_file: number;
+  failed: number;
+}
+
+export interface BatchContext {
+  actor: Actor;
+  /** The organisation, its country replaced by the import's when one is given. */
+  org: Organisation;
+  jobKey: number;
+  options: ImportOptions;
+  groupKeys: number[];
+  contacts: ContactsService;
+}
+
+interface Prepared {
+  row: number;
+  input: ContactInput;
+  fields: ContactFields;
+}
+
+interface Plan {
+  creates: Prepared[];
+  updates: Map<number, { before: ContactRow; input: ContactInput; fields: ContactFields; row: number }>;
+  /** Every contact the batch leaves in the target groups, with the row that put it there. */
+  members: Map<number | Prepared, number>;
+  errors: { row_number: number; reason: string; raw: string }[];
+  counts: BatchCounts;
+}
+
+const UNDO_COLUMNS = [
+  'display_name',
+  'sort_name',
+  'first_name',
+  'middle_name',
+  'last_name',
+  'company',
+  'phone',
+  'phone_raw',
+  'phone_valid',
+  'phone_unique',
+  'email',
+  'channel',
+  'avatar_url',
+  'language',
+  'custom',
+  'external_ids',
+  'search_doc',
+] as const;
+
+function toInput(row: ImportedContact): ContactInput {
+  const { external_id, ...input } = row;
+  return external_id ? { ...input, external_ids: { ...input.external_ids, import: external_id } } : input;
+}
+
+/** A matched contact's fields after this row, by the import's per-field policy; custom attributes merge key by key. */
+function merge(current: ContactInput, incoming: ContactInput, options: ImportOptions): ContactInput {
+  const merged: ContactInput = { ...current };
+  for (const field of POLICY_FIELDS) {
+    const policy = options.fields[field] ?? 'overwrite';
+    const value = incoming[field];
+    if (value === undefined || value === null || policy === 'keep') continue;
+    if (field === 'custom') {
+      const base = current.custom ?? {};
+      const add = value as Record<string, string | number | boolean>;
+      merged.custom = policy === 'overwrite' ? { ...base, ...add } : { ...add, ...base };
+    } else if (
+      policy === 'overwrite' ||
+      current[field] === null ||
+      current[field] === undefined ||
+      current[field] === ''
+    ) {
+      (merged as Record<string, unknown>)[field] = value;
+    }
+  }
+  if (incoming.external_ids) merged.external_ids = { ...current.external_ids, ...incoming.external_ids };
+  return merged;
+}
+
+const sameFields = (row: ContactRow, fields: ContactFields) =>
+  UNDO_COLUMNS.every((c) => row[c] === fields[c]);
+
+/** Turns rows into contact fields; a row that cannot be read or normalised becomes an error with its reason. */
+async function prepare(ctx: BatchContext, rows: ReadRow[], plan: Plan): Promise<Prepared[]> {
+  const prepared: Prepared[] = [];
+  for (const r of rows) {
+    const fail = (reason: string) => {
+      plan.errors.push({ row_number: r.row, reason, raw: r.raw });
+      plan.counts.failed += 1;
+    };
+    if ('error' in r) {
+      fail(r.error);
+      continue;
+    }
+    const input = toInput(r.contact);
+    if (!input.phone && !input.email && !displayName(input)) {
+      fail('the row has no name, phone or email');
+      continue;
+    }
+    try {
+      prepared.push({ row: r.row, input, fields: await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input) });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      fail(error.message);
+    }
+  }
+  return prepared;
+}
+
+/**
+ * Decides what each row does: create, update (upsert), leave (skip) or fail. A row matches
+ * a live contact by normalised phone, then email; a match that this import already created
+ * or changed, or a row earlier in the batch, is a duplicate inside the file, handled by the same rule.
+ */
+async function decide(
+  scope: TenantScope,
+  ctx: BatchContext,
+  prepared: Prepared[],
+  plan: Plan,
+): Promise<void> {
+  const phones = [...new Set(prepared.map((p) => p.fields.phone).filter((v): v is string => v !== null))];
+  const emails = [...new Set(prepared.map((p) => p.fields.email).filter((v): v is string => v !== null))];
+  const byPhone = new Map((await contacts.findLiveByPhones(scope, phones)).map((r) => [r.phone!, r]));
+  const byEmail = new Map<string, ContactRow>();
+  for (const r of await contacts.findLiveByEmails(scope, emails))
+    if (!byEmail.has(r.email!)) byEmail.set(r.email!, r);
+  const touched = await imports.contactsTouchedByImport(
+    scope,
+    ctx.jobKey,
+    [...byPhone.values(), ...byEmail.values()].map((r) => r.key),
+  );
+  const pendingByPhone = new Map<string, Prepared>();
+  const pendingByEmail = new Map<string, Prepared>();
+  const { mode } = ctx.options;
+
+  for (const p of prepared) {
+    const { phone, email } = p.fields;
+    const match = (phone && byPhone.get(phone)) || (email && byEmail.get(email)) || undefined;
+    const pending = (phone && pendingByPhone.get(phone)) || (email && pendingByEmail.get(email)) || undefined;
+    const fail = (reason: string) => {
+      plan.errors.push({ row_number: p.row, reason, raw: JSON.stringify(p.input) });
+      plan.counts.failed += 1;
+    };
+    if (mode === 'skip' && (match || pending)) {
+      plan.counts.skipped += 1;
+      if (pending || touched.has(match!.key)) plan.counts.skipped_in_file += 1;
+      continue;
+    }
+    if (mode === 'upsert' && pending) {
+      pending.input = merge(pending.input, p.input, ctx.options);
+      pending.fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, pending.input);
+      plan.counts.updated += 1;
+      continue;
+    }
+    if (mode === 'upsert' && match) {
+      const earlier = plan.updates.get(match.key);
+      const currentInput = earlier?.input ?? inputOfRow(match);
+      const input = merge(currentInput, p.input, ctx.options);
+      let fields: ContactFields;
+      try {
+        fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        fail(error.message);
+        continue;
+      }
+      const holder =
+        fields.phone_unique && fields.phone !== match.phone ? pendingByPhone.get(fields.phone!) : undefined;
+      if (holder || (fields.phone_unique && fields.phone !== match.phone && byPhone.has(fields.phone!))) {
+        fail('phone: belongs to another contact');
+        continue;
+      }
+      plan.members.set(match.key, p.row);
+      if (sameFields(match, fields) && !earlier) plan.counts.unchanged += 1;
+      else {
+        plan.updates.set(match.key, { before: match, input, fields, row: p.row });
+        plan.counts.updated += 1;
+      }
+      continue;
+    }
+    const phoneTaken =
+      p.fields.phone_unique !== null &&
+      (byPhone.has(p.fields.phone_unique) || pendingByPhone.has(p.fields.phone_unique));
+    if (phoneTaken) {
+      fail(`phone: belongs to another contact${pending ? ' (an earlier row of this file)' : ''}`);
+      continue;
+    }
+    if (phone) pendingByPhone.set(phone, p);
+    if (email && !pendingByEmail.has(email)) pendingByEmail.set(email, p);
+    plan.creates.push(p);
+    plan.members.set(p, p.row);
+    plan.counts.created += 1;
+  }
+}
+
+function inputOfRow(row: ContactRow): ContactInput {
+  const c = contacts.toContact(row);
+  const derived = displayName({ ...c, name: null });
+  return {
+    name: c.name === derived ? undefined : c.name,
+    first_name: c.first_name,
+    middle_name: c.middle_name,
+    last_name: c.last_name,
+    company: c.company,
+    phone: c.phone,
+    email: c.email,
+    channel: c.channel,
+    avatar_url: c.avatar_url,
+    language: c.language,
+    custom: c.custom,
+    external_ids: c.external_ids,
+    survey: c.survey,
+  };
+}
+
+/** Writes a batch's plan in the caller's transaction, with its undo log. */
+async function write(scope: TenantScope, ctx: BatchContext, plan: Plan, now: number): Promise<void> {
+  const changes: Parameters<typeof imports.insertImportChanges>[1] = [];
+  const ids = new Map<Prepared, string>(plan.creates.map((p) => [p, uuidv7(now)]));
+  const keys = await contacts.insertContacts(
+    scope,
+    plan.creates.map((p) => ({
+      ...p.fields,
+      id: ids.get(p)!,
+      created_by: ctx.actor.userId,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+      version: 1,
+    })),
+  );
+  const keyOf = (p: Prepared) => keys.get(ids.get(p)!)!;
+  for (const p of plan.creates)
+    changes.push({
+      job_key: ctx.jobKey,
+      row_number: p.row,
+      kind: 'created',
+      contact_key: keyOf(p),
+      group_key: null,
+      before: null,
+      after_version: 1,
+    });
+  for (const [key, u] of plan.updates) {
+    const updated = await contacts.updateContactRow(scope, key, u.before.version, {
+      ...u.fields,
+      updated_at: now,
+    });
+    if (!updated)
+      throw new DomainError('conflict', 'a contact changed while the import ran; the batch will be retried');
+    const before = Object.fromEntries(UNDO_COLUMNS.map((c) => [c, u.before[c]]));
+    changes.push({
+      job_key: ctx.jobKey,
+      row_number: u.row,
+      kind: 'updated',
+      contact_key: key,
+      group_key: null,
+      before: JSON.stringify(before),
+      after_version: updated.version,
+    });
+  }
+  const written = [...plan.creates.map(keyOf), ...plan.updates.keys()];
+  for (const [channel, status] of Object.entries(ctx.options.consent ?? {})) {
+    for (const key of written)
+      await contacts.setConsent(scope, key, channel as never, {
+        status: status!,
+        changed_at: now,
+        source: 'import',
+      });
+  }
+  const memberRows = new Map(
+    [...plan.members].map(([k, row]) => [typeof k === 'number' ? k : keyOf(k), row]),
+  );
+  for (const groupKey of ctx.groupKeys) {
+    const added = await memberships.addMembers(
+      scope,
+      groupKey,
+      [...memberRows.keys()],
+      ctx.actor.userId,
+      now,
+    );
+    await groups.adjustMemberCounts(scope, new Map([[groupKey, added.length]]));
+    for (const key of added)
+      changes.push({
+        job_key: ctx.jobKey,
+        row_number: memberRows.get(key)!,
+        kind: 'membership',
+        contact_key: key,
+        group_key: groupKey,
+        before: null,
+        after_version: null,
+      });
+  }
+  await imports.insertImportChanges(scope, changes);
+}
+
+/** Imports one batch of rows inside the caller's transaction; returns what it did. */
+export async function importBatch(
+  scope: TenantScope,
+  ctx: BatchContext,
+  rows: ReadRow[],
+  now: number,
+): Promise<{ counts: BatchCounts; errors: Plan['errors'] }> {
+  const plan: Plan = {
+    creates: [],
+    updates: new Map(),
+    members: new Map(),
+    errors: [],
+    counts: { created: 0, updated: 0, unchanged: 0, skipped: 0, skipped_in_file: 0, failed: 0 },
+  };
+  const prepared = await prepare(ctx, rows, plan);
+  await decide(scope, ctx, prepared, plan);
+  await write(scope, ctx, plan, now);
+  return { counts: plan.counts, errors: plan.errors };
+}

@@ -1,0 +1,390 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { DomainError, notFound } from '../../domain/errors.js';
+import { readContacts, type ReadRow } from '../../domain/formats/index.js';
+import { isUuid, uuidv7 } from '../../domain/ids.js';
+import { iso, isoOrNull } from '../../domain/records.js';
+import { requirePermission } from '../../domain/roles.js';
+import * as imports from '../../db/repositories/imports.js';
+import type { ImportJobRow } from '../../db/repositories/imports.js';
+import type { Store } from '../../db/store.js';
+import type { AccountsService } from '../accounts.js';
+import type { ContactsService } from '../contacts.js';
+import type { Actor } from '../context.js';
+import type { GroupsService } from '../groups.js';
+import { importBatch, type BatchContext } from './batch.js';
+import { checkOptions, type ImportOptions } from './options.js';
+import { rollbackImport, type RollbackReport } from './rollback.js';
+
+export interface ImportSettings {
+  /** Where uploads are kept until their import ends (so an interrupted one can resume). */
+  directory: string;
+  maxBytes: number;
+  batchSize: number;
+}
+
+export interface ImportJob {
+  id: string;
+  status: string;
+  format: string;
+  mode: string;
+  dry_run: boolean;
+  bytes: number;
+  rows_read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  skipped_in_file: number;
+  failed: number;
+  percent: number;
+  rows_per_second: number | null;
+  error: string | null;
+  rollback: RollbackReport | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+class DryRun extends Error {}
+
+/**
+ * Bulk imports as jobs stored in the database. The upload is spooled to disk first, then read
+ * in batches; each batch is one transaction that also records the job's progress, so a crash
+ * leaves every committed batch and the job marked interrupted, and a resume starts after the
+ * last committed row: no row is imported twice.
+ */
+export class ImportsService {
+  private readonly running = new Map<number, { cancelled: boolean; done: Promise<void> }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly accounts: AccountsService,
+    private readonly contacts: ContactsService,
+    private readonly groups: GroupsService,
+    private readonly settings: ImportSettings,
+  ) {}
+
+  /** Receives a file and starts importing it in the background; the job comes back at once. */
+  async start(
+    actor: Actor,
+    body: AsyncIterable<Buffer>,
+    options: ImportOptions,
+    declaredBytes?: number,
+  ): Promise<ImportJob> {
+    requirePermission(actor.role, 'write');
+    const checked = checkOptions(options);
+    if (declaredBytes !== undefined && declaredBytes > this.settings.maxBytes)
+      throw tooLarge(this.settings.maxBytes);
+    await this.groupKeys(actor, checked, false);
+    await mkdir(this.settings.directory, { recursive: true });
+    const id = uuidv7();
+    const path = join(this.settings.directory, `${id}.upload`);
+    const scope = this.store.scope(actor.organisationId);
+    const now = Date.now();
+    const row = await imports.insertImportJob(scope, {
+      id,
+      status: 'receiving',
+      format: checked.format,
+      options: JSON.stringify(checked),
+      spool_path: path,
+      bytes: 0,
+      rows_read: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+      skipped_in_file: 0,
+      failed: 0,
+      bytes_read: 0,
+      last_row: 0,
+      error: null,
+      rollback_report: null,
+      created_by: actor.userId,
+      started_at: null,
+      finished_at: null,
+      created_at: now,
+      updated_at: now,
+    });
+    try {
+      await pipeline(limitBytes(body, this.settings.maxBytes), createWriteStream(path));
+    } catch (error) {
+      await rm(path, { force: true });
+      await imports.updateImportJob(scope, row.key, {
+        status: 'failed',
+        error: (error as Error).message,
+        updated_at: Date.now(),
+      });
+      throw error instanceof DomainError
+        ? error
+        : new DomainError('validation', `The upload failed: ${(error as Error).message}`);
+    }
+    await imports.updateImportJob(scope, row.key, {
+      status: 'queued',
+      bytes: (await stat(path)).size,
+      updated_at: Date.now(),
+    });
+    this.launch(actor, row.key);
+    return this.get(actor, id);
+  }
+
+  async get(actor: Actor, id: string): Promise<ImportJob> {
+    requirePermission(actor.role, 'read');
+    return toJob(await this.row(actor, id));
+  }
+
+  /** The failed rows with their row numbers and reasons, for a CSV report. */
+  async *errors(
+    actor: Actor,
+    id: string,
+  ): AsyncIterable<{ row_number: number; reason: string; raw: string }> {
+    const job = await this.row(actor, id);
+    let after = 0;
+    for (;;) {
+      const page = await imports.importErrorsPage(
+        this.store.scope(actor.organisationId),
+        job.key,
+        after,
+        1000,
+      );
+      yield* page;
+      if (page.length < 1000) return;
+      after = page[page.length - 1]!.row_number;
+    }
+  }
+
+  async cancel(actor: Actor, id: string): Promise<ImportJob> {
+    requirePermission(actor.role, 'write');
+    const job = await this.row(actor, id);
+    const run = this.running.get(job.key);
+    if (run) {
+      run.cancelled = true;
+      await run.done;
+    } else {
+      await imports.transitionImportJob(
+        this.store.scope(actor.organisationId),
+        job.key,
+        ['queued', 'interrupted'],
+        { status: 'cancelled', finished_at: Date.now(), updated_at: Date.now() },
+      );
+    }
+    return this.get(actor, id);
+  }
+
+  /** Continues an interrupted import after its last committed batch. */
+  async resume(actor: Actor, id: string): Promise<ImportJob> {
+    requirePermission(actor.role, 'write');
+    const job = await this.row(actor, id);
+    if (job.status !== 'interrupted')
+      throw new DomainError(
+        'conflict',
+        `Only an interrupted import can be resumed; this one is ${job.status}`,
+      );
+    this.launch(actor, job.key);
+    return this.get(actor, id);
+  }
+
+  /** Undoes a finished import as far as nothing else has changed its records since; lists what it could not undo. */
+  async rollback(actor: Actor, id: string): Promise<ImportJob> {
+    requirePermission(actor.role, 'write');
+    const job = await this.row(actor, id);
+    if (!['completed', 'cancelled', 'interrupted', 'failed'].includes(job.status))
+      throw new DomainError('conflict', `An import that is ${job.status} cannot be rolled back`);
+    const report = await rollbackImport(this.store, actor, job);
+    await imports.updateImportJob(this.store.scope(actor.organisationId), job.key, {
+      status: report.not_rolled_back.length === 0 ? 'rolled_back' : 'partially_rolled_back',
+      rollback_report: JSON.stringify(report),
+      updated_at: Date.now(),
+    });
+    return this.get(actor, id);
+  }
+
+  /** Resolves when the job's current run has ended (for the CLI and tests). */
+  async settled(actor: Actor, id: string): Promise<ImportJob> {
+    const job = await this.row(actor, id);
+    await this.running.get(job.key)?.done;
+    return this.get(actor, id);
+  }
+
+  private launch(actor: Actor, key: number): void {
+    const state = { cancelled: false, done: Promise.resolve() };
+    state.done = this.run(actor, key, state)
+      .catch(async (error: Error) => {
+        await imports.updateImportJob(this.store.scope(actor.organisationId), key, {
+          status: 'failed',
+          error: error.message,
+          finished_at: Date.now(),
+          updated_at: Date.now(),
+        });
+      })
+      .finally(() => this.running.delete(key));
+    this.running.set(key, state);
+  }
+
+  private async run(actor: Actor, key: number, state: { cancelled: boolean }): Promise<void> {
+    const scope = this.store.scope(actor.organisationId);
+    const now = Date.now();
+    if (
+      !(await imports.transitionImportJob(scope, key, ['queued', 'interrupted'], {
+        status: 'running',
+        started_at: now,
+        updated_at: now,
+      }))
+    )
+      return;
+    const job = (await imports.findImportJobByKey(scope, key))!;
+    const options = JSON.parse(job.options) as ImportOptions;
+    const org = await this.accounts.getOrganisation(actor);
+    const ctx: BatchContext = {
+      actor,
+      org: { ...org, default_country: options.default_country ?? org.default_country },
+      jobKey: key,
+      options,
+      groupKeys: options.dry_run ? [] : await this.groupKeys(actor, options, true),
+      contacts: this.contacts,
+    };
+    let bytesRead = 0;
+    const source = countBytes(createReadStream(job.spool_path!), (n) => (bytesRead += n));
+    let batch: ReadRow[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      await this.commitBatch(ctx, job, batch, bytesRead);
+      batch = [];
+    };
+    for await (const row of readContacts(source, options.format, {
+      mapping: options.mapping,
+      unmapped: options.unmapped,
+    })) {
+      if (state.cancelled) break;
+      if (row.row <= job.last_row) continue;
+      batch.push(row);
+      if (batch.length >= this.settings.batchSize) await flush();
+    }
+    if (!state.cancelled) await flush();
+    const end = Date.now();
+    await imports.updateImportJob(scope, key, {
+      status: state.cancelled ? 'cancelled' : 'completed',
+      bytes_read: state.cancelled ? bytesRead : job.bytes,
+      finished_at: end,
+      updated_at: end,
+    });
+  }
+
+  /** One batch, one transaction, progress included. A dry run does the same work and rolls it back, keeping only the counts. */
+  private async commitBatch(
+    ctx: BatchContext,
+    job: ImportJobRow,
+    rows: ReadRow[],
+    bytesRead: number,
+  ): Promise<void> {
+    const lastRow = rows[rows.length - 1]!.row;
+    const record = async (
+      scope: Parameters<typeof imports.addImportProgress>[0],
+      result: Awaited<ReturnType<typeof importBatch>>,
+    ) => {
+      await imports.addImportProgress(
+        scope,
+        job.key,
+        { rows_read: rows.length, ...result.counts },
+        lastRow,
+        bytesRead,
+        Date.now(),
+      );
+      await imports.insertImportErrors(
+        scope,
+        result.errors.map((e) => ({ ...e, job_key: job.key })),
+      );
+    };
+    if (!ctx.options.dry_run) {
+      await this.store.transaction(ctx.actor.organisationId, async (scope) =>
+        record(scope, await importBatch(scope, ctx, rows, Date.now())),
+      );
+      return;
+    }
+    let result: Awaited<ReturnType<typeof importBatch>> | undefined;
+    try {
+      await this.store.transaction(ctx.actor.organisationId, async (scope) => {
+        result = await importBatch(scope, ctx, rows, Date.now());
+        throw new DryRun();
+      });
+    } catch (error) {
+      if (!(error instanceof DryRun)) throw error;
+    }
+    await this.store.transaction(ctx.actor.organisationId, (scope) => record(scope, result!));
+  }
+
+  /** The target groups' keys; groups named but missing are created when the import runs (not for a dry run). */
+  private async groupKeys(actor: Actor, options: ImportOptions, create: boolean): Promise<number[]> {
+    const keys: number[] = [];
+    for (const id of options.group_ids) keys.push((await this.groups.get(actor, { id })).key);
+    for (const name of options.group_names) {
+      const existing = (await this.groups.list(actor, { q: name, limit: 100 })).items.find(
+        (g) => g.name === name,
+      );
+      if (existing) keys.push(existing.key);
+      else if (create) keys.push((await this.groups.create(actor, { name })).key);
+    }
+    return keys;
+  }
+
+  private async row(actor: Actor, id: string): Promise<ImportJobRow> {
+    const row = isUuid(id)
+      ? await imports.findImportJob(this.store.scope(actor.organisationId), id)
+      : undefined;
+    if (!row) throw notFound('Import');
+    return row;
+  }
+}
+
+const tooLarge = (max: number) =>
+  new DomainError('payload_too_large', `The file is larger than the import limit of ${max} bytes`);
+
+async function* limitBytes(body: AsyncIterable<Buffer>, max: number): AsyncIterable<Buffer> {
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.length;
+    if (total > max) throw tooLarge(max);
+    yield chunk;
+  }
+}
+
+async function* countBytes(body: AsyncIterable<Buffer>, count: (n: number) => void): AsyncIterable<Buffer> {
+  for await (const chunk of body) {
+    count(chunk.length);
+    yield chunk;
+  }
+}
+
+function toJob(row: ImportJobRow): ImportJob {
+  const options = JSON.parse(row.options) as ImportOptions;
+  const seconds = row.started_at ? ((row.finished_at ?? Date.now()) - row.started_at) / 1000 : 0;
+  return {
+    id: row.id,
+    status: row.status,
+    format: row.format,
+    mode: options.mode,
+    dry_run: options.dry_run,
+    bytes: row.bytes,
+    rows_read: row.rows_read,
+    created: row.created,
+    updated: row.updated,
+    unchanged: row.unchanged,
+    skipped: row.skipped,
+    skipped_in_file: row.skipped_in_file,
+    failed: row.failed,
+    percent:
+      row.status === 'completed'
+        ? 100
+        : row.bytes > 0
+          ? Math.min(99, Math.floor((row.bytes_read / row.bytes) * 100))
+          : 0,
+    rows_per_second: seconds > 0 ? Math.round(row.rows_read / seconds) : null,
+    error: row.error,
+    rollback: row.rollback_report ? JSON.parse(row.rollback_report) : null,
+    created_at: iso(row.created_at),
+    started_at: isoOrNull(row.started_at),
+    finished_at: isoOrNull(row.finished_at),
+  };
+}

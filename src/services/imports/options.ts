@@ -1,0 +1,58 @@
+import type { Channel, ConsentStatus } from '../../domain/contact.js';
+import { CHANNELS } from '../../domain/contact.js';
+import { invalid } from '../../domain/errors.js';
+import type { ImportFormat, Target } from '../../domain/formats/index.js';
+import { isCountryCode } from '../../domain/phone.js';
+
+/** How each field of a matched contact takes the file's value. */
+export type FieldPolicy = 'overwrite' | 'fill_empty' | 'keep';
+export const POLICY_FIELDS = [
+  'name',
+  'first_name',
+  'middle_name',
+  'last_name',
+  'company',
+  'phone',
+  'email',
+  'channel',
+  'language',
+  'avatar_url',
+  'custom',
+] as const;
+export type PolicyField = (typeof POLICY_FIELDS)[number];
+
+export interface ImportOptions {
+  format: ImportFormat;
+  /** create: every row makes a contact; upsert: a row matching a contact (phone, then email) updates it; skip: leaves it. */
+  mode: 'create' | 'upsert' | 'skip';
+  /** Existing groups the imported contacts join. */
+  group_ids: string[];
+  /** Groups by name, created on the fly when missing. */
+  group_names: string[];
+  /** Reads local-format numbers; the organisation's country when not given. */
+  default_country?: string;
+  dry_run: boolean;
+  fields: Partial<Record<PolicyField, FieldPolicy>>;
+  /** Consent to record for every imported contact; none is changed unless this is given. */
+  consent?: Partial<Record<Channel, ConsentStatus>>;
+  mapping?: Record<string, Target>;
+  unmapped: 'custom' | 'drop';
+}
+
+export function checkOptions(options: ImportOptions): ImportOptions {
+  if (options.default_country !== undefined && !isCountryCode(options.default_country.toUpperCase())) {
+    throw invalid('country', 'must be an ISO 3166-1 alpha-2 country code');
+  }
+  for (const [field, policy] of Object.entries(options.fields)) {
+    if (!POLICY_FIELDS.includes(field as PolicyField))
+      throw invalid(`fields.${field}`, `is not one of ${POLICY_FIELDS.join(', ')}`);
+    if (!['overwrite', 'fill_empty', 'keep'].includes(policy))
+      throw invalid(`fields.${field}`, 'must be overwrite, fill_empty or keep');
+  }
+  for (const [channel, status] of Object.entries(options.consent ?? {})) {
+    if (!CHANNELS.includes(channel as Channel) || !['subscribed', 'unsubscribed'].includes(status)) {
+      throw invalid(`consent.${channel}`, 'must map a channel to subscribed or unsubscribed');
+    }
+  }
+  return { ...options, default_country: options.default_country?.toUpperCase() };
+}

@@ -1,0 +1,331 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { markRunningImportsInterrupted } from '../src/db/repositories/instance.js';
+import { dialects } from './support/databases.js';
+import { createHarness, type Harness } from './support/harness.js';
+
+interface Job {
+  id: string;
+  status: string;
+  rows_read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  skipped_in_file: number;
+  failed: number;
+  rollback: { rolled_back: number; not_rolled_back: { row: number; reason: string }[] } | null;
+}
+
+describe.each(dialects)('bulk import and export on %s', (dialect) => {
+  let h: Harness;
+  let auth: { authorization: string };
+
+  /** Uploads a file and waits for its import to end. */
+  async function importFile(
+    body: string | Buffer,
+    query: string,
+    contentType = 'text/csv',
+    harness = h,
+  ): Promise<Job> {
+    const headers = { authorization: harness.a.owner.apiKey, 'content-type': contentType };
+    const res = await harness.request({
+      method: 'POST',
+      url: `/v1/imports?${query}`,
+      headers,
+      payload: body,
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    const actor = await harness.services.auth.verifyBearer(harness.a.owner.apiKey.slice(7));
+    await harness.services.imports.settled(actor, res.json().id);
+    return (await harness.request({ method: 'GET', url: `/v1/imports/${res.json().id}`, headers })).json();
+  }
+  const contactsWhere = async (query: string) =>
+    (await h.request({ method: 'GET', url: `/v1/contacts?limit=1000&${query}`, headers: auth })).json().items;
+  const addsUp = (job: Job) =>
+    expect(job.created + job.updated + job.unchanged + job.skipped + job.failed).toBe(job.rows_read);
+
+  beforeAll(async () => {
+    h = await createHarness(dialect, { importBatchSize: 3 });
+    auth = { authorization: h.a.owner.apiKey };
+  });
+  afterAll(() => h.close());
+
+  it('imports a CSV with local numbers into a group made on the fly, reporting bad rows with reasons', async () => {
+    const csv =
+      'First Name,Last Name,Mobile Phone,E-mail Address,Tier\n' +
+      'Ada,Lovelace,0412 345 678,ada@example.com,gold\n' +
+      'Grace,Hopper,(02) 9374 4000,,\n' +
+      'Bad,Phone,call me,,\n' +
+      'Bad,Email,0412 000 001,not-an-email,\n' +
+      'Alan,Turing,+44 20 7946 0958,alan@example.com,silver\n';
+    const job = await importFile(csv, 'group_name=Imported&mode=upsert');
+    expect(job).toMatchObject({ status: 'completed', rows_read: 5, created: 3, failed: 2 });
+    addsUp(job);
+    const ada = (await contactsWhere('phone=%2B61412345678'))[0];
+    expect(ada).toMatchObject({
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      custom: { Tier: 'gold' },
+      consent: {},
+    });
+    const group = (await h.request({ method: 'GET', url: '/v1/groups?q=Imported', headers: auth })).json()
+      .items[0];
+    expect(group.member_count).toBe(3);
+    const report = await h.request({ method: 'GET', url: `/v1/imports/${job.id}/errors`, headers: auth });
+    expect(report.headers['content-type']).toContain('text/csv');
+    const lines = report.body.trim().split('\n');
+    expect(lines[0]).toBe('row,reason,raw');
+    expect(lines[1]).toMatch(/^3,"phone: may contain only digits/);
+    expect(lines[2]).toMatch(/^4,email: is not a valid email address,/);
+  });
+
+  it('upserts by phone then email, handles duplicates inside the file by the same rule, and fills only empty fields when asked', async () => {
+    const existing = (
+      await h.request({
+        method: 'POST',
+        url: '/v1/contacts',
+        headers: auth,
+        payload: {
+          name: 'Katherine Johnson',
+          phone: '0400 111 222',
+          company: 'NASA',
+          consent: { sms: 'unsubscribed' },
+        },
+      })
+    ).json();
+    const csv =
+      'name,phone,email,company\n' +
+      'Katherine Johnson,+61400111222,kj@example.com,Langley\n' +
+      'Dorothy Vaughan,0400 333 444,dv@example.com,\n' +
+      'Dorothy V.,0400333444,,West Computers\n' +
+      'Mary Jackson,,mj@example.com,\n';
+    const job = await importFile(
+      csv,
+      `fields=${encodeURIComponent(JSON.stringify({ company: 'fill_empty' }))}`,
+    );
+    expect(job).toMatchObject({ created: 2, updated: 2, failed: 0 });
+    addsUp(job);
+    const kj = (await h.request({ method: 'GET', url: `/v1/contacts/${existing.id}`, headers: auth })).json();
+    expect(kj).toMatchObject({
+      email: 'kj@example.com',
+      company: 'NASA',
+      consent: { sms: { status: 'unsubscribed' } },
+    });
+    const dorothy = await contactsWhere('phone=0400333444');
+    expect(dorothy).toHaveLength(1);
+    expect(dorothy[0]).toMatchObject({
+      name: 'Dorothy V.',
+      company: 'West Computers',
+      email: 'dv@example.com',
+    });
+  });
+
+  it('skips matches and in-file duplicates in skip mode, and changes consent only when asked', async () => {
+    const csv = 'name,phone\nSkip Existing,0400 111 222\nNew Person,0400 555 666\nNew Again,0400 555 666\n';
+    const job = await importFile(csv, `mode=skip&consent=${encodeURIComponent('{"sms":"subscribed"}')}`);
+    expect(job).toMatchObject({ created: 1, skipped: 2, skipped_in_file: 1 });
+    addsUp(job);
+    expect((await contactsWhere('phone=0400111222'))[0].consent.sms.status).toBe('unsubscribed');
+    expect((await contactsWhere('phone=0400555666'))[0].consent.sms).toMatchObject({
+      status: 'subscribed',
+      source: 'import',
+    });
+  });
+
+  it('reports a dry run without writing anything', async () => {
+    const before = (await contactsWhere('')).length;
+    const job = await importFile(
+      'name,phone\nDry One,0400 777 001\nDry Two,0400 777 002\nBroken,xyz\n',
+      'dry_run=true&group_name=Dry',
+    );
+    expect(job).toMatchObject({ status: 'completed', created: 2, failed: 1 });
+    expect((await contactsWhere('')).length).toBe(before);
+    expect((await h.request({ method: 'GET', url: '/v1/groups?q=Dry', headers: auth })).json().items).toEqual(
+      [],
+    );
+  });
+
+  it('imports vCard and JSON Lines files', async () => {
+    const vcf =
+      'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Hedy Lamarr\r\nN:Lamarr;Hedy;;;\r\nTEL;TYPE=CELL:0400 888 001\r\nEMAIL:hedy@example.com\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nFN:Joan Clarke\r\nTEL;VALUE=uri;TYPE=cell:tel:+61400888002\r\nEND:VCARD\r\n';
+    expect(await importFile(vcf, '', 'text/vcard')).toMatchObject({ created: 2, failed: 0 });
+    const jsonl =
+      '{"name":"Radia Perlman","mobile":"0400 888 003","custom":{"field":"networks"}}\nnot json\n';
+    expect(await importFile(jsonl, '', 'application/x-ndjson')).toMatchObject({ created: 1, failed: 1 });
+    expect((await contactsWhere('q=radia'))[0].custom).toEqual({ field: 'networks' });
+    expect((await contactsWhere('q=lamarr'))[0]).toMatchObject({ first_name: 'Hedy', phone: '+61400888001' });
+  });
+
+  it('rolls an import back, listing what changed since instead of undoing it', async () => {
+    const target = (
+      await h.request({
+        method: 'POST',
+        url: '/v1/contacts',
+        headers: auth,
+        payload: { name: 'Undo Target', phone: '0400 999 000', company: 'Before' },
+      })
+    ).json();
+    const csv =
+      'name,phone,company\nUndo Target,0400 999 000,After\nUndo New,0400 999 001,\nUndo Touched,0400 999 002,\n';
+    const job = await importFile(csv, 'group_name=Undo');
+    expect(job).toMatchObject({ created: 2, updated: 1 });
+    const touched = (await contactsWhere('phone=0400999002'))[0];
+    await h.request({
+      method: 'PATCH',
+      url: `/v1/contacts/${touched.id}`,
+      headers: auth,
+      payload: { company: 'Edited later' },
+    });
+    const res = await h.request({ method: 'POST', url: `/v1/imports/${job.id}/rollback`, headers: auth });
+    expect(res.json()).toMatchObject({
+      status: 'partially_rolled_back',
+      rollback: {
+        rolled_back: 2,
+        not_rolled_back: [{ row: 3, reason: 'the contact has changed since the import' }],
+      },
+    });
+    expect(
+      (await h.request({ method: 'GET', url: `/v1/contacts/${target.id}`, headers: auth })).json().company,
+    ).toBe('Before');
+    expect(await contactsWhere('phone=0400999001')).toEqual([]);
+    expect((await contactsWhere('phone=0400999002'))[0].company).toBe('Edited later');
+    // The memberships the import added go too, even that of the contact kept because it was edited since.
+    const group = (await h.request({ method: 'GET', url: '/v1/groups?q=Undo', headers: auth })).json()
+      .items[0];
+    expect(group.member_count).toBe(0);
+  });
+
+  it('resumes an interrupted import after its last committed batch, importing no row twice', async () => {
+    const rows = Array.from({ length: 8 }, (_, i) => `Resume ${i},0400 123 ${String(100 + i)}`);
+    const original = h.services.contacts.fieldsFrom.bind(h.services.contacts);
+    const crash = vi
+      .spyOn(h.services.contacts, 'fieldsFrom')
+      .mockImplementation(async (actor, org, input) => {
+        if (input.name === 'Resume 4') throw new Error('the process died here');
+        return original(actor, org, input);
+      });
+    const failed = await importFile(`name,phone\n${rows.join('\n')}\n`, '');
+    crash.mockRestore();
+    expect(failed).toMatchObject({ status: 'failed', rows_read: 3, created: 3 });
+    // What a killed process leaves behind, and what the server does when it starts again.
+    await h.store.db
+      .updateTable('import_jobs')
+      .set({ status: 'running' })
+      .where('id', '=', failed.id)
+      .execute();
+    expect(await markRunningImportsInterrupted(h.store.db, Date.now())).toBe(1);
+    const resumed = await h.request({
+      method: 'POST',
+      url: `/v1/imports/${failed.id}/resume`,
+      headers: auth,
+    });
+    expect(resumed.statusCode).toBe(200);
+    const actor = await h.services.auth.verifyBearer(h.a.owner.apiKey.slice(7));
+    const done = await h.services.imports.settled(actor, failed.id);
+    expect(done).toMatchObject({ status: 'completed', rows_read: 8, created: 8 });
+    expect(await contactsWhere('q=resume')).toHaveLength(8);
+  });
+
+  it('exports with the list filters, escaping formulas, and re-imports to the same contacts', async () => {
+    await h.request({
+      method: 'POST',
+      url: '/v1/contacts',
+      headers: auth,
+      payload: { name: '=cmd|calc', phone: '0400 246 810', custom: { note: '@risk' } },
+    });
+    const csv = await h.request({
+      method: 'GET',
+      url: '/v1/contacts/export?format=csv&bom=true',
+      headers: auth,
+    });
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.body.startsWith('\uFEFFid,name,first_name')).toBe(true);
+    expect(csv.body).toContain(`'=cmd|calc`);
+    expect(csv.body).toContain(',+61400246810,');
+    const group = (await h.request({ method: 'GET', url: '/v1/groups?q=Imported', headers: auth })).json()
+      .items[0];
+    const filtered = await h.request({
+      method: 'GET',
+      url: `/v1/contacts/export?format=jsonl&group_id=${group.id}`,
+      headers: auth,
+    });
+    expect(filtered.body.trim().split('\n')).toHaveLength(3);
+
+    for (const format of ['csv', 'jsonl', 'vcf'] as const) {
+      const exported = await h.request({
+        method: 'GET',
+        url: `/v1/contacts/export?format=${format}`,
+        headers: auth,
+      });
+      const fresh = await createHarness(dialect);
+      try {
+        const type = { csv: 'text/csv', jsonl: 'application/x-ndjson', vcf: 'text/vcard' }[format];
+        const job = await importFile(exported.body, 'country=AU', type, fresh);
+        expect(job.failed, format).toBe(0);
+        const before = (await contactsWhere(''))
+          .map((c: { name: string; phone: string | null; email: string | null }) => [
+            c.name,
+            c.phone,
+            c.email,
+          ])
+          .sort();
+        const after = (
+          await fresh.request({
+            method: 'GET',
+            url: '/v1/contacts?limit=1000',
+            headers: { authorization: fresh.a.owner.apiKey },
+          })
+        )
+          .json()
+          .items.map((c: { name: string; phone: string | null; email: string | null }) => [
+            c.name,
+            c.phone,
+            c.email,
+          ])
+          .sort();
+        expect(after, format).toEqual(before);
+      } finally {
+        await fresh.close();
+      }
+    }
+  });
+
+  it('refuses a file over the limit with 413, an unknown format with 400, and another organisation’s job with 404', async () => {
+    const small = await createHarness(dialect, { importMaxBytes: 100 });
+    try {
+      const res = await small.request({
+        method: 'POST',
+        url: '/v1/imports',
+        headers: { authorization: small.a.owner.apiKey, 'content-type': 'text/csv' },
+        payload: 'name\n' + 'x\n'.repeat(100),
+      });
+      expect(res.statusCode).toBe(413);
+    } finally {
+      await small.close();
+    }
+    const unknown = await h.request({
+      method: 'POST',
+      url: '/v1/imports',
+      headers: { ...auth, 'content-type': 'application/octet-stream' },
+      payload: 'name\nx\n',
+    });
+    expect(unknown.statusCode).toBe(400);
+    const job = await importFile('name\nPrivate\n', '');
+    for (const url of [`/v1/imports/${job.id}`, `/v1/imports/${job.id}/errors`]) {
+      expect(
+        (await h.request({ method: 'GET', url, headers: { authorization: h.b.owner.apiKey } })).statusCode,
+      ).toBe(404);
+    }
+    const viewer = await h.a.addUser('viewer');
+    expect(
+      (
+        await h.request({
+          method: 'POST',
+          url: '/v1/imports',
+          headers: { authorization: viewer.apiKey, 'content-type': 'text/csv' },
+          payload: 'name\nx\n',
+        })
+      ).statusCode,
+    ).toBe(403);
+  });
+});
