@@ -342,6 +342,7 @@ describe.each(dialects)('seed 000, organisation contact groups, on %s', (dialect
     });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json()).toEqual({ detail: 'Invalid username/password.' });
+    expect(wrong.headers['www-authenticate']).toContain('Basic');
   });
 
   it('refuses bad input with field errors and writes nothing', async () => {
@@ -396,6 +397,11 @@ describe.each(dialects)('seed 000, organisation contact groups, on %s', (dialect
     const viewer = await h.a.addUser('viewer');
     const forbidden = await create({ translations: 'Nope' }, { authorization: viewer.basic });
     expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json()).toEqual({ detail: 'You do not have permission to perform this action.' });
+    expect(
+      (await h.request({ method: 'GET', url: `${base}/`, headers: { authorization: viewer.basic } }))
+        .statusCode,
+    ).toBe(200);
     expect((await h.request({ method: 'GET', url: `${base}/`, headers: basic })).json().length).toBe(before);
   });
 

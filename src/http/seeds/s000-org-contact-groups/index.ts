@@ -16,28 +16,24 @@ const errors = { 400: DrfError, 401: DrfError, 403: DrfError, 404: DrfError };
 /** Both spellings of every path: Django clients send the trailing slash, others often drop it. */
 const bothSlashes = (path: string) => [`${path}/`, path];
 
-/** A plain string is the name in the organisation's default language; a description not sent is none. */
-const translationsIn = (value: GroupPut['translations'], org: Organisation): Translations =>
+/** A plain string is the name in the organisation's default language. */
+const byLanguage = <T>(value: string | Record<string, T>, org: Organisation) =>
+  typeof value === 'string' ? { [org.default_language]: { name: value } } : value;
+
+/** Every language with both of its fields; a description not given is none. */
+const complete = (t: Translations): Record<string, { name: string; description: string | null }> =>
   Object.fromEntries(
-    Object.entries(typeof value === 'string' ? { [org.default_language]: { name: value } } : value).map(
-      ([lang, t]) => [lang, { name: t.name, description: t.description ?? null }],
-    ),
+    Object.entries(t).map(([lang, v]) => [lang, { name: v.name, description: v.description ?? null }]),
   );
 
 /** PATCH changes only the languages, and within them only the fields, that it sends. */
 function translationsPatched(current: Translations, value: GroupPatch['translations'], org: Organisation) {
-  const sent = typeof value === 'string' ? { [org.default_language]: { name: value } } : (value ?? {});
   const merged: Translations = { ...current };
   // A language new to the group without a name is refused by the service, which checks every name.
-  for (const [lang, t] of Object.entries(sent))
+  for (const [lang, t] of Object.entries(byLanguage(value ?? {}, org)))
     merged[lang] = { ...current[lang], ...t } as Translations[string];
   return merged;
 }
-
-const translationsOut = (t: Translations) =>
-  Object.fromEntries(
-    Object.entries(t).map(([lang, v]) => [lang, { name: v.name, description: v.description ?? null }]),
-  );
 
 /** Seed 000: an organisation's contact groups, Django REST Framework style, addressed by UUIDs. */
 export const orgContactGroups =
@@ -69,7 +65,7 @@ export const orgContactGroups =
       const name = await creatorNames(actor, [group]);
       return {
         unique_id: group.id,
-        translations: translationsOut(group.translations),
+        translations: complete(group.translations),
         organisation_name: org.name,
         created_by_name: name(group),
         is_active: group.is_active,
@@ -116,7 +112,7 @@ export const orgContactGroups =
         async (request, reply) => {
           const org = await accounts.getOrganisation(request.actor);
           const group = await groups.create(request.actor, {
-            translations: translationsIn(request.body.translations, org),
+            translations: complete(byLanguage(request.body.translations, org)),
             is_active: request.body.is_active,
           });
           return reply.code(201).send(await detail(request.actor, org, group));
@@ -140,7 +136,7 @@ export const orgContactGroups =
           const name = await creatorNames(request.actor, all);
           return all.map((g) => ({
             unique_id: g.id,
-            translations: translationsOut(g.translations),
+            translations: complete(g.translations),
             is_active: g.is_active,
             created_by_name: name(g),
             date_created: g.created_at,
@@ -180,7 +176,7 @@ export const orgContactGroups =
             request.actor,
             { id: request.params.group_unique_id },
             {
-              translations: translationsIn(request.body.translations, org),
+              translations: complete(byLanguage(request.body.translations, org)),
               // As Django REST Framework does: a field with a default, left out of a PUT, keeps its value.
               ...(request.body.is_active !== undefined && { is_active: request.body.is_active }),
             },
