@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dialects } from './support/databases.js';
 import { createHarness, type Harness, type Login } from './support/harness.js';
 
@@ -54,6 +54,12 @@ describe.each(dialects)('seed 002, unified-communications contact groups, on %s'
     church: h.a.org.id,
   });
 
+  /** A group with no members, for tests about something else; its id. */
+  const createGroup = async (name: string): Promise<string> =>
+    (
+      await h.request({ method: 'POST', url: PATH, headers: jwt, payload: { name, church: h.a.org.id } })
+    ).json().id;
+
   beforeAll(async () => {
     h = await createHarness(dialect);
     jwt = { authorization: h.a.owner.jwt };
@@ -101,27 +107,95 @@ describe.each(dialects)('seed 002, unified-communications contact groups, on %s'
     });
   });
 
-  it('reuses an existing contact with the same phone instead of duplicating it', async () => {
-    const existing = await h.request({
-      method: 'POST',
-      url: '/v1/contacts',
-      headers: jwt,
-      payload: { name: 'Ada', phone: '+61 412 333 444' },
-    });
+  it('answers the document’s GET, PUT, PATCH and list requests as written', async () => {
+    const id = (await h.request({ method: 'POST', url: PATH, headers: jwt, payload: documented() })).json()
+      .id;
+    const expectGroupShape = (group: Record<string, unknown>) => {
+      expect(Object.keys(group).sort()).toEqual(GROUP_KEYS);
+      expect(group).toMatchObject({
+        id: expect.any(String),
+        user_ids: [member.user.id],
+        manual_contacts: [expect.objectContaining({ phone: '+61412111222' })],
+        created_at: expect.any(String),
+        updated_at: expect.any(String),
+        church: h.a.org.id,
+      });
+      for (const c of group.contacts as object[]) expect(Object.keys(c).sort()).toEqual(CONTACT_KEYS);
+    };
+    for (const method of ['GET', 'PUT', 'PATCH'] as const) {
+      const res = await h.request({
+        method,
+        url: `${PATH}/${id}`,
+        headers: { ...jwt, accept: '*/*' },
+        ...(method !== 'GET' && { payload: documented() }),
+      });
+      expect(res.statusCode, method).toBe(200);
+      expectGroupShape(res.json());
+      expect(res.json().id).toBe(id);
+    }
+    const list = await h.request({ method: 'GET', url: PATH, headers: { ...jwt, accept: '*/*' } });
+    expect(list.statusCode).toBe(200);
+    expect(Object.keys(list.json()).sort()).toEqual(['count', 'next', 'previous', 'results']);
+    expectGroupShape(list.json().results.find((g: { id: string }) => g.id === id));
+  });
+
+  it('keeps the creation time when created_at is null, and 404s an unknown or malformed id', async () => {
     const res = await h.request({
       method: 'POST',
       url: PATH,
       headers: jwt,
-      payload: {
-        name: 'Reuse',
-        church: h.a.org.id,
-        manual_contacts: [{ first_name: 'Ada', phone: '0412333444' }],
-      },
+      payload: { name: 'Fresh', church: h.a.org.id, created_at: null },
     });
-    expect(res.json().contacts.map((c: { id: string }) => c.id)).toEqual([existing.json().id]);
-    const all = await h.request({ method: 'GET', url: '/v1/contacts?phone=0412333444', headers: jwt });
-    expect(all.json().items).toHaveLength(1);
+    expect(res.statusCode).toBe(201);
+    expect(Date.parse(res.json().created_at)).toBeGreaterThan(Date.now() - 60_000);
+    for (const url of [`${PATH}/not-a-uuid`, `${PATH}/123e4567-e89b-12d3-a456-426614174000`]) {
+      const missing = await h.request({ method: 'GET', url, headers: jwt });
+      expect(missing.statusCode, url).toBe(404);
+      expect(missing.json()).toEqual({ detail: 'Not found.' });
+    }
   });
+
+  it('lets a viewer read but not write', async () => {
+    const viewer = { authorization: member.jwt };
+    expect((await h.request({ method: 'GET', url: PATH, headers: viewer })).statusCode).toBe(200);
+    const res = await h.request({
+      method: 'POST',
+      url: PATH,
+      headers: viewer,
+      payload: { name: 'Nope', church: h.a.org.id },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual({ detail: 'You do not have permission to perform this action.' });
+  });
+
+  it.each([
+    [
+      'phone',
+      { name: 'Ada', phone: '+61 412 333 444' },
+      { first_name: 'Ada', phone: '0412333444' },
+      'phone=0412333444',
+    ],
+    [
+      'email',
+      { name: 'Edsger', email: 'Edsger@Example.com' },
+      { first_name: 'Edsger', email: 'edsger@example.com' },
+      'email=edsger@example.com',
+    ],
+  ])(
+    'reuses an existing contact with the same %s instead of duplicating it',
+    async (_, known, manual, query) => {
+      const existing = await h.request({ method: 'POST', url: '/v1/contacts', headers: jwt, payload: known });
+      const res = await h.request({
+        method: 'POST',
+        url: PATH,
+        headers: jwt,
+        payload: { name: 'Reuse', church: h.a.org.id, manual_contacts: [manual] },
+      });
+      expect(res.json().contacts.map((c: { id: string }) => c.id)).toEqual([existing.json().id]);
+      const all = await h.request({ method: 'GET', url: `/v1/contacts?${query}`, headers: jwt });
+      expect(all.json().items).toHaveLength(1);
+    },
+  );
 
   it('replaces members with PUT and changes only what PATCH names', async () => {
     const id = (await h.request({ method: 'POST', url: PATH, headers: jwt, payload: documented() })).json()
@@ -166,14 +240,7 @@ describe.each(dialects)('seed 002, unified-communications contact groups, on %s'
   });
 
   it('shows changes made through /v1 and deletes with 204 and no body', async () => {
-    const id = (
-      await h.request({
-        method: 'POST',
-        url: PATH,
-        headers: jwt,
-        payload: { name: 'Via v1', church: h.a.org.id },
-      })
-    ).json().id;
+    const id = await createGroup('Via v1');
     const contact = await h.request({
       method: 'POST',
       url: '/v1/contacts',
@@ -236,11 +303,49 @@ describe.each(dialects)('seed 002, unified-communications contact groups, on %s'
       expect(
         (await fresh.request({ method: 'GET', url: `${PATH}?page=abc`, headers: auth })).statusCode,
       ).toBe(404);
-      const capped = await fresh.request({ method: 'GET', url: `${PATH}?page_size=1000`, headers: auth });
-      expect(capped.json().results).toHaveLength(5);
+      for (let i = 6; i <= 101; i++)
+        await fresh.request({ method: 'POST', url: '/v1/groups', headers: auth, payload: { name: `G${i}` } });
+      const capped = await fresh.request({
+        method: 'GET',
+        url: `${PATH}?page_size=1000`,
+        headers: { ...auth, host: 'api.example.org' },
+      });
+      expect(capped.json().count).toBe(101);
+      expect(capped.json().results).toHaveLength(100);
+      expect(capped.json().next).toBe(`http://api.example.org${PATH}?page_size=1000&page=2`);
     } finally {
       await fresh.close();
     }
+  });
+
+  it('reads a page with the same number of queries however many groups and members it holds', async () => {
+    const executor = Object.getPrototypeOf(h.store.db.getExecutor());
+    const queriesFor = async (url: string) => {
+      const spy = vi.spyOn(executor, 'executeQuery');
+      try {
+        expect((await h.request({ method: 'GET', url, headers: jwt })).statusCode).toBe(200);
+        return spy.mock.calls.length;
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const many = await h.request({ method: 'POST', url: PATH, headers: jwt, payload: documented() });
+    await h.request({
+      method: 'PATCH',
+      url: `${PATH}/${many.json().id}`,
+      headers: jwt,
+      payload: {
+        manual_contacts: Array.from({ length: 30 }, (_, i) => ({
+          first_name: `M${i}`,
+          email: `m${i}@example.com`,
+        })),
+      },
+    });
+    for (const name of ['Small 1', 'Small 2']) await createGroup(name);
+    const one = await queriesFor(`${PATH}?page_size=1`);
+    expect(one).toBeGreaterThan(0);
+    expect(await queriesFor(`${PATH}?page_size=100`)).toBe(one);
+    expect(await queriesFor(`${PATH}/${many.json().id}`)).toBeLessThanOrEqual(one);
   });
 
   it('refuses bad input field by field and writes nothing', async () => {
@@ -274,17 +379,24 @@ describe.each(dialects)('seed 002, unified-communications contact groups, on %s'
     ).toBe(before);
     const ok = await h.request({ method: 'GET', url: '/v1/contacts?phone=0412555666', headers: jwt });
     expect(ok.json().items).toEqual([]);
+
+    const id = await createGroup('Kept');
+    for (const [method, payload] of [
+      ['PUT', { name: 'Changed', church: h.a.org.id, user_ids: ['123e4567-e89b-12d3-a456-426614174000'] }],
+      ['PATCH', { name: 'Changed', manual_contacts: [{ first_name: 'Bad', phone: 'call me' }] }],
+      ['PATCH', { name: 'Changed', church: h.b.org.id }],
+    ] as const) {
+      const res = await h.request({ method, url: `${PATH}/${id}`, headers: jwt, payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+    }
+    expect((await h.request({ method: 'GET', url: `${PATH}/${id}`, headers: jwt })).json()).toMatchObject({
+      name: 'Kept',
+      contacts: [],
+    });
   });
 
   it('keeps other organisations out and requires a token', async () => {
-    const id = (
-      await h.request({
-        method: 'POST',
-        url: PATH,
-        headers: jwt,
-        payload: { name: 'Private', church: h.a.org.id },
-      })
-    ).json().id;
+    const id = await createGroup('Private');
     const other = { authorization: h.b.owner.jwt };
     for (const method of ['GET', 'PUT', 'PATCH', 'DELETE'] as const) {
       const res = await h.request({
