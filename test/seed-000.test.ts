@@ -273,6 +273,17 @@ describe.each(dialects)('seed 000, organisation contact groups, on %s', (dialect
       translations: { en: { name: 'Choir', description: null }, de: { name: 'Chor', description: null } },
     });
     expect(put.json().translations.fr).toBeUndefined();
+
+    const withoutDefault = await h.request({
+      method: 'PUT',
+      url,
+      headers: basic,
+      payload: { translations: { de: { name: 'Chor' } } },
+    });
+    expect(withoutDefault.json().translations).toEqual({
+      en: { name: 'Choir', description: null },
+      de: { name: 'Chor', description: null },
+    });
   });
 
   it('shows groups made through /v1, with their member count', async () => {
