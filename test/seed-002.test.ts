@@ -225,12 +225,19 @@ describe.each(dialects)('seed 002, unified-communications contact groups, on %s'
       payload: {
         name: 'Replaced',
         church: h.a.org.id,
-        manual_contacts: [{ first_name: 'Alan', phone: '0412 999 000' }],
+        manual_contacts: ['Alan', 'Barbara', 'Claude'].map((first_name, i) => ({
+          first_name,
+          phone: `0412 999 00${i}`,
+        })),
       },
     });
     expect(put.statusCode).toBe(200);
     expect(put.json()).toMatchObject({ name: 'Replaced', user_ids: [], legacy_id: null, thumbnail: null });
-    expect(put.json().manual_contacts.map((m: { first_name: string }) => m.first_name)).toEqual(['Alan']);
+    expect(put.json().manual_contacts.map((m: { first_name: string }) => m.first_name)).toEqual([
+      'Alan',
+      'Barbara',
+      'Claude',
+    ]);
     const grace = await h.request({
       method: 'GET',
       url: '/v1/contacts?email=grace@example.com',

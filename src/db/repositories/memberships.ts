@@ -72,7 +72,10 @@ export async function deleteMembershipsOfGroup(scope: TenantScope, groupKey: num
   await scope.deleteFrom('memberships').where('group_key', '=', groupKey).execute();
 }
 
-/** Member keys of several groups in one query, for pages that embed their groups' members. */
+/**
+ * Member keys of several groups in one query, for pages that embed their groups' members.
+ * Members added by one write share added_at, so the contact key keeps their order stable.
+ */
 export function memberKeysOfGroups(scope: TenantScope, groupKeys: number[]) {
   if (groupKeys.length === 0) return Promise.resolve([]);
   return scope
@@ -80,5 +83,6 @@ export function memberKeysOfGroups(scope: TenantScope, groupKeys: number[]) {
     .select(['memberships.group_key', 'memberships.contact_key'])
     .where('memberships.group_key', 'in', groupKeys)
     .orderBy('memberships.added_at')
+    .orderBy('memberships.contact_key')
     .execute();
 }
