@@ -124,3 +124,11 @@ describe('roles', () => {
     expect(can('owner', 'own')).toBe(true);
   });
 });
+
+describe('country codes', () => {
+  it('knows real ISO 3166-1 codes from other pairs of letters', async () => {
+    const { isCountryCode } = await import('../src/domain/phone.js');
+    expect(['AU', 'NG', 'US', 'GB'].every(isCountryCode)).toBe(true);
+    expect(['XX', 'ZZ', 'au', 'AUS'].some(isCountryCode)).toBe(false);
+  });
+});

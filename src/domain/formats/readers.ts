@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { parse } from 'csv-parse';
 import { lines } from './decode.js';
 import { mapRecord, planColumns, type ImportedContact, type MappingOptions } from './mapping.js';
@@ -52,7 +51,15 @@ export async function* readCsv(text: AsyncIterable<string>, options: MappingOpti
   });
   const feeding = (async () => {
     const write = async (chunk: string) => {
-      if (!parser.write(chunk)) await Promise.race([once(parser, 'drain'), once(parser, 'close')]);
+      if (parser.write(chunk)) return;
+      // Waits for room or for the end, and leaves no listener behind either way.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          parser.off('drain', done).off('close', done);
+          resolve();
+        };
+        parser.once('drain', done).once('close', done);
+      });
     };
     try {
       await write(head);
