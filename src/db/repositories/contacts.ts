@@ -4,6 +4,7 @@ import { searchTokens } from '../../domain/contact.js';
 import { iso, isoOrNull, type Contact } from '../../domain/records.js';
 import type { ContactsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
+import { inChunks } from './chunks.js';
 
 export type ContactRow = Selectable<ContactsTable>;
 export type ContactChanges = Updateable<Omit<ContactsTable, 'key' | 'organisation_id' | 'id'>>;
@@ -87,13 +88,14 @@ export function findContactRow(
 }
 
 export function findContactRowsByKeys(scope: TenantScope, keys: number[]) {
-  if (keys.length === 0) return Promise.resolve([]);
-  return scope
-    .selectFrom('contacts')
-    .selectAll()
-    .where('key', 'in', keys)
-    .where('deleted_at', 'is', null)
-    .execute();
+  return inChunks(keys, (chunk) =>
+    scope
+      .selectFrom('contacts')
+      .selectAll()
+      .where('key', 'in', chunk)
+      .where('deleted_at', 'is', null)
+      .execute(),
+  );
 }
 
 /** Live contacts holding any of these E.164 numbers: the identity rule's lookup. */
@@ -211,12 +213,9 @@ export async function listContactRows(
 
 export async function consentOf(scope: TenantScope, keys: number[]): Promise<Map<number, Consent>> {
   const byContact = new Map<number, Consent>();
-  if (keys.length === 0) return byContact;
-  const rows = await scope
-    .selectFrom('contact_consent')
-    .selectAll()
-    .where('contact_key', 'in', keys)
-    .execute();
+  const rows = await inChunks(keys, (chunk) =>
+    scope.selectFrom('contact_consent').selectAll().where('contact_key', 'in', chunk).execute(),
+  );
   for (const row of rows) {
     const consent = byContact.get(row.contact_key) ?? {};
     consent[row.channel as Channel] = {

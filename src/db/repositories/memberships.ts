@@ -1,13 +1,5 @@
 import type { TenantScope } from '../scope.js';
-
-// Rows per statement: SQLite allows 32,766 bound values; five columns a row leaves room.
-const BATCH = 1000;
-
-function chunks<T>(items: T[], size = BATCH): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
+import { chunks, inChunks } from './chunks.js';
 
 /** Adds contacts to a group, ignoring those already in it; returns the keys actually added. */
 export async function addMembers(
@@ -50,14 +42,16 @@ export async function removeMembers(scope: TenantScope, groupKey: number, contac
   return removed;
 }
 
-export function groupKeysOfContacts(scope: TenantScope, contactKeys: number[]) {
-  if (contactKeys.length === 0) return Promise.resolve([]);
-  return scope
-    .selectFrom('memberships')
-    .select(['memberships.contact_key', 'memberships.group_key', 'memberships.added_at'])
-    .where('memberships.contact_key', 'in', contactKeys)
-    .orderBy('memberships.added_at')
-    .execute();
+/** The memberships of these contacts, oldest first for each contact. */
+export async function groupKeysOfContacts(scope: TenantScope, contactKeys: number[]) {
+  const rows = await inChunks(contactKeys, (chunk) =>
+    scope
+      .selectFrom('memberships')
+      .select(['memberships.contact_key', 'memberships.group_key', 'memberships.added_at'])
+      .where('memberships.contact_key', 'in', chunk)
+      .execute(),
+  );
+  return rows.sort((a, b) => a.added_at - b.added_at || a.group_key - b.group_key);
 }
 
 export function memberKeysOfGroup(scope: TenantScope, groupKey: number) {
