@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors.js';
 import { openStore, type Store } from '../db/store.js';
 import { createServices, type Services } from '../services/index.js';
 import { serve } from './serve.js';
+import { exportContacts, importFile } from './transfer.js';
 
 const USAGE = `Usage: roster <command> [options]
 
@@ -13,11 +14,13 @@ Commands:
   org create --name N [--country CC] [--language L]
   user create --org ORG_ID --username U --password P --role R [--display-name D]
   key create --org ORG_ID --user USER_ID --name N
+  import FILE --org ORG_ID [--group NAME ...] [--mode create|upsert|skip] [--country CC] [--dry-run] [--format csv|vcf|jsonl]
+  export --org ORG_ID [--format csv|vcf|jsonl] [--group GROUP_ID] [--bom]   (to standard output)
 
 Every command takes --json and then prints exactly one JSON object.
 Configuration comes from the environment (see the README): DATABASE_URL, HOST, PORT, ...`;
 
-type Flags = Record<string, string | boolean | undefined>;
+type Flags = Record<string, string | boolean | string[] | undefined>;
 
 const text = { type: 'string' } as const;
 const OPTIONS = {
@@ -32,11 +35,18 @@ const OPTIONS = {
   password: text,
   role: text,
   'display-name': text,
+  group: { type: 'string', multiple: true },
+  mode: text,
+  format: text,
+  'dry-run': { type: 'boolean' },
+  bom: { type: 'boolean' },
 } as const;
 
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Raw data to standard output (exports); process.stdout when not given. */
+  write?: (chunk: string) => void;
 }
 
 const defaultIo: Io = {
@@ -82,6 +92,9 @@ export async function main(
   try {
     await store.migrate();
     const services = await createServices(store, config);
+    if (positionals[0] === 'import' || positionals[0] === 'export') {
+      return await transfer(positionals, flags, services, io);
+    }
     const result = await run(command, flags, services, store);
     if (result === undefined) {
       io.err(`roster: unknown command "${command}"\n\n${USAGE}`);
@@ -97,6 +110,26 @@ export async function main(
   } finally {
     await store.close();
   }
+}
+
+/** Imports and exports stream: their data goes to standard output whole, their progress to standard error. */
+async function transfer(positionals: string[], flags: Flags, services: Services, io: Io): Promise<number> {
+  const terminal = process.stderr.isTTY === true;
+  const transferIo = {
+    write: io.write ?? ((chunk: string) => process.stdout.write(chunk)),
+    progress: (line: string, final: boolean) =>
+      terminal && !final ? process.stderr.write(`\r${line}`) : io.err(terminal ? `\r${line}` : line),
+  };
+  if (positionals[0] === 'export') {
+    const count = await exportContacts(services, flags, transferIo);
+    if (flags.json) io.err(JSON.stringify({ exported: count }));
+    return 0;
+  }
+  const file = positionals[1];
+  if (!file) throw new DomainError('validation', 'name the file to import: roster import FILE --org ORG_ID');
+  const job = await importFile(services, file, flags, transferIo);
+  if (flags.json) io.out(JSON.stringify(job));
+  return job.status === 'completed' ? 0 : 1;
 }
 
 async function run(

@@ -160,6 +160,17 @@ export class AccountsService {
     return users.toUser(row);
   }
 
+  /**
+   * Acts for an organisation from the command line, where an operator has no credential of
+   * the organisation's own: as its first active owner, so records show a real creator.
+   */
+  async operatorActor(organisationId: string): Promise<Actor> {
+    await this.organisationById(organisationId);
+    const owner = await users.firstActiveOwner(this.store.scope(organisationId));
+    if (!owner) throw new DomainError('conflict', 'The organisation has no active owner to act as');
+    return { organisationId, userId: owner.id, userKey: owner.key, role: 'owner', credential: 'cli' };
+  }
+
   /** Users of the organisation by id, in one query: for surfaces that show who created what. */
   async usersByIds(actor: Actor, ids: (string | null)[]): Promise<Map<string, User>> {
     requirePermission(actor.role, 'read');

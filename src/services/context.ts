@@ -6,7 +6,8 @@ export interface Actor {
   userId: string;
   userKey: number;
   role: Role;
-  credential: 'basic' | 'jwt' | 'api_key';
+  /** How the caller proved who they are; `cli` is an operator on the machine itself. */
+  credential: 'basic' | 'jwt' | 'api_key' | 'cli';
 }
 
 export const now = () => Date.now();

@@ -83,3 +83,13 @@ export async function countOwners(scope: TenantScope): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+export function firstActiveOwner(scope: TenantScope) {
+  return scope
+    .selectFrom('users')
+    .selectAll()
+    .where('role', '=', 'owner')
+    .where('is_active', '=', 1)
+    .orderBy('key')
+    .executeTakeFirst();
+}
