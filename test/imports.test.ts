@@ -290,6 +290,23 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
     }
   });
 
+  it('takes the file from a multipart form too', async () => {
+    const boundary = 'roster-boundary';
+    const form = [
+      `--${boundary}`,
+      'Content-Disposition: form-data; name="file"; filename="people.csv"',
+      'Content-Type: text/csv',
+      '',
+      'name,phone',
+      'Form Person,0400 135 790',
+      `--${boundary}--`,
+      '',
+    ].join('\r\n');
+    const job = await importFile(form, '', `multipart/form-data; boundary=${boundary}`);
+    expect(job).toMatchObject({ status: 'completed', created: 1 });
+    expect((await contactsWhere('phone=0400135790'))[0].name).toBe('Form Person');
+  });
+
   it('refuses a file over the limit with 413, an unknown format with 400, and another organisation’s job with 404', async () => {
     const small = await createHarness(dialect, { importMaxBytes: 100 });
     try {

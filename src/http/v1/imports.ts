@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { stringify } from 'csv-stringify/sync';
@@ -133,8 +134,10 @@ const EXPORT_TYPES = {
 export const importRoutes =
   (services: Services): FastifyPluginAsyncTypebox =>
   async (app) => {
-    // Files are streamed to the import as they arrive, never held whole in memory.
+    // Files are streamed to the import as they arrive, never held whole in memory: as the raw
+    // body, or as the one file of a multipart form.
     app.addContentTypeParser(FILE_TYPES, (_request, payload, done) => done(null, payload));
+    await app.register(multipart, { limits: { files: 1, fields: 20 } });
 
     app.post(
       '/imports',
@@ -148,8 +151,13 @@ export const importRoutes =
       },
       async (request, reply) => {
         const q = request.query;
+        const upload = request.isMultipart() ? await request.file() : undefined;
+        if (request.isMultipart() && !upload) throw invalid('file', 'the form holds no file');
         const format: ImportFormat | undefined =
-          q.format ?? formatOf(request.headers['content-type'], q.filename);
+          q.format ??
+          (upload
+            ? formatOf(upload.mimetype, upload.filename)
+            : formatOf(request.headers['content-type'], q.filename));
         if (!format)
           throw invalid(
             'format',
@@ -167,10 +175,10 @@ export const importRoutes =
           fields: json('fields', q.fields) ?? {},
           consent: json('consent', q.consent),
         };
-        const body = request.body;
+        const body = upload?.file ?? request.body;
         if (!(body instanceof Readable))
           throw invalid('body', 'send the file as the request body with its content type (e.g. text/csv)');
-        const length = Number(request.headers['content-length']);
+        const length = upload ? Number.NaN : Number(request.headers['content-length']);
         const job = await services.imports.start(
           request.actor,
           body,
