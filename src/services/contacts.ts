@@ -439,8 +439,8 @@ const duplicatePhone = (holderId: string | undefined) =>
     fields: [{ field: 'phone', message: 'belongs to another contact' }],
   });
 
-/** The writable fields of a stored contact, as an input: what PATCH merges into. */
-function inputOf(c: Contact): ContactInput {
+/** The writable fields of a stored contact, as an input: what PATCH and imports merge into. */
+export function inputOf(c: Contact): ContactInput {
   return {
     name: c.name,
     first_name: c.first_name,

@@ -1,5 +1,6 @@
-import { sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../connection.js';
+import { bigintType, serialKey } from './columns.js';
 
 /**
  * The core tables. Portable types only (see schema.ts); the few dialect differences are
@@ -7,17 +8,12 @@ import type { Dialect } from '../connection.js';
  */
 export function core(dialect: Dialect): Migration {
   const isPg = dialect === 'postgres';
-  const bigint = isPg ? 'bigint' : 'integer';
-  // AUTOINCREMENT in SQLite so that a deleted row's key is never handed out again:
-  // the seed APIs expose these keys as ids that must stay unique forever.
-  const serialKey = (t: CreateTableBuilder<string, never>) =>
-    isPg
-      ? t.addColumn('key', 'bigserial', (c) => c.primaryKey())
-      : t.addColumn('key', 'integer', (c) => c.primaryKey().autoIncrement());
+  const bigint = bigintType(dialect);
+  const serialKeyOf = serialKey(dialect);
 
   return {
     async up(db: Kysely<any>) {
-      await serialKey(db.schema.createTable('organisations'))
+      await serialKeyOf(db.schema.createTable('organisations'))
         .addColumn('id', 'text', (c) => c.notNull().unique())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('default_country', 'text', (c) => c.notNull())
@@ -28,7 +24,7 @@ export function core(dialect: Dialect): Migration {
         .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
         .execute();
 
-      await serialKey(db.schema.createTable('users'))
+      await serialKeyOf(db.schema.createTable('users'))
         .addColumn('organisation_id', 'text', (c) => c.notNull())
         .addColumn('id', 'text', (c) => c.notNull())
         .addColumn('username', 'text', (c) => c.notNull())
@@ -50,7 +46,7 @@ export function core(dialect: Dialect): Migration {
       // Usernames are unique in the instance because Basic auth names no organisation.
       await db.schema.createIndex('users_username').unique().on('users').column('username').execute();
 
-      await serialKey(db.schema.createTable('api_keys'))
+      await serialKeyOf(db.schema.createTable('api_keys'))
         .addColumn('organisation_id', 'text', (c) => c.notNull())
         .addColumn('id', 'text', (c) => c.notNull())
         .addColumn('user_id', 'text', (c) => c.notNull())
@@ -93,7 +89,7 @@ export function core(dialect: Dialect): Migration {
         .columns(['organisation_id', 'family_id'])
         .execute();
 
-      await serialKey(db.schema.createTable('contacts'))
+      await serialKeyOf(db.schema.createTable('contacts'))
         .addColumn('organisation_id', 'text', (c) => c.notNull())
         .addColumn('id', 'text', (c) => c.notNull())
         .addColumn('display_name', 'text', (c) => c.notNull())
@@ -182,7 +178,7 @@ export function core(dialect: Dialect): Migration {
         .columns(['organisation_id', 'channel', 'status', 'contact_key'])
         .execute();
 
-      await serialKey(db.schema.createTable('groups'))
+      await serialKeyOf(db.schema.createTable('groups'))
         .addColumn('organisation_id', 'text', (c) => c.notNull())
         .addColumn('id', 'text', (c) => c.notNull())
         .addColumn('name', 'text', (c) => c.notNull())

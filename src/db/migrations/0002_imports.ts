@@ -1,21 +1,18 @@
-import type { CreateTableBuilder, Kysely, Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 import type { Dialect } from '../connection.js';
+import { bigintType, serialKey } from './columns.js';
 
 /**
  * Import jobs, the rows they could not import, and the undo log that lets a whole
  * import be rolled back. Portable types only, as in 0001.
  */
 export function imports(dialect: Dialect): Migration {
-  const isPg = dialect === 'postgres';
-  const bigint = isPg ? 'bigint' : 'integer';
-  const serialKey = (t: CreateTableBuilder<string, never>) =>
-    isPg
-      ? t.addColumn('key', 'bigserial', (c) => c.primaryKey())
-      : t.addColumn('key', 'integer', (c) => c.primaryKey().autoIncrement());
+  const bigint = bigintType(dialect);
+  const serialKeyOf = serialKey(dialect);
 
   return {
     async up(db: Kysely<any>) {
-      await serialKey(db.schema.createTable('import_jobs'))
+      await serialKeyOf(db.schema.createTable('import_jobs'))
         .addColumn('organisation_id', 'text', (c) => c.notNull())
         .addColumn('id', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())

@@ -29,6 +29,17 @@ export interface Page<T> {
   next: { value: string | number; key: number } | null;
 }
 
+/** A page from `limit + 1` rows: the extra row only says that there is more. */
+export function pageOf<T extends { key: number }>(
+  rows: T[],
+  limit: number,
+  sortValue: (row: T) => string | number,
+): Page<T> {
+  const items = rows.length > limit ? rows.slice(0, limit) : rows;
+  const last = items[items.length - 1];
+  return { items, next: rows.length > limit && last ? { value: sortValue(last), key: last.key } : null };
+}
+
 export function toContact(row: ContactRow, consent: Consent = {}): Contact {
   return {
     key: row.key,
@@ -205,10 +216,7 @@ export async function listContactRows(
     .orderBy('contacts.key', descending ? 'desc' : 'asc')
     .limit(limit + 1)
     .execute();
-  const more = rows.length > limit;
-  const items = more ? rows.slice(0, limit) : rows;
-  const last = items[items.length - 1];
-  return { items, next: more && last ? { value: last[column], key: last.key } : null };
+  return pageOf(rows, limit, (row) => row[column]);
 }
 
 export async function consentOf(scope: TenantScope, keys: number[]): Promise<Map<number, Consent>> {

@@ -2,7 +2,7 @@ import { sql, type Selectable, type Updateable } from 'kysely';
 import { iso, isoOrNull, type Group } from '../../domain/records.js';
 import type { GroupsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
-import type { Page } from './contacts.js';
+import { pageOf, type Page } from './contacts.js';
 
 export type GroupRow = Selectable<GroupsTable>;
 export type GroupChanges = Updateable<Omit<GroupsTable, 'key' | 'organisation_id' | 'id' | 'member_count'>>;
@@ -90,10 +90,7 @@ export async function listGroupRows(
     .orderBy('key')
     .limit(limit + 1)
     .execute();
-  const more = rows.length > limit;
-  const items = more ? rows.slice(0, limit) : rows;
-  const last = items[items.length - 1];
-  return { items, next: more && last ? { value: last[sort], key: last.key } : null };
+  return pageOf(rows, limit, (row) => row[sort]);
 }
 
 /** Page-number access for the seed API that paginates the Django way; the count reads only the groups table. */

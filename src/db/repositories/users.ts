@@ -3,7 +3,7 @@ import { iso, type User } from '../../domain/records.js';
 import type { Role } from '../../domain/roles.js';
 import type { UsersTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
-import type { Page } from './contacts.js';
+import { pageOf, type Page } from './contacts.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -68,10 +68,7 @@ export async function listUserRows(
     .orderBy('key')
     .limit(limit + 1)
     .execute();
-  const more = rows.length > limit;
-  const items = more ? rows.slice(0, limit) : rows;
-  const last = items[items.length - 1];
-  return { items, next: more && last ? { value: last.key, key: last.key } : null };
+  return pageOf(rows, limit, (row) => row.key);
 }
 
 export async function countOwners(scope: TenantScope): Promise<number> {

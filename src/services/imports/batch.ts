@@ -9,7 +9,7 @@ import * as imports from '../../db/repositories/imports.js';
 import * as memberships from '../../db/repositories/memberships.js';
 import type { ContactRow } from '../../db/repositories/contacts.js';
 import type { TenantScope } from '../../db/scope.js';
-import type { ContactFields, ContactsService } from '../contacts.js';
+import { inputOf, type ContactFields, type ContactsService } from '../contacts.js';
 import type { Actor } from '../context.js';
 import { POLICY_FIELDS, type ImportOptions } from './options.js';
 
@@ -213,24 +213,11 @@ async function decide(
   }
 }
 
+/** A matched contact as an input; a display name derived from its parts is left to be derived again. */
 function inputOfRow(row: ContactRow): ContactInput {
-  const c = contacts.toContact(row);
-  const derived = displayName({ ...c, name: null });
-  return {
-    name: c.name === derived ? undefined : c.name,
-    first_name: c.first_name,
-    middle_name: c.middle_name,
-    last_name: c.last_name,
-    company: c.company,
-    phone: c.phone,
-    email: c.email,
-    channel: c.channel,
-    avatar_url: c.avatar_url,
-    language: c.language,
-    custom: c.custom,
-    external_ids: c.external_ids,
-    survey: c.survey,
-  };
+  const input = inputOf(contacts.toContact(row));
+  if (input.name === displayName({ ...input, name: null })) delete input.name;
+  return input;
 }
 
 /** Writes a batch's plan in the caller's transaction, with its undo log. */
