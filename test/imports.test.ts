@@ -290,6 +290,23 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
     }
   });
 
+  it('matches on an external id when asked, updating the contact the id names even when its number changed', async () => {
+    const first = await importFile(
+      'legacy id,name,phone\nL-1,Legacy One,0400 864 201\nL-2,Legacy Two,0400 864 202\n',
+      'match=external_id&external_key=crm',
+    );
+    expect(first).toMatchObject({ created: 2 });
+    const second = await importFile(
+      'legacy id,name,phone\nL-1,Legacy One,0400 864 299\nL-3,Legacy Three,0400 864 203\nL-3,Legacy 3,\n',
+      'match=external_id&external_key=crm&mapping=' + encodeURIComponent('{"legacy id":"external_id"}'),
+    );
+    expect(second).toMatchObject({ created: 1, updated: 2, failed: 0 });
+    const one = await contactsWhere('q=legacy%20one');
+    expect(one).toHaveLength(1);
+    expect(one[0]).toMatchObject({ phone: '+61400864299', external_ids: { crm: 'L-1' } });
+    expect(await contactsWhere('q=legacy')).toHaveLength(3);
+  });
+
   it('takes the file from a multipart form too', async () => {
     const boundary = 'roster-boundary';
     const form = [

@@ -53,6 +53,8 @@ export async function importFile(
     {
       format,
       mode,
+      match: 'phone_email',
+      external_key: 'import',
       group_ids: [],
       group_names: list(flags.group),
       default_country: typeof flags.country === 'string' ? flags.country : undefined,

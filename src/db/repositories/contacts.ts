@@ -280,3 +280,23 @@ export function findLiveByIds(scope: TenantScope, ids: string[]) {
     .where('deleted_at', 'is', null)
     .execute();
 }
+
+/**
+ * Live contacts whose external id under `system` is one of these. JSON is text in both
+ * databases, so this reads each contact of the organisation: fine for occasional imports,
+ * and the place for an expression index when a platform matches on external ids at scale.
+ */
+export function findLiveByExternalIds(scope: TenantScope, system: string, ids: string[]) {
+  const value =
+    scope.dialect === 'postgres'
+      ? sql<string>`(contacts.external_ids::jsonb ->> ${system})`
+      : sql<string>`json_extract(contacts.external_ids, ${`$."${system}"`})`;
+  return inChunks(ids, (chunk) =>
+    scope
+      .selectFrom('contacts')
+      .selectAll()
+      .where(value, 'in', chunk)
+      .where('deleted_at', 'is', null)
+      .execute(),
+  );
+}

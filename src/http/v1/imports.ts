@@ -85,6 +85,19 @@ const ImportQuery = Type.Object(
         default: 'upsert',
       }),
     ),
+    match: Type.Optional(
+      Type.Union([Type.Literal('phone_email'), Type.Literal('external_id')], {
+        default: 'phone_email',
+        description:
+          'What makes a row the same contact: its normalised phone, then email; or its external id',
+      }),
+    ),
+    external_key: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_.-]{1,64}$',
+        description: 'The external_ids key the id column is kept and matched under (default import)',
+      }),
+    ),
     group_id: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 20 })),
     group_name: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20 })),
     country: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$' })),
@@ -166,6 +179,8 @@ export const importRoutes =
         const options: ImportOptions = {
           format,
           mode: q.mode ?? 'upsert',
+          match: q.match ?? 'phone_email',
+          external_key: q.external_key ?? 'import',
           group_ids: q.group_id ?? [],
           group_names: q.group_name ?? [],
           default_country: q.country,

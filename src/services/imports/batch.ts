@@ -68,9 +68,11 @@ const UNDO_COLUMNS = [
   'search_doc',
 ] as const;
 
-function toInput(row: ImportedContact): ContactInput {
+function toInput(row: ImportedContact, externalKey: string): ContactInput {
   const { external_id, ...input } = row;
-  return external_id ? { ...input, external_ids: { ...input.external_ids, import: external_id } } : input;
+  return external_id
+    ? { ...input, external_ids: { ...input.external_ids, [externalKey]: external_id } }
+    : input;
 }
 
 /** A matched contact's fields after this row, by the import's per-field policy; custom attributes merge key by key. */
@@ -112,7 +114,7 @@ async function prepare(ctx: BatchContext, rows: ReadRow[], plan: Plan): Promise<
       fail(r.error);
       continue;
     }
-    const input = toInput(r.contact);
+    const input = toInput(r.contact, ctx.options.external_key);
     if (!input.phone && !input.email && !displayName(input)) {
       fail('the row has no name, phone or email');
       continue;
@@ -144,19 +146,38 @@ async function decide(
   const byEmail = new Map<string, ContactRow>();
   for (const r of await contacts.findLiveByEmails(scope, emails))
     if (!byEmail.has(r.email!)) byEmail.set(r.email!, r);
+  const { mode, match: matchBy, external_key: system } = ctx.options;
+  const externalId = (p: Prepared) => p.input.external_ids?.[system];
+  const byExternal = new Map<string, ContactRow>();
+  if (matchBy === 'external_id') {
+    const ids = [...new Set(prepared.map(externalId).filter((v): v is string => v !== undefined))];
+    for (const r of await contacts.findLiveByExternalIds(scope, system, ids))
+      byExternal.set(JSON.parse(r.external_ids)[system], r);
+  }
   const touched = await imports.contactsTouchedByImport(
     scope,
     ctx.jobKey,
-    [...byPhone.values(), ...byEmail.values()].map((r) => r.key),
+    [...byPhone.values(), ...byEmail.values(), ...byExternal.values()].map((r) => r.key),
   );
   const pendingByPhone = new Map<string, Prepared>();
   const pendingByEmail = new Map<string, Prepared>();
-  const { mode } = ctx.options;
+  const pendingByExternal = new Map<string, Prepared>();
 
   for (const p of prepared) {
     const { phone, email } = p.fields;
-    const match = (phone && byPhone.get(phone)) || (email && byEmail.get(email)) || undefined;
-    const pending = (phone && pendingByPhone.get(phone)) || (email && pendingByEmail.get(email)) || undefined;
+    const id = externalId(p);
+    const match =
+      matchBy === 'external_id'
+        ? id !== undefined
+          ? byExternal.get(id)
+          : undefined
+        : (phone && byPhone.get(phone)) || (email && byEmail.get(email)) || undefined;
+    const pending =
+      matchBy === 'external_id'
+        ? id !== undefined
+          ? pendingByExternal.get(id)
+          : undefined
+        : (phone && pendingByPhone.get(phone)) || (email && pendingByEmail.get(email)) || undefined;
     const fail = (reason: string) => {
       plan.errors.push({ row_number: p.row, reason, raw: JSON.stringify(p.input) });
       plan.counts.failed += 1;
@@ -207,6 +228,7 @@ async function decide(
     }
     if (phone) pendingByPhone.set(phone, p);
     if (email && !pendingByEmail.has(email)) pendingByEmail.set(email, p);
+    if (id !== undefined) pendingByExternal.set(id, p);
     plan.creates.push(p);
     plan.members.set(p, p.row);
     plan.counts.created += 1;

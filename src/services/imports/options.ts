@@ -25,6 +25,10 @@ export interface ImportOptions {
   format: ImportFormat;
   /** create: every row makes a contact; upsert: a row matching a contact (phone, then email) updates it; skip: leaves it. */
   mode: 'create' | 'upsert' | 'skip';
+  /** What makes a row the same contact: its normalised phone, then email (default), or its external id. */
+  match: 'phone_email' | 'external_id';
+  /** The key under `external_ids` where a file's id column is kept and matched ("import" by default). */
+  external_key: string;
   /** Existing groups the imported contacts join. */
   group_ids: string[];
   /** Groups by name, created on the fly when missing. */
@@ -49,6 +53,8 @@ export function checkOptions(options: ImportOptions): ImportOptions {
     if (!['overwrite', 'fill_empty', 'keep'].includes(policy))
       throw invalid(`fields.${field}`, 'must be overwrite, fill_empty or keep');
   }
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.external_key))
+    throw invalid('external_key', 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
   for (const [channel, status] of Object.entries(options.consent ?? {})) {
     if (!CHANNELS.includes(channel as Channel) || !['subscribed', 'unsubscribed'].includes(status)) {
       throw invalid(`consent.${channel}`, 'must map a channel to subscribed or unsubscribed');
