@@ -22,6 +22,8 @@ export interface Store {
   transaction<T>(organisationId: string, work: (scope: TenantScope) => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
   ping(): Promise<void>;
+  /** Updates the planner's statistics after bulk changes: without them PostgreSQL plans a grown table as an empty one. */
+  refreshStatistics(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,11 @@ export function openStore(options: ConnectionOptions): Store {
     },
     migrate: async () => {
       await migrateToLatest(root, dialect);
+    },
+    refreshStatistics: async () => {
+      if (dialect === 'postgres')
+        await sql`analyze contacts, memberships, contact_consent, groups`.execute(root);
+      else await sql`pragma optimize`.execute(root);
     },
     ping: async () => {
       await sql`select 1`.execute(root);

@@ -248,10 +248,13 @@ export class ImportsService {
     let bytesRead = 0;
     const source = countBytes(createReadStream(job.spool_path!), (n) => (bytesRead += n));
     let batch: ReadRow[] = [];
+    let batches = 0;
     const flush = async () => {
       if (batch.length === 0) return;
       await this.commitBatch(ctx, job, batch, bytesRead);
       batch = [];
+      // The import's own lookups plan badly on a table that grew since its statistics were taken.
+      if (isPowerOfTen(++batches)) await this.store.refreshStatistics();
     };
     for await (const row of readContacts(source, options.format, {
       mapping: options.mapping,
@@ -263,6 +266,7 @@ export class ImportsService {
       if (batch.length >= this.settings.batchSize) await flush();
     }
     if (!state.cancelled) await flush();
+    await this.store.refreshStatistics();
     const end = Date.now();
     await imports.updateImportJob(scope, key, {
       status: state.cancelled ? 'cancelled' : 'completed',
@@ -337,6 +341,8 @@ export class ImportsService {
     return row;
   }
 }
+
+const isPowerOfTen = (n: number) => /^10*$/.test(String(n));
 
 const tooLarge = (max: number) =>
   new DomainError('payload_too_large', `The file is larger than the import limit of ${max} bytes`);
