@@ -1,7 +1,26 @@
-import type { ContactInput, CustomAttributes } from '../contact.js';
+import {
+  CUSTOM_LIMITS,
+  displayName,
+  type ContactInput,
+  type CustomAttributes,
+  type CustomValue,
+  type ExternalIds,
+} from '../contact.js';
+import { invalid } from '../errors.js';
 
-/** The contact fields a column can fill; `custom:<key>` and `ignore` are also accepted in explicit mappings. */
-export const TARGETS = [
+/** One record as a reader yields it: column name (or, for vCard, canonical field name) → cell. */
+export type SourceRecord = Record<string, CustomValue>;
+
+/**
+ * One data row as a reader yields it. `row` counts data rows from 1 (a CSV header is not one),
+ * `line` is the line of the file it starts on, `raw` its text, for error reports.
+ */
+export type SourceRow =
+  | { row: number; line: number; raw: string; record: SourceRecord }
+  | { row: number; line: number; raw: string; error: string };
+
+/** The contact fields a column can fill; `external_id` is the id an import matches on (external_ids.import unless the import names another key). */
+export const FIELDS = [
   'name',
   'first_name',
   'middle_name',
@@ -13,118 +32,250 @@ export const TARGETS = [
   'language',
   'avatar_url',
   'external_id',
-  'custom_json',
 ] as const;
-export type Target = (typeof TARGETS)[number] | `custom:${string}` | 'ignore';
+export type Field = (typeof FIELDS)[number];
+
+/** What an explicit mapping may send a column to. */
+export type Target = Field | `custom:${string}` | `external_id:${string}` | 'ignore';
 
 export interface MappingOptions {
-  /** Header → target, overriding the automatic mapping. */
+  /** Header → target, overriding the automatic mapping; headers match as written, else ignoring case, spaces and punctuation. */
   mapping?: Record<string, Target>;
-  /** What to do with columns nothing maps: keep them as custom attributes (default) or drop them. */
+  /** Columns nothing maps: kept as custom attributes (default) or dropped. */
   unmapped?: 'custom' | 'drop';
 }
 
 export type ImportedContact = ContactInput & { external_id?: string };
 
-const key = (header: string) => header.toLowerCase().replace(/[^a-z0-9]/g, '');
+type Column =
+  | {
+      kind: 'field';
+      field: Field;
+      /** Lower wins when several columns fill one field: a mobile number beats a home one. */
+      rank: number;
+      /** Google's "Phone 1 - Label"/"Type" beside a "Phone 1 - Value": "Mobile" there makes the number a mobile one. */
+      labels?: [string, string];
+      /** Where the value goes when another column's wins; none when unmapped columns are dropped. */
+      spare?: string;
+    }
+  | { kind: 'custom'; key: string }
+  | { kind: 'custom_json' }
+  | { kind: 'external'; key: string }
+  | { kind: 'ignore' };
+
+const EXPLICIT = 0;
+const MOBILE = 1;
+const GENERAL = 2;
+const OTHER = 3;
+
+const squeeze = (header: string) => header.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
 
 /**
  * Common headers, and those of Google Contacts and Outlook exports, by their squeezed form
- * ("E-mail 1 - Value" → "email1value"). Only the first phone and email fill the contact's own.
+ * ("E-mail Address" → "emailaddress"), with their rank.
  */
-const AUTOMATIC: Record<string, Target> = Object.fromEntries(
-  Object.entries({
-    name: ['name', 'fullname', 'displayname', 'contactname', 'fn'],
-    first_name: ['firstname', 'givenname', 'first', 'forename'],
-    middle_name: ['middlename', 'additionalname', 'middle'],
-    last_name: ['lastname', 'familyname', 'surname', 'last'],
-    company: [
-      'company',
-      'organisation',
-      'organization',
-      'org',
-      'organization1name',
-      'business',
-      'companyname',
-      'employer',
-    ],
-    phone: [
-      'phone',
-      'mobile',
-      'mobilephone',
-      'cell',
-      'cellphone',
-      'telephone',
-      'tel',
-      'phonenumber',
-      'msisdn',
-      'whatsapp',
-      'number',
-      'phone1value',
-      'primaryphone',
-      'businessphone',
-      'homephone',
-      'mobilenumber',
-    ],
-    email: ['email', 'emailaddress', 'mail', 'email1value', 'emailaddress1', 'primaryemail'],
-    channel: ['channel', 'preferredchannel'],
-    language: ['language', 'lang', 'locale'],
-    avatar_url: ['avatar', 'avatarurl', 'photo', 'photourl'],
-    external_id: ['externalid', 'id', 'contactid', 'legacyid'],
-    custom_json: ['custom'],
-  }).flatMap(([target, headers]) => headers.map((h) => [h, target as Target])),
+const AUTOMATIC = new Map<string, [Field, number]>(
+  (
+    [
+      ['name', GENERAL, 'name fullname displayname contactname'],
+      ['first_name', GENERAL, 'firstname givenname first forename'],
+      ['middle_name', GENERAL, 'middlename additionalname middle'],
+      ['last_name', GENERAL, 'lastname familyname surname last'],
+      [
+        'company',
+        GENERAL,
+        'company companyname organisation organization organisationname organizationname org business employer',
+      ],
+      [
+        'phone',
+        MOBILE,
+        'mobile mobilephone mobilenumber cell cellphone cellular msisdn whatsapp whatsappnumber',
+      ],
+      ['phone', GENERAL, 'phone phonenumber telephone telephonenumber tel number primaryphone'],
+      [
+        'phone',
+        OTHER,
+        'businessphone businessphone2 homephone homephone2 workphone otherphone companymainphone carphone',
+      ],
+      ['email', GENERAL, 'email emailaddress mail primaryemail'],
+      ['email', OTHER, 'email2address email3address'],
+      ['channel', GENERAL, 'channel preferredchannel'],
+      ['language', GENERAL, 'language lang locale preferredlanguage'],
+      ['avatar_url', GENERAL, 'avatar avatarurl photo photourl picture'],
+      ['external_id', GENERAL, 'externalid id contactid legacyid'],
+    ] as const
+  ).flatMap(([field, rank, names]) =>
+    names.split(' ').map((n) => [n, [field, rank]] as [string, [Field, number]]),
+  ),
 );
 
-/** Custom attribute keys are A-Z a-z 0-9 _ . - up to 64 characters. */
-const customKey = (header: string) =>
-  header
-    .trim()
+const CUSTOM_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** A header as a custom attribute key: A-Z a-z 0-9 _ . - up to 64 characters, accents dropped ("Téléphone 2" → "Telephone_2"). */
+export function customKeyOf(header: string): string {
+  const key = header
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/^[^A-Za-z0-9_.-]+|[^A-Za-z0-9_.-]+$/g, '')
     .replace(/[^A-Za-z0-9_.-]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .slice(0, 64) || 'column';
-
-/** Decides once per file what each header fills. */
-export function planColumns(headers: string[], options: MappingOptions): (Target | undefined)[] {
-  const taken = new Set<Target>();
-  return headers.map((header): Target | undefined => {
-    const explicit = options.mapping?.[header];
-    if (explicit) return explicit;
-    if (header.startsWith('custom.')) return `custom:${header.slice('custom.'.length)}`;
-    const auto = AUTOMATIC[key(header)];
-    // Outlook and Google export several phone and email columns: the first one wins, the others stay custom.
-    if (auto && !taken.has(auto)) {
-      taken.add(auto);
-      return auto;
-    }
-    return options.unmapped === 'drop' ? undefined : `custom:${customKey(header)}`;
-  });
+    .slice(0, CUSTOM_LIMITS.maxKeyLength);
+  if (key) return key;
+  // A header in another script keeps a key of its own, so two such columns never collide.
+  const codes = [...header].map((c) => c.codePointAt(0)!.toString(16)).join('_');
+  return codes ? `u${codes}`.slice(0, CUSTOM_LIMITS.maxKeyLength) : 'column';
 }
 
-/** Roster's own exports carry custom attributes as one JSON column; anything else there is kept as text. */
-function parseCustom(value: string): CustomAttributes {
+/** What the automatic rules make of a header. */
+function automaticColumn(header: string, spare: string | undefined): Column | undefined {
+  const lower = header.toLowerCase();
+  if (lower.startsWith('custom.') && header.length > 7)
+    return { kind: 'custom', key: customKeyOf(header.slice(7)) };
+  if (lower.startsWith('external_ids.') && header.length > 13)
+    return { kind: 'external', key: customKeyOf(header.slice(13)) };
+  const squeezed = squeeze(header);
+  if (squeezed === 'custom') return { kind: 'custom_json' };
+  const known = AUTOMATIC.get(squeezed);
+  if (known) return { kind: 'field', field: known[0], rank: known[1], spare };
+  // Google numbers its repeated columns: "Phone 2 - Value", "E-mail 1 - Value", "Organization 1 - Name".
+  if (/^organization\d+name$/.test(squeezed))
+    return { kind: 'field', field: 'company', rank: GENERAL, spare };
+  if (/^email\d+value$/.test(squeezed)) return { kind: 'field', field: 'email', rank: GENERAL, spare };
+  if (!/^phone\d+value$/.test(squeezed)) return undefined;
+  const base = header.replace(/value\s*$/i, '');
+  return { kind: 'field', field: 'phone', rank: GENERAL, labels: [`${base}Label`, `${base}Type`], spare };
+}
+
+/** An explicit mapping's target as a column; a target that names nothing is refused before any row is read. */
+function explicitColumn(header: string, target: string, spare?: string): Column {
+  if (target === 'ignore') return { kind: 'ignore' };
+  if ((FIELDS as readonly string[]).includes(target))
+    return { kind: 'field', field: target as Field, rank: EXPLICIT, spare };
+  const colon = target.indexOf(':');
+  const key = target.slice(colon + 1);
+  if (CUSTOM_KEY.test(key)) {
+    if (target.startsWith('custom:')) return { kind: 'custom', key };
+    if (target.startsWith('external_id:')) return { kind: 'external', key };
+  }
+  throw invalid(
+    `mapping.${header}`,
+    `must be one of ${FIELDS.join(', ')}, ignore, custom:<key> or external_id:<key> (keys of 1-64 A-Z a-z 0-9 _ . -)`,
+  );
+}
+
+/** Decides once per header what it fills, checking the explicit mapping up front. */
+function planner(options: MappingOptions): (header: string) => Column {
+  const exact = new Map<string, string>();
+  const loose = new Map<string, string>();
+  for (const [header, target] of Object.entries(options.mapping ?? {})) {
+    explicitColumn(header, target);
+    exact.set(header, target);
+    loose.set(squeeze(header), target);
+  }
+  const keep = options.unmapped !== 'drop';
+  const planned = new Map<string, Column>();
+  return (header) => {
+    let column = planned.get(header);
+    if (column) return column;
+    const spare = keep ? customKeyOf(header) : undefined;
+    const target = exact.get(header) ?? loose.get(squeeze(header));
+    column =
+      target !== undefined
+        ? explicitColumn(header, target, spare)
+        : (automaticColumn(header, spare) ?? (spare ? { kind: 'custom', key: spare } : { kind: 'ignore' }));
+    planned.set(header, column);
+    return column;
+  };
+}
+
+const MOBILE_LABEL = /mobile|cell|whatsapp/i;
+
+function rankOf(column: Extract<Column, { kind: 'field' }>, record: SourceRecord): number {
+  if (!column.labels) return column.rank;
+  const label = record[column.labels[0]] ?? record[column.labels[1]];
+  return typeof label === 'string' && MOBILE_LABEL.test(label) ? MOBILE : column.rank;
+}
+
+/** A field's text as the contact takes it: Google puts several numbers or addresses in one cell, " ::: " between them. */
+function fieldValue(field: Field, value: CustomValue): string {
+  const text = String(value);
+  if (field === 'channel') return text.toLowerCase();
+  if (field !== 'phone' && field !== 'email') return text;
+  const split = text.indexOf(' ::: ');
+  return split < 0 ? text : text.slice(0, split);
+}
+
+/** A scalar JSON object's entries as custom attributes: Roster's CSV export keeps them in one `custom` column. */
+function customFromJson(text: string): CustomAttributes | undefined {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(value);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as CustomAttributes;
+    parsed = JSON.parse(text);
   } catch {
-    // not JSON: kept as text below
+    return undefined;
   }
-  return { custom: value };
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const custom: CustomAttributes = {};
+  for (const [key, value] of Object.entries(parsed))
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      custom[key] = value;
+  return custom;
 }
 
-/** One record to a contact input by the plan; empty cells are absent. */
-export function mapRecord(values: string[], plan: (Target | undefined)[]): ImportedContact {
+/**
+ * Builds the function that turns records into contact inputs. Empty cells are absent; phones
+ * are left as written, for the contacts service to read in the organisation's country. When
+ * several columns fill one field, the best-ranked non-empty one wins (an explicit mapping,
+ * then a mobile number, then the first), and the others are kept like unmapped columns.
+ * A name the other fields would display anyway is left out, so a re-imported export does not
+ * pin a display name the contact never had.
+ */
+export function createMapper(options: MappingOptions = {}): (record: SourceRecord) => ImportedContact {
+  const columnOf = planner(options);
+  return (record) => {
+    const fields: Partial<Record<Field, string>> = {};
+    const ranks: Partial<Record<Field, number>> = {};
+    const spares: Partial<Record<Field, string | undefined>> = {};
+    let custom: CustomAttributes | undefined;
+    let external: ExternalIds | undefined;
+    for (const header in record) {
+      const cell = record[header]!;
+      const value = typeof cell === 'string' ? cell.trim() : cell;
+      if (value === '') continue;
+      const column = columnOf(header);
+      if (column.kind === 'field') {
+        const rank = rankOf(column, record);
+        const held = ranks[column.field];
+        if (held !== undefined && held <= rank) {
+          if (column.spare) (custom ??= {})[column.spare] = value;
+          continue;
+        }
+        const displaced = spares[column.field];
+        if (held !== undefined && displaced) (custom ??= {})[displaced] = fields[column.field]!;
+        fields[column.field] = fieldValue(column.field, value);
+        ranks[column.field] = rank;
+        spares[column.field] = column.spare;
+      } else if (column.kind === 'custom') (custom ??= {})[column.key] = value;
+      else if (column.kind === 'external') (external ??= {})[column.key] = String(value);
+      else if (column.kind === 'custom_json') {
+        const parsed = customFromJson(String(value));
+        if (parsed) custom = Object.assign(custom ?? {}, parsed);
+        else (custom ??= {}).custom = value;
+      }
+    }
+    return contactOf(fields, custom, external);
+  };
+}
+
+function contactOf(
+  fields: Partial<Record<Field, string>>,
+  custom: CustomAttributes | undefined,
+  external: ExternalIds | undefined,
+): ImportedContact {
   const contact: ImportedContact = {};
-  let custom: CustomAttributes | undefined;
-  for (let i = 0; i < plan.length; i++) {
-    const target = plan[i];
-    const value = values[i]?.trim();
-    if (!target || target === 'ignore' || !value) continue;
-    if (target.startsWith('custom:')) (custom ??= {})[target.slice(7)] = value;
-    else if (target === 'custom_json') custom = { ...custom, ...parseCustom(value) };
-    // Google joins several numbers in one cell with " ::: ".
-    else if (target === 'phone') contact.phone = value.split(' ::: ')[0];
-    else (contact as Record<string, string>)[target] = value;
-  }
+  for (const field of FIELDS)
+    if (field !== 'name' && fields[field] !== undefined)
+      (contact as Record<Field, string>)[field] = fields[field];
   if (custom) contact.custom = custom;
+  if (external) contact.external_ids = external;
+  if (fields.name !== undefined && fields.name !== displayName(contact)) contact.name = fields.name;
   return contact;
 }
