@@ -1,10 +1,17 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { displayName, type ContactInput } from '../src/domain/contact.js';
 import { DomainError } from '../src/domain/errors.js';
 import { readCsv } from '../src/domain/formats/csv-reader.js';
 import { decodeText, formatOf, sniffFormat } from '../src/domain/formats/detect.js';
 import { readContacts, type ReadOptions, type ReadRow } from '../src/domain/formats/index.js';
 import { customKeyOf } from '../src/domain/formats/mapping.js';
+import {
+  exportHeader,
+  exportRow,
+  type ExportedContact,
+  type ExportFormat,
+} from '../src/domain/formats/writers.js';
 
 /** The bytes in chunks of `size`: no boundary (inside a BOM, a UTF-8 character, a quoted field) may matter. */
 async function* chunked(data: string | Buffer, size = 7): AsyncIterable<Buffer> {
@@ -445,4 +452,147 @@ describe('JSON Lines', () => {
     ]);
     expect(rows.map((r) => r.row)).toEqual([1, 2, 4, 5, 6]);
   });
+});
+
+const ada: ExportedContact = {
+  id: '01a20000-0000-7000-8000-000000000001',
+  name: 'Ada Lovelace',
+  first_name: 'Ada',
+  middle_name: null,
+  last_name: 'Lovelace',
+  company: '=HYPERLINK("http://evil.example","click")',
+  phone: '+61412345678',
+  email: 'ada@x.com',
+  channel: 'sms',
+  language: null,
+  avatar_url: null,
+  custom: {
+    tier: '@gold',
+    sum: "-1+cmd|' /C calc'!A0",
+    debt: '-5',
+    landline: '+61 (02) 9999-0000',
+    tab: '\tx',
+    quoted: 'say "hi", then\nleave',
+    points: 3,
+  },
+  external_ids: { crm: 'C-1' },
+};
+
+describe('export writers', () => {
+  const customKeys = ['tier', 'sum', 'debt', 'landline', 'tab', 'quoted'];
+
+  it('writes the CSV header the importer maps, with a byte-order mark for Excel when asked', () => {
+    expect(exportHeader('csv')).toBe(
+      'id,name,first_name,middle_name,last_name,company,phone,email,channel,language,avatar_url,custom\r\n',
+    );
+    expect(exportHeader('csv', true)).toBe('\uFEFF' + exportHeader('csv'));
+    expect(exportHeader('csv', false, ['tier'])).toContain(',avatar_url,custom.tier,custom\r\n');
+    expect(exportHeader('vcf', true)).toBe('');
+    expect(exportHeader('jsonl', true)).toBe('');
+  });
+
+  it('escapes CSV cells a spreadsheet would run as formulas, but not phone numbers', () => {
+    const text = exportHeader('csv', false, customKeys) + exportRow('csv', ada, customKeys);
+    const [header, cells] = parse(text) as string[][];
+    const cell = (column: string) => cells![header!.indexOf(column)];
+    expect(cell('company')).toBe(`'=HYPERLINK("http://evil.example","click")`);
+    expect(cell('custom.tier')).toBe("'@gold");
+    expect(cell('custom.sum')).toBe("'-1+cmd|' /C calc'!A0");
+    expect(cell('custom.tab')).toBe("'\tx");
+    expect(cell('phone')).toBe('+61412345678');
+    expect(cell('custom.debt')).toBe('-5');
+    expect(cell('custom.landline')).toBe('+61 (02) 9999-0000');
+    expect(cell('custom.quoted')).toBe('say "hi", then\nleave');
+    // The keys not given a column of their own keep their types in the JSON one.
+    expect(cell('custom')).toBe('{"points":3}');
+    expect(text).toContain(`,"'=HYPERLINK(""http://evil.example"",""click"")",+61412345678,`);
+  });
+
+  it('writes vCard 4.0 with escaped text, tel: URIs and lines folded at 75 octets', () => {
+    const card = exportRow('vcf', {
+      ...ada,
+      company: 'Engines; Analytical, Ltd',
+      custom: { note: 'Zoë '.repeat(30) },
+      groups: ['Choir', 'Staff, senior'],
+    });
+    const lines = card.split('\r\n');
+    expect(lines.slice(0, 5)).toEqual([
+      'BEGIN:VCARD',
+      'VERSION:4.0',
+      'FN:Ada Lovelace',
+      'N:Lovelace;Ada;;;',
+      'TEL;VALUE=uri;TYPE=cell:tel:+61412345678',
+    ]);
+    expect(lines).toContain('ORG:Engines\\; Analytical\\, Ltd');
+    expect(lines).toContain('CATEGORIES:Choir,Staff\\, senior');
+    expect(lines).toContain('X-ROSTER-EXTERNAL-ID;KEY=crm:C-1');
+    expect(lines.every((line) => Buffer.byteLength(line) <= 75)).toBe(true);
+    expect(lines.filter((line) => line.startsWith(' ')).length).toBeGreaterThan(0);
+    expect(exportRow('vcf', { ...ada, phone: '0412 345 678' })).toContain(
+      '\r\nTEL;TYPE=cell:0412 345 678\r\n',
+    );
+  });
+});
+
+describe('export then import', () => {
+  const inputs: ContactInput[] = [
+    {
+      first_name: 'Ada',
+      middle_name: 'King',
+      last_name: 'Lovelace',
+      company: 'Engines; "Analytical", Ltd',
+      phone: '+61412345678',
+      email: 'ada@x.com',
+      channel: 'whatsapp',
+      language: 'en-AU',
+      avatar_url: 'https://example.com/ada.png',
+      custom: { tier: '=gold', note: 'two\nlines, commas; semis \\ and a backslash', points: 3, vip: true },
+      external_ids: { crm: 'C-1' },
+    },
+    { name: 'The Countess', first_name: 'Ada', last_name: 'Lovelace' },
+    { company: 'Acme Pty Ltd' },
+    { phone: '+442079460958' },
+    { name: 'Zoë Ødegaard 😀', email: 'zoe@x.com', custom: { long: 'ø'.repeat(300) } },
+  ];
+  const id = (i: number) => `01a20000-0000-7000-8000-00000000000${i}`;
+  /** What the contacts service would export for an input. */
+  const exported = (input: ContactInput, i: number): ExportedContact => ({
+    id: id(i),
+    name: displayName(input),
+    first_name: input.first_name ?? null,
+    middle_name: input.middle_name ?? null,
+    last_name: input.last_name ?? null,
+    company: input.company ?? null,
+    phone: input.phone ?? null,
+    email: input.email ?? null,
+    channel: input.channel ?? null,
+    language: input.language ?? null,
+    avatar_url: input.avatar_url ?? null,
+    custom: input.custom ?? {},
+    external_ids: input.external_ids ?? {},
+    groups: ['Choir'],
+  });
+
+  it.each([
+    ['csv', []],
+    ['csv', ['tier', 'note', 'long']],
+    ['jsonl', []],
+    ['vcf', []],
+  ] as [ExportFormat, string[]][])(
+    'gives back the same contacts through %s (custom columns: %j)',
+    async (format, keys) => {
+      const file =
+        exportHeader(format, true, keys) +
+        inputs.map((input, i) => exportRow(format, exported(input, i), keys)).join('');
+      const rows = await read(file, { filename: `contacts.${format}` }, 5);
+      expect(contacts(rows)).toEqual(
+        inputs.map(({ external_ids, ...input }, i) => ({
+          ...input,
+          external_id: id(i),
+          // CSV has no external ids column: the contact's own id comes back as the import's one.
+          ...(external_ids && format !== 'csv' ? { external_ids } : {}),
+        })),
+      );
+    },
+  );
 });

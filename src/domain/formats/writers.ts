@@ -1,25 +1,43 @@
-import { stringify } from 'csv-stringify/sync';
-import type { Channel, CustomAttributes } from '../contact.js';
+import type { Channel, CustomAttributes, CustomValue, ExternalIds } from '../contact.js';
+import type { ImportFormat } from './detect.js';
 
-export type ExportFormat = 'csv' | 'vcf' | 'jsonl';
+export type ExportFormat = ImportFormat;
 
 /** What an export writes of a contact. */
 export interface ExportedContact {
   id: string;
+  /** The display name. */
   name: string;
   first_name: string | null;
   middle_name: string | null;
   last_name: string | null;
   company: string | null;
+  /** E.164, so the file reads back the same whatever the importing organisation's country. */
   phone: string | null;
   email: string | null;
   channel: Channel | null;
   language: string | null;
   avatar_url: string | null;
   custom: CustomAttributes;
+  external_ids: ExternalIds;
+  /** Names of the groups the contact is in, when the caller has them. */
+  groups?: string[];
 }
 
-// Every header maps back to its field on import (mapping.ts); `custom` holds the attributes as JSON.
+/*
+ * Every export reads back through readContacts to the same contact: CSV headers and JSON keys
+ * are the field names mapping.ts maps automatically (`id` comes back as the import's external
+ * id), and vCard uses standard properties plus Roster's own:
+ *   X-ROSTER-ID:<id>                       the contact's id, read back as the external id
+ *   X-ROSTER-CHANNEL:<channel>
+ *   X-ROSTER-EXTERNAL-ID;KEY=<key>:<id>    one per external id
+ *   X-ROSTER-CUSTOM;KEY=<key>[;VALUE=integer|float|boolean]:<value>
+ * Custom attributes go in a KEY parameter, not the property name, because property names are
+ * case-insensitive and allow no "_" or ".", both of which custom keys may hold; VALUE keeps numbers and
+ * booleans typed. Groups are written (CSV does not have them, vCard as CATEGORIES) but not read
+ * back: an import puts contacts in groups by its own options.
+ */
+
 const COLUMNS = [
   'id',
   'name',
@@ -32,83 +50,147 @@ const COLUMNS = [
   'channel',
   'language',
   'avatar_url',
-  'custom',
 ] as const;
 
+/** A cell a spreadsheet would run as a formula (OWASP's CSV injection list). */
+const FORMULA_START = /^[=+\-@\t\r]/;
 /**
- * A cell a spreadsheet would run as a formula (=, +, -, @, tab, carriage return first) gets a
- * leading apostrophe (OWASP's CSV-injection advice). E.164 numbers are left alone: they are
- * plain numbers to a spreadsheet, and escaping them would break the round trip.
+ * A sign followed only by digits and phone punctuation: with no letters there is no function,
+ * reference or DDE call to run, so the cell is left as it is. This keeps E.164 numbers
+ * (+61412345678) and negative numbers intact for every program that reads the file.
  */
-function defuse(cell: string): string {
-  if (/^\+\d{4,15}$/.test(cell)) return cell;
-  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+const INERT = /^[+-][\d ()./-]*$/;
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** One CSV cell: formula-like text gets a leading apostrophe (csv-reader.ts takes it off again), then RFC 4180 quoting. */
+function csvCell(value: string): string {
+  const safe = FORMULA_START.test(value) && !INERT.test(value) ? `'${value}` : value;
+  return NEEDS_QUOTES.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-const vcardText = (value: string) =>
-  value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/,/g, '\\,').replace(/;/g, '\\;');
+const csvLine = (cells: string[]) => cells.map(csvCell).join(',') + '\r\n';
 
-function csvRow(c: ExportedContact): string {
-  const cells = COLUMNS.map((column) => {
-    if (column === 'custom') return Object.keys(c.custom).length > 0 ? JSON.stringify(c.custom) : '';
-    const value = c[column];
-    return value === null ? '' : defuse(String(value));
-  });
-  return stringify([cells], { record_delimiter: '\r\n' });
+/**
+ * The header row. Custom attributes named in `customKeys` get a `custom.<key>` column each, for
+ * spreadsheets; the rest, and all of them when none are named (a streamed export cannot know
+ * every key before its first row), go in one `custom` column as a JSON object, which also keeps
+ * their types.
+ */
+function csvHeader(customKeys: readonly string[]): string {
+  return csvLine([...COLUMNS, ...customKeys.map((key) => `custom.${key}`), 'custom']);
+}
+
+function csvRow(c: ExportedContact, customKeys: readonly string[]): string {
+  const cells: string[] = COLUMNS.map((column) => c[column] ?? '');
+  for (const key of customKeys) cells.push(key in c.custom ? String(c.custom[key]) : '');
+  let rest: CustomAttributes | undefined;
+  for (const key in c.custom) if (!customKeys.includes(key)) (rest ??= {})[key] = c.custom[key]!;
+  cells.push(rest ? JSON.stringify(rest) : '');
+  return csvLine(cells);
+}
+
+/** vCard text: backslash, newline, comma and semicolon escaped. */
+const vcardText = (value: string) => value.replace(/[\\,;]/g, '\\$&').replace(/\r?\n/g, '\\n');
+
+/** A parameter value, quoted when it holds more than a custom key may; a double quote as RFC 6868's ^'. */
+const vcardParam = (value: string) =>
+  /^[A-Za-z0-9_.-]+$/.test(value)
+    ? value
+    : `"${value.replace(/\^/g, '^^').replace(/"/g, "^'").replace(/\n/g, '^n')}"`;
+
+const valueType = (value: CustomValue) =>
+  typeof value === 'boolean'
+    ? ';VALUE=boolean'
+    : typeof value === 'number'
+      ? Number.isInteger(value)
+        ? ';VALUE=integer'
+        : ';VALUE=float'
+      : '';
+
+/** RFC 6350 lines are at most 75 octets: longer ones continue on lines beginning with a space, never inside a character. */
+function fold(line: string): string {
+  if (Buffer.byteLength(line) <= 75) return line;
+  const parts: string[] = [];
+  let part = '';
+  let octets = 0;
+  for (const char of line) {
+    const size = Buffer.byteLength(char);
+    if (octets + size > (parts.length === 0 ? 75 : 74)) {
+      parts.push(part);
+      part = '';
+      octets = 0;
+    }
+    part += char;
+    octets += size;
+  }
+  parts.push(part);
+  return parts.join('\r\n ');
 }
 
 function vcard(c: ExportedContact): string {
-  const lines = ['BEGIN:VCARD', 'VERSION:4.0', `FN:${vcardText(c.name)}`];
-  lines.push(
-    `N:${[c.last_name, c.first_name, c.middle_name, '', ''].map((v) => vcardText(v ?? '')).join(';')}`,
-  );
-  if (c.phone) lines.push(`TEL;VALUE=uri;TYPE=cell:tel:${c.phone}`);
+  const lines = [
+    'BEGIN:VCARD',
+    'VERSION:4.0',
+    `FN:${vcardText(c.name)}`,
+    `N:${[c.last_name, c.first_name, c.middle_name, '', ''].map((part) => vcardText(part ?? '')).join(';')}`,
+  ];
+  if (c.phone)
+    lines.push(
+      /^\+\d+$/.test(c.phone)
+        ? `TEL;VALUE=uri;TYPE=cell:tel:${c.phone}`
+        : `TEL;TYPE=cell:${vcardText(c.phone)}`,
+    );
   if (c.email) lines.push(`EMAIL:${vcardText(c.email)}`);
   if (c.company) lines.push(`ORG:${vcardText(c.company)}`);
+  if (c.language) lines.push(`LANG:${c.language}`);
+  if (c.avatar_url) lines.push(`PHOTO:${c.avatar_url}`);
+  if (c.groups?.length) lines.push(`CATEGORIES:${c.groups.map(vcardText).join(',')}`);
   lines.push(`X-ROSTER-ID:${c.id}`);
+  if (c.channel) lines.push(`X-ROSTER-CHANNEL:${c.channel}`);
+  for (const [key, value] of Object.entries(c.external_ids))
+    lines.push(`X-ROSTER-EXTERNAL-ID;KEY=${vcardParam(key)}:${vcardText(value)}`);
   for (const [key, value] of Object.entries(c.custom))
-    lines.push(`X-ROSTER-CUSTOM-${key.toUpperCase()}:${vcardText(String(value))}`);
+    lines.push(`X-ROSTER-CUSTOM;KEY=${vcardParam(key)}${valueType(value)}:${vcardText(String(value))}`);
   lines.push('END:VCARD');
-  return lines.join('\r\n') + '\r\n';
+  return lines.map(fold).join('\r\n') + '\r\n';
 }
 
-/** What comes before the first contact: the header row for CSV, with a BOM for Excel when asked. */
-export function exportHeader(format: ExportFormat, bom = false): string {
+function jsonLine(c: ExportedContact): string {
+  const line: ExportedContact = {
+    id: c.id,
+    name: c.name,
+    first_name: c.first_name,
+    middle_name: c.middle_name,
+    last_name: c.last_name,
+    company: c.company,
+    phone: c.phone,
+    email: c.email,
+    channel: c.channel,
+    language: c.language,
+    avatar_url: c.avatar_url,
+    custom: c.custom,
+    external_ids: c.external_ids,
+  };
+  if (c.groups) line.groups = c.groups;
+  return JSON.stringify(line) + '\n';
+}
+
+/**
+ * What comes before the first contact: for CSV the header row, after a UTF-8 byte-order mark
+ * when `bom` is set (Excel reads a CSV without one in the system's code page).
+ */
+export function exportHeader(format: ExportFormat, bom = false, customKeys: readonly string[] = []): string {
   if (format !== 'csv') return '';
-  return (bom ? '\uFEFF' : '') + stringify([[...COLUMNS]], { record_delimiter: '\r\n' });
+  return (bom ? '\uFEFF' : '') + csvHeader(customKeys);
 }
 
-export function exportRow(format: ExportFormat, contact: ExportedContact): string {
-  if (format === 'csv') return csvRow(contact);
+/** One contact; a CSV row takes the same `customKeys` as its header. */
+export function exportRow(
+  format: ExportFormat,
+  contact: ExportedContact,
+  customKeys: readonly string[] = [],
+): string {
+  if (format === 'csv') return csvRow(contact, customKeys);
   if (format === 'vcf') return vcard(contact);
-  const {
-    id,
-    name,
-    first_name,
-    middle_name,
-    last_name,
-    company,
-    phone,
-    email,
-    channel,
-    language,
-    avatar_url,
-    custom,
-  } = contact;
-  return (
-    JSON.stringify({
-      id,
-      name,
-      first_name,
-      middle_name,
-      last_name,
-      company,
-      phone,
-      email,
-      channel,
-      language,
-      avatar_url,
-      custom,
-    }) + '\n'
-  );
+  return jsonLine(contact);
 }
