@@ -50,6 +50,10 @@ describe('format detection and decoding', () => {
       contentType: 'application/octet-stream',
     });
     expect(contacts(sniffed)).toEqual([{ name: 'Sniffed' }]);
+    const given = await collect(
+      readContacts(chunked('name\nGiven\n'), 'jsonl', { mapping: { name: 'ignore' } }),
+    );
+    expect(contacts(given)).toEqual([{ error: 'not valid JSON' }, { error: 'not valid JSON' }]);
   });
 
   const decode = async (data: Buffer, size: number) =>

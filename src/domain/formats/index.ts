@@ -32,10 +32,11 @@ const READERS: Record<ImportFormat, (text: AsyncIterable<string>) => AsyncIterab
 /**
  * Reads contacts from a file's bytes, streamed, so memory stays flat however large the file.
  * The format is the one given, else the one the content type or file name says, else the one
- * the first characters show. An explicit mapping naming no field is refused before any row.
+ * the first characters show. An explicit mapping to no known target throws a validation error
+ * here, before any byte is read.
  */
 export function readContacts(input: AsyncIterable<Buffer>, options?: ReadOptions): AsyncIterable<ReadRow>;
-/** The same, for a caller that already knows the format. */
+/** The same, for a caller that already knows the format (the import jobs). */
 export function readContacts(
   input: AsyncIterable<Buffer>,
   format: ImportFormat,

@@ -33,9 +33,9 @@ export interface ExportedContact {
  *   X-ROSTER-EXTERNAL-ID;KEY=<key>:<id>    one per external id
  *   X-ROSTER-CUSTOM;KEY=<key>[;VALUE=integer|float|boolean]:<value>
  * Custom attributes go in a KEY parameter, not the property name, because property names are
- * case-insensitive and allow no "_" or ".", both of which custom keys may hold; VALUE keeps numbers and
- * booleans typed. Groups are written (CSV does not have them, vCard as CATEGORIES) but not read
- * back: an import puts contacts in groups by its own options.
+ * case-insensitive and allow no "_" or ".", both of which custom keys may hold; VALUE keeps
+ * numbers and booleans typed. Groups are written (JSON Lines as `groups`, vCard as CATEGORIES;
+ * CSV has no column for them) but not read back: an import puts contacts in groups by its options.
  */
 
 const COLUMNS = [
@@ -82,15 +82,15 @@ function csvHeader(customKeys: readonly string[]): string {
 
 function csvRow(c: ExportedContact, customKeys: readonly string[]): string {
   const cells: string[] = COLUMNS.map((column) => c[column] ?? '');
-  for (const key of customKeys) cells.push(key in c.custom ? String(c.custom[key]) : '');
+  for (const key of customKeys) cells.push(Object.hasOwn(c.custom, key) ? String(c.custom[key]) : '');
   let rest: CustomAttributes | undefined;
   for (const key in c.custom) if (!customKeys.includes(key)) (rest ??= {})[key] = c.custom[key]!;
   cells.push(rest ? JSON.stringify(rest) : '');
   return csvLine(cells);
 }
 
-/** vCard text: backslash, newline, comma and semicolon escaped. */
-const vcardText = (value: string) => value.replace(/[\\,;]/g, '\\$&').replace(/\r?\n/g, '\\n');
+/** vCard text: backslash, comma and semicolon escaped, and any line break as \n. */
+const vcardText = (value: string) => value.replace(/[\\,;]/g, '\\$&').replace(/\r\n|\r|\n/g, '\\n');
 
 /** A parameter value, quoted when it holds more than a custom key may; a double quote as RFC 6868's ^'. */
 const vcardParam = (value: string) =>
@@ -98,14 +98,12 @@ const vcardParam = (value: string) =>
     ? value
     : `"${value.replace(/\^/g, '^^').replace(/"/g, "^'").replace(/\n/g, '^n')}"`;
 
-const valueType = (value: CustomValue) =>
-  typeof value === 'boolean'
-    ? ';VALUE=boolean'
-    : typeof value === 'number'
-      ? Number.isInteger(value)
-        ? ';VALUE=integer'
-        : ';VALUE=float'
-      : '';
+/** The VALUE parameter that keeps a custom attribute's type; text needs none. */
+function valueType(value: CustomValue): string {
+  if (typeof value === 'boolean') return ';VALUE=boolean';
+  if (typeof value === 'number') return Number.isInteger(value) ? ';VALUE=integer' : ';VALUE=float';
+  return '';
+}
 
 /** RFC 6350 lines are at most 75 octets: longer ones continue on lines beginning with a space, never inside a character. */
 function fold(line: string): string {
