@@ -58,6 +58,10 @@ function connectSqlite(options: ConnectionOptions): Connection {
 
 function connectPostgres(options: ConnectionOptions): Connection {
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // An idle connection the server drops (a restart, an administrator) is an 'error' event on
+  // the pool; unhandled, it would end the process. The pool discards that client and the
+  // next query opens a new one, so there is nothing else to do.
+  pool.on('error', () => {});
   return {
     dialect: 'postgres',
     db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
