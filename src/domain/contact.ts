@@ -17,6 +17,20 @@ export type CustomValue = string | number | boolean;
 export type CustomAttributes = Record<string, CustomValue>;
 export type ExternalIds = Record<string, string>;
 
+/** The plain fields of a contact, in the order exports write them and imports read them. */
+export const CONTACT_FIELDS = [
+  'name',
+  'first_name',
+  'middle_name',
+  'last_name',
+  'company',
+  'phone',
+  'email',
+  'channel',
+  'language',
+  'avatar_url',
+] as const;
+
 /** Limits on custom attributes, documented in docs/api.md. */
 export const CUSTOM_LIMITS = { maxKeys: 50, maxKeyLength: 64, maxStringLength: 1000 } as const;
 const CUSTOM_KEY = /^[A-Za-z0-9_.-]+$/;

@@ -1,4 +1,5 @@
 import type { Channel, CustomAttributes, CustomValue, ExternalIds } from '../contact.js';
+import { CONTACT_FIELDS } from '../contact.js';
 import type { ImportFormat } from './detect.js';
 
 export type ExportFormat = ImportFormat;
@@ -38,19 +39,7 @@ export interface ExportedContact {
  * CSV has no column for them) but not read back: an import puts contacts in groups by its options.
  */
 
-const COLUMNS = [
-  'id',
-  'name',
-  'first_name',
-  'middle_name',
-  'last_name',
-  'company',
-  'phone',
-  'email',
-  'channel',
-  'language',
-  'avatar_url',
-] as const;
+const COLUMNS = ['id', ...CONTACT_FIELDS] as const;
 
 /** A cell a spreadsheet would run as a formula (OWASP's CSV injection list). */
 const FORMULA_START = /^[=+\-@\t\r]/;

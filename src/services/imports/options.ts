@@ -1,24 +1,12 @@
 import type { Channel, ConsentStatus } from '../../domain/contact.js';
-import { CHANNELS } from '../../domain/contact.js';
+import { CHANNELS, CONTACT_FIELDS } from '../../domain/contact.js';
 import { invalid } from '../../domain/errors.js';
 import type { ImportFormat, Target } from '../../domain/formats/index.js';
 import { isCountryCode } from '../../domain/phone.js';
 
 /** How each field of a matched contact takes the file's value. */
 export type FieldPolicy = 'overwrite' | 'fill_empty' | 'keep';
-export const POLICY_FIELDS = [
-  'name',
-  'first_name',
-  'middle_name',
-  'last_name',
-  'company',
-  'phone',
-  'email',
-  'channel',
-  'language',
-  'avatar_url',
-  'custom',
-] as const;
+export const POLICY_FIELDS = [...CONTACT_FIELDS, 'custom'] as const;
 export type PolicyField = (typeof POLICY_FIELDS)[number];
 
 export interface ImportOptions {
