@@ -413,6 +413,25 @@ describe.each(dialects)('the canonical API’s behaviour on %s', (dialect) => {
     });
   });
 
+  describe('abandoned idempotency keys', () => {
+    it('frees a key whose request never finished once it is old enough to be abandoned', async () => {
+      const actor = await h.services.auth.verifyBearer(h.a.owner.apiKey.slice('Bearer '.length));
+      const request = { method: 'POST', url: '/v1/contacts', body: { name: 'Orphan' } };
+      expect(await h.services.idempotency.begin(actor, 'died-mid-request', request)).toBeUndefined();
+      await expect(h.services.idempotency.begin(actor, 'died-mid-request', request)).rejects.toMatchObject({
+        code: 'idempotency_in_progress',
+      });
+      // As if the process had died ten minutes ago, before recording a response.
+      await h.store.db
+        .updateTable('idempotency_keys')
+        .set({ created_at: Date.now() - 10 * 60 * 1000 })
+        .where('idempotency_key', '=', 'died-mid-request')
+        .execute();
+      const retry = await post('/v1/contacts', { name: 'Orphan' }, { 'idempotency-key': 'died-mid-request' });
+      expect(retry.statusCode).toBe(201);
+    });
+  });
+
   describe('auth', () => {
     it('issues, rotates and revokes tokens, and spots a replayed refresh token', async () => {
       const login = await h.request({

@@ -10,6 +10,8 @@ export interface StoredResponse {
 }
 
 const MAX_KEY_LENGTH = 255;
+/** Longer than any request may run (30 s time-out), short enough for a client's retry loop. */
+const ABANDONED_AFTER_MS = 5 * 60 * 1000;
 
 /**
  * Idempotency-Key on POST: the first request with a key runs and its response is kept;
@@ -37,6 +39,11 @@ export class IdempotencyService {
       Date.now(),
     );
     if (!existing) return undefined;
+    // A claim that never finished belongs to a request whose process died: after a while the key is free again.
+    if (existing.status_code === null && existing.created_at < Date.now() - ABANDONED_AFTER_MS) {
+      await idempotency.releaseIdempotencyKey(this.store.scope(actor.organisationId), actor.userId, key);
+      return this.begin(actor, key, request);
+    }
     if (existing.request_hash !== hash)
       throw new DomainError('idempotency_mismatch', 'This Idempotency-Key was used with a different request');
     if (existing.status_code === null || existing.response_body === null)
