@@ -14,7 +14,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { API_KEY_PREFIX, sha256 } from './auth.js';
 import type { Actor } from './context.js';
 import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.js';
-import { checkVersion } from './versions.js';
+import { changedMeanwhile, checkVersion } from './versions.js';
 
 export interface OrganisationInput {
   name: string;
@@ -104,11 +104,7 @@ export class AccountsService {
         }),
         updated_at: Date.now(),
       });
-      if (!row)
-        throw new DomainError(
-          'precondition_failed',
-          'The organisation changed meanwhile; fetch it and retry',
-        );
+      if (!row) throw changedMeanwhile('organisation');
       return instance.toOrganisation(row);
     });
   }
@@ -205,8 +201,7 @@ export class AccountsService {
         ...(patch.password !== undefined && { password_hash: await hashPassword(patch.password) }),
         updated_at: now,
       });
-      if (!row)
-        throw new DomainError('precondition_failed', 'The user changed meanwhile; fetch it and retry');
+      if (!row) throw changedMeanwhile('user');
       if (patch.password !== undefined || patch.is_active === false)
         await credentials.revokeUserRefreshTokens(scope, row.id, now);
       return users.toUser(row);

@@ -26,7 +26,7 @@ import type { AccountsService } from './accounts.js';
 import type { Actor } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { checkGroups, placeContact, type Placement } from './placement.js';
-import { checkVersion } from './versions.js';
+import { changedMeanwhile, checkVersion } from './versions.js';
 
 /** A consent change: a status, optionally with where it came from. */
 export type ConsentInput = Partial<
@@ -154,19 +154,21 @@ export class ContactsService {
     return this.store.transaction(actor.organisationId, async (scope) => {
       const row = await this.row(scope, by, options.permanent);
       checkVersion(row.version, options.expectedVersion);
+      const now = Date.now();
       const deleted = {
         ...(await this.load(scope, { key: row.key }, true)),
-        deleted_at: new Date().toISOString(),
+        deleted_at: new Date(now).toISOString(),
       };
+      // The conditional update comes first: of concurrent deletes of one version only one
+      // gets past it, so member counts are adjusted once.
+      await this.updateRow(scope, row, {
+        deleted_at: row.deleted_at ?? now,
+        updated_at: now,
+      });
       if (row.deleted_at === null) await this.countMemberships(scope, row.key, -1);
       if (options.permanent) {
         await memberships.deleteMembershipsOfContact(scope, row.key);
         await contacts.deleteContactRow(scope, row.key);
-      } else {
-        await contacts.updateContactRow(scope, row.key, row.version, {
-          deleted_at: Date.now(),
-          updated_at: Date.now(),
-        });
       }
       return deleted;
     });
@@ -344,8 +346,7 @@ export class ContactsService {
   ): Promise<ContactRow> {
     try {
       const updated = await contacts.updateContactRow(scope, row.key, row.version, changes);
-      if (!updated)
-        throw new DomainError('precondition_failed', 'The contact changed meanwhile; fetch it and retry');
+      if (!updated) throw changedMeanwhile('contact');
       return updated;
     } catch (error) {
       throw await this.duplicatePhoneOr(scope, error, changes.phone ?? null);

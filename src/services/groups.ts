@@ -14,7 +14,7 @@ import type { ContactsService, ContactListQuery } from './contacts.js';
 import type { Actor } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { checkGroups, placeContact } from './placement.js';
-import { checkVersion } from './versions.js';
+import { changedMeanwhile, checkVersion } from './versions.js';
 
 export interface GroupInput {
   name?: string;
@@ -88,8 +88,7 @@ export class GroupsService {
         ...(created !== undefined && { created_at: created }),
         updated_at: Date.now(),
       });
-      if (!updated)
-        throw new DomainError('precondition_failed', 'The group changed meanwhile; fetch it and retry');
+      if (!updated) throw changedMeanwhile('group');
       return groups.toGroup(updated);
     });
   }
@@ -101,12 +100,13 @@ export class GroupsService {
       const row = await this.row(scope, by);
       checkVersion(row.version, expectedVersion);
       const now = Date.now();
-      await memberships.deleteMembershipsOfGroup(scope, row.key);
-      await groups.updateGroupRow(scope, row.key, row.version, {
+      const updated = await groups.updateGroupRow(scope, row.key, row.version, {
         deleted_at: now,
         updated_at: now,
         is_default: 0,
       });
+      if (!updated) throw changedMeanwhile('group');
+      await memberships.deleteMembershipsOfGroup(scope, row.key);
       return { ...groups.toGroup(row), deleted_at: new Date(now).toISOString() };
     });
   }

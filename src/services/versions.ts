@@ -10,3 +10,7 @@ export function checkVersion(current: number, expected: number | undefined): voi
     );
   }
 }
+
+/** A conditional update found the row at another version: someone wrote in between. */
+export const changedMeanwhile = (what: string) =>
+  new DomainError('precondition_failed', `The ${what} changed meanwhile; fetch it and retry`);

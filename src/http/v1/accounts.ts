@@ -9,13 +9,13 @@ import {
   Organisation,
   OrganisationPatch,
   Page,
-  Problem,
+  problemResponses,
   User,
   UserCreate,
   UserPatch,
 } from './schemas.js';
 
-const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 412: Problem };
+const errors = problemResponses;
 const Tokens = Type.Object({
   access_token: Type.String(),
   refresh_token: Type.String(),
@@ -81,7 +81,7 @@ export const authRoutes =
   };
 
 export const accountRoutes =
-  (services: Services): FastifyPluginAsyncTypebox =>
+  (services: Services, requireIfMatch: boolean): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { accounts } = services;
 
@@ -111,7 +111,11 @@ export const accountRoutes =
         },
       },
       async (request, reply) => {
-        const org = await accounts.updateOrganisation(request.actor, request.body, expectedVersion(request));
+        const org = await accounts.updateOrganisation(
+          request.actor,
+          request.body,
+          expectedVersion(request, requireIfMatch),
+        );
         setEtag(reply, org);
         return org;
       },
@@ -188,7 +192,7 @@ export const accountRoutes =
           request.actor,
           request.params.id,
           request.body,
-          expectedVersion(request),
+          expectedVersion(request, requireIfMatch),
         );
         setEtag(reply, user);
         return user;

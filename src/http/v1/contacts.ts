@@ -4,7 +4,15 @@ import type { Channel, ConsentStatus } from '../../domain/contact.js';
 import { CHANNELS } from '../../domain/contact.js';
 import type { Services } from '../../services/index.js';
 import { expectedVersion, setEtag } from '../etag.js';
-import { Contact, ContactMergePatch, ContactWrite, IdParam, Limit, Page, Problem } from './schemas.js';
+import {
+  Contact,
+  ContactMergePatch,
+  ContactWrite,
+  IdParam,
+  Limit,
+  Page,
+  problemResponses,
+} from './schemas.js';
 
 export const ContactListQuery = Type.Object(
   {
@@ -49,15 +57,7 @@ export function consentFilter(value: string | undefined) {
   return { channel, status };
 }
 
-const errors = {
-  400: Problem,
-  401: Problem,
-  403: Problem,
-  404: Problem,
-  409: Problem,
-  412: Problem,
-  428: Problem,
-};
+const errors = problemResponses;
 const tags = ['Contacts'];
 
 export const contactRoutes =

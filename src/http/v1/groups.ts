@@ -3,17 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services/index.js';
 import { expectedVersion, setEtag } from '../etag.js';
 import { consentFilter, ContactListQuery } from './contacts.js';
-import { Contact, Group, GroupCreate, IdParam, Limit, MemberIds, Page, Problem } from './schemas.js';
+import { Contact, Group, GroupCreate, IdParam, Limit, MemberIds, Page, problemResponses } from './schemas.js';
 
-const errors = {
-  400: Problem,
-  401: Problem,
-  403: Problem,
-  404: Problem,
-  409: Problem,
-  412: Problem,
-  428: Problem,
-};
+const errors = problemResponses;
 const tags = ['Groups'];
 const GroupListQuery = Type.Object(
   {

@@ -26,7 +26,7 @@ export const v1 =
       idempotency(authenticated, services);
       await authenticated.register(contactRoutes(services, options.requireIfMatch));
       await authenticated.register(groupRoutes(services, options.requireIfMatch));
-      await authenticated.register(accountRoutes(services));
+      await authenticated.register(accountRoutes(services, options.requireIfMatch));
       await authenticated.register(importRoutes(services));
     });
   };

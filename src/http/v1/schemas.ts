@@ -269,6 +269,17 @@ export const Problem = Type.Object(
   { $id: 'Problem', additionalProperties: true },
 );
 
+/** The failures every versioned resource's routes can answer (412 and 428 come from If-Match). */
+export const problemResponses = {
+  400: Problem,
+  401: Problem,
+  403: Problem,
+  404: Problem,
+  409: Problem,
+  412: Problem,
+  428: Problem,
+};
+
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), next_cursor: Nullable(Type.String()) });
 export const IdParam = Type.Object({ id: Id });
