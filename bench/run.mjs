@@ -1,0 +1,163 @@
+// npm run bench: every hot HTTP path of Roster under load, against a bare node:http server on the
+// same machine. SQLite always; PostgreSQL too when BENCH_DATABASE_URL is set. See docs/performance.md.
+//
+// Environment: BENCH_CONTACTS (1000000), BENCH_GROUPS (contacts / 100), BENCH_DURATION (10 s),
+// BENCH_WARMUP (2 s), BENCH_CONNECTIONS (64), BENCH_ROUNDS (1; medians when more),
+// BENCH_SCENARIOS (comma-separated names, default all), BENCH_PROFILE=1 (server --cpu-prof),
+// BENCH_SQLITE_SYNCHRONOUS (NORMAL), BENCH_DATABASE_URL (postgres://...).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../dist/db/store.js';
+import { encodeCursor } from '../dist/services/cursor.js';
+import { datasetSize, postgresDataset, sqliteDataset } from './lib/dataset.mjs';
+import { firstJsonLine, pinning, ROOT, sampleRss, startNode, waitUntilIdle } from './lib/processes.mjs';
+import { median, printSection, summarise, targets, writeResults } from './lib/report.mjs';
+import { SCENARIOS } from './lib/scenarios.mjs';
+import { checkDataset, SERVER_ENV, startLimit, startRoster } from './lib/server.mjs';
+
+const env = process.env;
+const options = {
+  duration: Number(env.BENCH_DURATION ?? 10),
+  warmup: Number(env.BENCH_WARMUP ?? 2),
+  connections: Number(env.BENCH_CONNECTIONS ?? 64),
+  rounds: Number(env.BENCH_ROUNDS ?? 1),
+  profile: env.BENCH_PROFILE === '1',
+};
+const wanted = env.BENCH_SCENARIOS?.split(',');
+const scenarios = SCENARIOS.filter((s) => s.name === 'limit' || !wanted || wanted.includes(s.name));
+const resultsDir = join(ROOT, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const log = (line) => console.log(line);
+
+/** Cursors at 50-95% of the organisation's contacts by name, made by the service's own encoder. */
+async function deepCursors(url, org) {
+  const store = openStore({ url });
+  const cursors = [];
+  for (let depth = 0.5; depth < 0.96; depth += 0.05) {
+    const row = await store.db
+      .selectFrom('contacts')
+      .select(['sort_name', 'key'])
+      .where('organisation_id', '=', org.id)
+      .where('deleted_at', 'is', null)
+      .orderBy('sort_name')
+      .orderBy('key')
+      .offset(Math.floor(org.contacts * depth))
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    cursors.push(encodeCursor({ sort: 'name', value: row.sort_name, key: row.key }));
+  }
+  const { durability } = store;
+  await store.close();
+  return { cursors, durability };
+}
+
+async function runScenario(scenario, target, job, tracked) {
+  const load = startNode(
+    ['bench/lib/load.mjs', JSON.stringify({ ...job, scenario: scenario.name, url: target.url })],
+    {
+      cpu: job.pin.pinned ? job.pin.load : undefined,
+    },
+  );
+  const rss = sampleRss(target.child.pid);
+  const result = await firstJsonLine(load);
+  await waitUntilIdle(target.child.pid);
+  const peakRss = rss.stop();
+  if (tracked) tracked.peak = Math.max(tracked.peak, peakRss);
+  return { ...result, peakRss };
+}
+
+async function runDatabase(database, dataset, pin) {
+  const { url, meta } = dataset;
+  const org = meta.largest;
+  const { cursors, durability } = await deepCursors(url, org);
+  const server = await startRoster({
+    databaseUrl: url,
+    cpu: pin.pinned ? pin.server : undefined,
+    resultsDir,
+    profile: options.profile,
+  });
+  const { contactBody } = await checkDataset(server.url, org);
+  const limit = await startLimit({ body: contactBody, cpu: pin.pinned ? pin.server : undefined });
+  const metaFile = join(resultsDir, 'run', `meta-${database}.json`);
+  writeFileSync(metaFile, JSON.stringify({ largest: org }));
+  const job = { ...options, metaFile, deepCursors: cursors, pin };
+  const tracked = { peak: server.memory().peak };
+  const rounds = new Map(scenarios.map((s) => [s.name, []]));
+  try {
+    for (let round = 0; round < options.rounds; round++) {
+      for (const scenario of scenarios) {
+        const onLimit = scenario.name === 'limit';
+        const result = await runScenario(
+          scenario,
+          onLimit ? limit : server,
+          { ...job, round },
+          onLimit ? undefined : tracked,
+        );
+        rounds
+          .get(scenario.name)
+          .push({ ...result, detail: scenario.detail?.({ org, deepCursors: cursors }) });
+        log(
+          `  ${database} round ${round + 1} ${scenario.name}: ${Math.round(result.rps)} req/s, p99 ${result.p99} ms, errors ${result.errors}`,
+        );
+      }
+    }
+  } finally {
+    tracked.peak = Math.max(tracked.peak, server.memory().peak);
+    await limit.stop();
+    await server.stop();
+    await dataset.drop?.();
+  }
+  const limitRps = median(rounds.get('limit').map((r) => r.rps));
+  const rows = scenarios.map((s) => summarise(s, rounds.get(s.name), limitRps));
+  const section = {
+    database,
+    dataset: `${org.contacts} contacts, ${org.groups} groups, ${org.memberships} memberships in the largest of 10 organisations (${dataset.cached ? 'cached' : `built in ${Math.round(dataset.buildSeconds)} s`})`,
+    durability,
+    coldStartMs: server.coldStartMs,
+    peakRssMb: Math.round(tracked.peak / 2 ** 20),
+    contactBytes: Buffer.byteLength(contactBody),
+    rows,
+  };
+  section.targets = targets(section);
+  return section;
+}
+
+const pin = pinning();
+const startedAt = new Date().toISOString();
+const load = loadavg();
+log(`Roster HTTP benchmark, ${startedAt}; node ${process.version}; ${cpus().length} x ${cpus()[0]?.model}`);
+log(`load average at start ${load.map((l) => l.toFixed(2)).join(' ')}; ${pin.note}`);
+log(
+  `${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s per scenario, ${options.rounds} round(s)${options.rounds > 1 ? ' (medians)' : ''}`,
+);
+log(
+  `server: rate limiting off (ROSTER_RATE_LIMIT=${SERVER_ENV.ROSTER_RATE_LIMIT}), LOG_LEVEL=${SERVER_ENV.LOG_LEVEL}${options.profile ? ', --cpu-prof into bench/results/profiles' : ''}`,
+);
+log(`dataset: ${JSON.stringify(datasetSize())}`);
+
+const sections = [];
+sections.push(await runDatabase('sqlite', await sqliteDataset(resultsDir, log), pin));
+printSection(sections[0], log);
+if (env.BENCH_DATABASE_URL) {
+  sections.push(
+    await runDatabase('postgres', await postgresDataset(env.BENCH_DATABASE_URL, resultsDir, log), pin),
+  );
+  printSection(sections[1], log);
+}
+const file = writeResults(resultsDir, {
+  startedAt,
+  finishedAt: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  loadAverage: { start: load, end: loadavg() },
+  pinning: pin.note,
+  options,
+  server: SERVER_ENV,
+  sections,
+});
+log(
+  `\nload average at end ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}; results: ${file}`,
+);
