@@ -28,6 +28,8 @@ export interface UsersTable {
   password_hash: string;
   role: string;
   is_active: number;
+  /** Carried in every access token; bumping it revokes them all (0003_token_revocation). */
+  token_generation: Generated<number>;
   created_at: number;
   updated_at: number;
   version: number;
@@ -57,6 +59,14 @@ export interface RefreshTokensTable {
   expires_at: number;
   revoked_at: number | null;
   created_at: number;
+}
+
+/** Sessions (refresh-token families) whose access tokens are refused before they expire. */
+export interface RevokedSessionsTable {
+  organisation_id: string;
+  session_id: string;
+  /** When the session's last access token expires: the row is useless after that. */
+  expires_at: number;
 }
 
 export interface ContactsTable {
@@ -197,6 +207,7 @@ export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
   refresh_tokens: RefreshTokensTable;
+  revoked_sessions: RevokedSessionsTable;
   contacts: ContactsTable;
   contact_consent: ContactConsentTable;
   groups: GroupsTable;

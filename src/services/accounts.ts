@@ -203,7 +203,7 @@ export class AccountsService {
       });
       if (!row) throw changedMeanwhile('user');
       if (patch.password !== undefined || patch.is_active === false)
-        await credentials.revokeUserRefreshTokens(scope, row.id, now);
+        await credentials.revokeUserTokens(scope, row.id, now);
       return users.toUser(row);
     });
   }

@@ -29,6 +29,9 @@ const AUDIENCE = 'roster-api';
 const BASIC_CACHE_TTL_MS = 5 * 60 * 1000;
 const BASIC_CACHE_MAX = 10_000;
 const API_KEY_TOUCH_INTERVAL_MS = 60 * 1000;
+/** Roster's own tokens are about 500 characters; anything far longer is refused before it is parsed. */
+const MAX_BEARER_LENGTH = 4096;
+const CLOCK_TOLERANCE_MS = 5_000;
 
 export const API_KEY_PREFIX = 'rst_';
 const REFRESH_PREFIX = 'rrt_';
@@ -93,6 +96,7 @@ export class AuthService {
   }
 
   async verifyBearer(token: string): Promise<Actor> {
+    if (token.length > MAX_BEARER_LENGTH) throw unauthenticated('Invalid access token');
     if (token.startsWith(API_KEY_PREFIX)) return this.verifyApiKey(token);
     return this.verifyJwt(token);
   }
@@ -103,11 +107,11 @@ export class AuthService {
     const scope = this.store.scope(row.organisation_id);
     const now = Date.now();
     if (row.revoked_at !== null || row.expires_at <= now) {
-      if (row.revoked_at !== null) await credentials.revokeRefreshFamily(scope, row.family_id, now);
+      if (row.revoked_at !== null) await this.revokeSession(row.organisation_id, row.family_id);
       throw unauthenticated('Refresh token is expired or revoked');
     }
     if (!(await credentials.consumeRefreshToken(scope, row.id, now))) {
-      await credentials.revokeRefreshFamily(scope, row.family_id, now);
+      await this.revokeSession(row.organisation_id, row.family_id);
       throw unauthenticated('Refresh token is expired or revoked');
     }
     const user = await findUserRow(scope, { id: row.user_id });
@@ -115,9 +119,37 @@ export class AuthService {
     return this.issueTokens(user, row.family_id);
   }
 
-  async logout(refreshToken: string): Promise<void> {
-    const row = await this.findRefresh(refreshToken);
-    await credentials.revokeRefreshFamily(this.store.scope(row.organisation_id), row.family_id, Date.now());
+  /**
+   * Ends the session of the access token the caller sent and of the refresh token given,
+   * whichever are there: their access tokens are refused from now on, their refresh tokens
+   * too. `everywhere` ends every session of the caller's user.
+   */
+  async logout(
+    actor: Actor | undefined,
+    refreshToken: string | undefined,
+    everywhere = false,
+  ): Promise<void> {
+    const row = refreshToken === undefined ? undefined : await this.findRefresh(refreshToken);
+    if (!actor && !row) throw new DomainError('unauthenticated', 'Send the access token or a refresh token');
+    if (actor?.sessionId) await this.revokeSession(actor.organisationId, actor.sessionId);
+    if (row) await this.revokeSession(row.organisation_id, row.family_id);
+    const user = actor ?? (row && { organisationId: row.organisation_id, userId: row.user_id });
+    if (everywhere && user)
+      await this.store.transaction(user.organisationId, (scope) =>
+        credentials.revokeUserTokens(scope, user.userId, Date.now()),
+      );
+  }
+
+  /**
+   * A session is a refresh-token family; its access tokens carry its id. Revoking it spends
+   * the family and lists the id until the last access token it can have issued expires.
+   */
+  private async revokeSession(organisationId: string, sessionId: string): Promise<void> {
+    const now = Date.now();
+    await this.store.transaction(organisationId, async (scope) => {
+      await credentials.revokeRefreshFamily(scope, sessionId, now);
+      await credentials.revokeSession(scope, sessionId, now + this.options.accessTokenTtlSeconds * 1000, now);
+    });
   }
 
   private async findRefresh(refreshToken: string) {
@@ -161,22 +193,39 @@ export class AuthService {
         algorithms: ['HS256'],
         issuer: ISSUER,
         audience: AUDIENCE,
+        typ: 'JWT',
+        requiredClaims: ['sub', 'jti', 'iat', 'nbf', 'exp'],
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired)
         throw new DomainError('unauthenticated', 'Access token expired', { expired: true });
       throw unauthenticated('Invalid access token');
     }
-    if (typeof claims.sub !== 'string' || typeof claims.org !== 'string')
+    const { sub, org, sid, gen, iat } = claims;
+    if (
+      typeof sub !== 'string' ||
+      typeof org !== 'string' ||
+      typeof sid !== 'string' ||
+      !Number.isSafeInteger(gen) ||
+      // jose accepts any past iat; one in the future is a forgery or a broken clock.
+      iat! * 1000 > Date.now() + CLOCK_TOLERANCE_MS
+    )
       throw unauthenticated('Invalid access token');
-    const user = await findUserRow(this.store.scope(claims.org), { id: claims.sub });
+    const scope = this.store.scope(org);
+    const user = await findUserRow(scope, { id: sub });
     if (!user || user.is_active !== 1) throw unauthenticated('User is disabled');
-    return this.actorOf(user, 'jwt');
+    if (user.token_generation !== gen || (await credentials.isSessionRevoked(scope, sid)))
+      throw unauthenticated('Access token revoked');
+    return { ...this.actorOf(user, 'jwt'), sessionId: sid };
   }
 
   private async issueTokens(user: UserRow, familyId: string): Promise<TokenPair> {
     const now = Date.now();
-    const accessToken = await new SignJWT({ org: user.organisation_id })
+    const accessToken = await new SignJWT({
+      org: user.organisation_id,
+      sid: familyId,
+      gen: user.token_generation,
+    })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(user.id)
       .setIssuer(ISSUER)

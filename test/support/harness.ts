@@ -88,6 +88,8 @@ export interface HarnessOptions extends AppOptions {
   /** Rows per import batch (small in tests, to exercise batching). */
   importBatchSize?: number;
   importMaxBytes?: number;
+  /** The JWT key (ROSTER_JWT_SECRET); generated and stored in the database when not given. */
+  jwtSecret?: string;
 }
 
 export async function createHarness(dialect: TestDialect, options: HarnessOptions = {}): Promise<Harness> {
@@ -95,6 +97,7 @@ export async function createHarness(dialect: TestDialect, options: HarnessOption
   const store = openStore({ url: database.url, poolSize: 4 });
   await store.migrate();
   const services = await createServices(store, {
+    jwtSecret: options.jwtSecret,
     accessTokenTtlSeconds: 900,
     refreshTokenTtlSeconds: 3600,
     rateLimit: options.rateLimit,

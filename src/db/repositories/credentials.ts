@@ -70,15 +70,35 @@ export async function revokeRefreshFamily(scope: TenantScope, familyId: string, 
     .execute();
 }
 
-export async function revokeUserRefreshTokens(
-  scope: TenantScope,
-  userId: string,
-  now: number,
-): Promise<void> {
+/** Revokes every token a user holds: their refresh tokens, and (by a new generation) their access tokens. */
+export async function revokeUserTokens(scope: TenantScope, userId: string, now: number): Promise<void> {
   await scope
     .updateTable('refresh_tokens')
     .set({ revoked_at: now })
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
     .execute();
+  await scope
+    .updateTable('users')
+    .set((eb) => ({ token_generation: eb('token_generation', '+', 1) }))
+    .where('id', '=', userId)
+    .execute();
+}
+
+/** Lists a session as revoked until `until`; rows whose time has passed are swept on the way. */
+export async function revokeSession(scope: TenantScope, sessionId: string, until: number, now: number) {
+  await scope.deleteFrom('revoked_sessions').where('expires_at', '<=', now).execute();
+  await scope
+    .insertInto('revoked_sessions', { session_id: sessionId, expires_at: until })
+    .onConflict((oc) => oc.columns(['organisation_id', 'session_id']).doUpdateSet({ expires_at: until }))
+    .execute();
+}
+
+export async function isSessionRevoked(scope: TenantScope, sessionId: string): Promise<boolean> {
+  const row = await scope
+    .selectFrom('revoked_sessions')
+    .select('session_id')
+    .where('session_id', '=', sessionId)
+    .executeTakeFirst();
+  return row !== undefined;
 }

@@ -23,7 +23,10 @@ export function toUser(row: UserRow): User {
   };
 }
 
-export function insertUser(scope: TenantScope, row: Omit<UserRow, 'key' | 'organisation_id'>) {
+export function insertUser(
+  scope: TenantScope,
+  row: Omit<UserRow, 'key' | 'organisation_id' | 'token_generation'>,
+) {
   return scope.insertInto('users', row).returningAll().executeTakeFirstOrThrow();
 }
 

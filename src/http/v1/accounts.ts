@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services/index.js';
+import { authenticate } from '../auth.js';
 import { expectedVersion, setEtag } from '../etag.js';
 import {
   ApiKey,
@@ -29,8 +30,15 @@ const Credentials = Type.Object(
   },
   { additionalProperties: false },
 );
-const RefreshBody = Type.Object(
-  { refresh_token: Type.String({ minLength: 1, maxLength: 200 }) },
+const RefreshToken = Type.String({ minLength: 1, maxLength: 200 });
+const RefreshBody = Type.Object({ refresh_token: RefreshToken }, { additionalProperties: false });
+const LogoutBody = Type.Object(
+  {
+    refresh_token: Type.Optional(RefreshToken),
+    everywhere: Type.Optional(
+      Type.Boolean({ description: "End every session of the user's, not only this one" }),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -68,13 +76,23 @@ export const authRoutes =
       {
         schema: {
           tags,
-          summary: 'Revoke a refresh token and its family',
-          body: RefreshBody,
+          summary: 'End a session: the access token sent and the refresh token given stop working at once',
+          body: LogoutBody,
           response: { 204: Type.Null(), ...errors },
+        },
+        // The access token is optional here (a refresh token names the session too), but when one is sent it is checked
+        // first, as on every other route: a bad credential is a 401 whatever the body.
+        onRequest: async (request) => {
+          if (request.headers.authorization) await authenticate(services, request);
+        },
+        // Logging out with the access token alone needs no body.
+        preValidation: async (request) => {
+          request.body ??= {};
         },
       },
       async (request, reply) => {
-        await services.auth.logout(request.body.refresh_token);
+        const actor = request.headers.authorization ? request.actor : undefined;
+        await services.auth.logout(actor, request.body.refresh_token, request.body.everywhere);
         return reply.code(204).send(null);
       },
     );
