@@ -1,6 +1,8 @@
 /** Configuration from the environment; every variable is documented in the README. */
 export interface Config {
   databaseUrl: string;
+  /** PostgreSQL: the tables' owner, to migrate with, so the role of databaseUrl owns nothing. */
+  databaseOwnerUrl?: string;
   host: string;
   port: number;
   logLevel: string;
@@ -39,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error('SQLITE_SYNCHRONOUS must be NORMAL or FULL');
   return {
     databaseUrl: env.DATABASE_URL || 'sqlite:./data/roster.db',
+    databaseOwnerUrl: env.DATABASE_OWNER_URL || undefined,
     host: env.HOST || '127.0.0.1',
     port: integer(env, 'PORT', 8080),
     logLevel: env.LOG_LEVEL || 'info',

@@ -26,7 +26,7 @@ describe.each(dialects)('roster import and export on %s', (dialect) => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'roster-transfer-'));
     database = await freshDatabase(dialect, join(dir, 'roster.db'));
-    env = { DATABASE_URL: database.url, ROSTER_IMPORT_DIR: join(dir, 'imports') };
+    env = { ...database.env, ROSTER_IMPORT_DIR: join(dir, 'imports') };
     org = JSON.parse(
       (await roster(env, 'org', 'create', '--name', 'Harbour', '--country', 'AU', '--json')).out,
     ).id;

@@ -25,7 +25,7 @@ describe.each(dialects)('the roster CLI on %s', (dialect) => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'roster-cli-'));
     database = await freshDatabase(dialect, join(dir, 'roster.db'));
-    env = { DATABASE_URL: database.url };
+    env = { ...database.env };
   });
   afterAll(async () => {
     await database.drop();
@@ -77,7 +77,7 @@ describe.each(dialects)('the roster CLI on %s', (dialect) => {
     expect(keyJson.key).toMatch(/^rst_/);
     expect(key.out.split('\n')).toHaveLength(1);
 
-    const store = openStore({ url: database.url });
+    const store = openStore({ url: database.url, ownerUrl: database.ownerUrl });
     try {
       const app = await buildApp(
         await createServices(store, { accessTokenTtlSeconds: 60, refreshTokenTtlSeconds: 60 }),

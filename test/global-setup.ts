@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { ensureAppRole } from './support/databases.js';
 
 /**
  * The PostgreSQL suite runs where TEST_DATABASE_URL is set (always in CI); elsewhere
@@ -17,6 +18,7 @@ export default async function setup(): Promise<void> {
   try {
     await client.connect();
     await client.query('select 1');
+    await ensureAppRole(client);
   } catch (error) {
     throw new Error(`TEST_DATABASE_URL is set but PostgreSQL is not reachable: ${(error as Error).message}`);
   } finally {

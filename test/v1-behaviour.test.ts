@@ -422,7 +422,8 @@ describe.each(dialects)('the canonical API’s behaviour on %s', (dialect) => {
         code: 'idempotency_in_progress',
       });
       // As if the process had died ten minutes ago, before recording a response.
-      await h.store.db
+      await h.store
+        .scope(h.a.org.id)
         .updateTable('idempotency_keys')
         .set({ created_at: Date.now() - 10 * 60 * 1000 })
         .where('idempotency_key', '=', 'died-mid-request')

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
-import { openStore, type Store } from '../db/store.js';
+import type { Store } from '../db/store.js';
+import { openConfiguredStore } from './store.js';
 import { createServices, type Services } from '../services/index.js';
 import { serve } from './serve.js';
 import { exportContacts, importFile } from './transfer.js';
@@ -88,7 +89,7 @@ export async function main(
   }
   if (command === 'serve') return serve(config, io);
 
-  const store = openStore({ url: config.databaseUrl, sqliteSynchronous: config.sqliteSynchronous });
+  const store = openConfiguredStore(config);
   try {
     await store.migrate();
     const services = await createServices(store, config);

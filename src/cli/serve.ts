@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { countOrganisations, markRunningImportsInterrupted } from '../db/repositories/instance.js';
-import { openStore } from '../db/store.js';
+import { openConfiguredStore } from './store.js';
 import { buildApp } from '../http/app.js';
 import { createServices, type Services } from '../services/index.js';
 import type { Io } from './main.js';
@@ -35,7 +35,7 @@ async function bootstrap(services: Services, config: Config, io: Io): Promise<vo
 }
 
 export async function serve(config: Config, io: Io): Promise<number> {
-  const store = openStore({ url: config.databaseUrl, sqliteSynchronous: config.sqliteSynchronous });
+  const store = openConfiguredStore(config);
   await store.migrate();
   const interrupted = await markRunningImportsInterrupted(store.db, Date.now());
   const services = await createServices(store, config);
@@ -45,7 +45,13 @@ export async function serve(config: Config, io: Io): Promise<number> {
     bodyLimitBytes: config.bodyLimitBytes,
     requireIfMatch: config.requireIfMatch,
   });
-  app.log.info({ dialect: store.dialect, durability: store.durability }, 'database ready');
+  const rowSecurity = await store.rowSecurity();
+  // A PostgreSQL role that bypasses row-level security loses the second line of tenancy: say so loudly.
+  const level = store.dialect === 'postgres' && !rowSecurity.enforced ? 'warn' : 'info';
+  app.log[level](
+    { dialect: store.dialect, durability: store.durability, tenancy: rowSecurity.statement },
+    'database ready',
+  );
   if (interrupted > 0)
     app.log.warn(
       { interrupted },

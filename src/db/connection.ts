@@ -1,15 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { TenantPostgresDialect } from './tenant-session.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface ConnectionOptions {
   /** sqlite:PATH, sqlite::memory:, or postgres://... */
   url: string;
+  /**
+   * PostgreSQL: a connection as the role that owns the tables, used only to migrate and to grant
+   * `url`'s role its data privileges, so that the role serving requests owns nothing and stays
+   * under row-level security. Unset: `url` migrates too.
+   */
+  ownerUrl?: string;
   /** SQLite's synchronous pragma: NORMAL (default, durable against a process crash in WAL mode) or FULL. */
   sqliteSynchronous?: 'NORMAL' | 'FULL';
   poolSize?: number;
@@ -64,7 +71,7 @@ function connectPostgres(options: ConnectionOptions): Connection {
   pool.on('error', () => {});
   return {
     dialect: 'postgres',
-    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    db: new Kysely<Database>({ dialect: new TenantPostgresDialect({ pool }) }),
     durability: 'PostgreSQL: durability as the server is configured (synchronous_commit)',
   };
 }

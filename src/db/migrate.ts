@@ -1,8 +1,9 @@
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { Dialect } from './connection.js';
 import { core } from './migrations/0001_core.js';
 import { imports } from './migrations/0002_imports.js';
 import { tokenRevocation } from './migrations/0003_token_revocation.js';
+import { rowLevelSecurity } from './migrations/0004_row_level_security.js';
 
 /** Migrations are compiled into the package, so `roster migrate` needs no files on disk. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -10,6 +11,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0001_core': core(dialect),
     '0002_imports': imports(dialect),
     '0003_token_revocation': tokenRevocation(dialect),
+    '0004_row_level_security': rowLevelSecurity(dialect),
   };
 }
 
@@ -23,4 +25,18 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error;
   return result;
+}
+
+/**
+ * Gives the role that serves requests what it needs and no more: rows of Roster's tables
+ * (row-level security still applies) and their sequences, not the migrations' own tables,
+ * and no ownership, so it can neither alter a table nor turn its policies off.
+ */
+export async function grantDataPrivileges(owner: Kysely<any>, role: string): Promise<void> {
+  const grantee = sql.id(role);
+  await sql`grant usage on schema public to ${grantee}`.execute(owner);
+  await sql`grant select, insert, update, delete on all tables in schema public to ${grantee}`.execute(owner);
+  await sql`grant usage, select on all sequences in schema public to ${grantee}`.execute(owner);
+  await sql`grant execute on function roster_refresh_statistics() to ${grantee}`.execute(owner);
+  await sql`revoke all on roster_migrations, roster_migrations_lock from ${grantee}`.execute(owner);
 }

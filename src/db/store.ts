@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { connect, type ConnectionOptions, type Dialect } from './connection.js';
-import { migrateToLatest } from './migrate.js';
+import { grantDataPrivileges, migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
 import { TenantScope } from './scope.js';
+import { INSTANCE_TENANT, tenantTag } from './tenant-session.js';
 
 /**
  * The database as the services see it: tenant scopes, transactions bound to one
@@ -21,41 +22,93 @@ export interface Store {
   scope(organisationId: string): TenantScope;
   transaction<T>(organisationId: string, work: (scope: TenantScope) => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
+  /** Whether the database itself keeps organisations apart too (PostgreSQL row-level security), logged at start. */
+  rowSecurity(): Promise<RowSecurity>;
   ping(): Promise<void>;
   /** Updates the planner's statistics after bulk changes: without them PostgreSQL plans a grown table as an empty one. */
   refreshStatistics(): Promise<void>;
   close(): Promise<void>;
 }
 
+export interface RowSecurity {
+  enforced: boolean;
+  /** One sentence for the operator: what holds, or why it does not. */
+  statement: string;
+}
+
 export function openStore(options: ConnectionOptions): Store {
   const { dialect, db: root, durability } = connect(options);
   const current = new AsyncLocalStorage<Transaction<Database>>();
   const executor = () => current.getStore() ?? root;
+  // On PostgreSQL every statement carries its tenant to the session (tenant-session.ts).
+  const as = <E extends Kysely<Database>>(on: E, tenant: string): E =>
+    dialect === 'postgres' ? (on.withPlugin(tenantTag(tenant)) as E) : on;
+  const scopeOn = (on: Kysely<Database>, organisationId: string) =>
+    new TenantScope(as(on, organisationId), organisationId, dialect);
   return {
     dialect,
     durability,
     get db() {
-      return executor();
+      return as(executor(), INSTANCE_TENANT);
     },
-    scope: (organisationId) => new TenantScope(executor(), organisationId, dialect),
+    scope: (organisationId) => scopeOn(executor(), organisationId),
     transaction: (organisationId, work) => {
       const open = current.getStore();
-      if (open) return work(new TenantScope(open, organisationId, dialect));
-      return root
-        .transaction()
-        .execute((trx) => current.run(trx, () => work(new TenantScope(trx, organisationId, dialect))));
+      if (open) return work(scopeOn(open, organisationId));
+      return root.transaction().execute((trx) => current.run(trx, () => work(scopeOn(trx, organisationId))));
     },
     migrate: async () => {
-      await migrateToLatest(root, dialect);
+      if (dialect !== 'postgres' || !options.ownerUrl) {
+        await migrateToLatest(root, dialect);
+        return;
+      }
+      const owner = connect({ url: options.ownerUrl, poolSize: 1 }).db;
+      try {
+        await migrateToLatest(owner, dialect);
+        const [serving, owning] = await Promise.all([currentRole(root), currentRole(owner)]);
+        if (serving !== owning) await grantDataPrivileges(owner, serving);
+      } finally {
+        await owner.destroy();
+      }
+    },
+    rowSecurity: async () => {
+      if (dialect !== 'postgres')
+        return { enforced: false, statement: 'SQLite: organisations are kept apart by the data layer alone' };
+      return describeRowSecurity(root);
     },
     refreshStatistics: async () => {
-      if (dialect === 'postgres')
-        await sql`analyze contacts, memberships, contact_consent, groups`.execute(root);
+      // The role serving requests owns no table, so ANALYZE runs as the owner (migration 0004).
+      if (dialect === 'postgres') await sql`select roster_refresh_statistics()`.execute(root);
       else await sql`pragma optimize`.execute(root);
     },
     ping: async () => {
       await sql`select 1`.execute(root);
     },
     close: () => root.destroy(),
+  };
+}
+
+async function currentRole(db: Kysely<Database>): Promise<string> {
+  const { rows } = await sql<{ role: string }>`select current_user as role`.execute(db);
+  return rows[0]!.role;
+}
+
+async function describeRowSecurity(db: Kysely<Database>): Promise<RowSecurity> {
+  const { rows } = await sql<{ role: string; superuser: boolean; bypass: boolean; owned: number }>`
+    select rolname as role, rolsuper as superuser, rolbypassrls as bypass,
+      (select count(*)::int from pg_tables where tableowner = current_user and schemaname = current_schema()) as owned
+    from pg_roles where rolname = current_user`.execute(db);
+  const { role, superuser, bypass, owned } = rows[0]!;
+  if (superuser || bypass)
+    return {
+      enforced: false,
+      statement: `PostgreSQL row-level security is bypassed: role ${role} is ${superuser ? 'a superuser' : 'BYPASSRLS'}; serve as a role that owns no table (README, PostgreSQL)`,
+    };
+  return {
+    enforced: true,
+    statement:
+      owned > 0
+        ? `PostgreSQL row-level security enforced (forced on the tables' owner, ${role}); a role that owns no table is safer still (README, PostgreSQL)`
+        : `PostgreSQL row-level security enforced: role ${role} owns no table and cannot bypass it`,
   };
 }

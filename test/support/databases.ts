@@ -7,8 +7,24 @@ export type TestDialect = 'sqlite' | 'postgres';
 export const dialects: TestDialect[] = process.env.TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 
 export interface TestDatabase {
+  /** Where the app connects: on PostgreSQL as APP_ROLE, which owns nothing and is bound by row-level security. */
   url: string;
+  /** PostgreSQL: the owner's connection, to migrate with (DATABASE_OWNER_URL). */
+  ownerUrl?: string;
+  /** The same, as the server and the CLI take it. */
+  env: { DATABASE_URL: string; DATABASE_OWNER_URL?: string };
   drop(): Promise<void>;
+}
+
+/** The role the PostgreSQL suite serves as, as production should: no superuser, no BYPASSRLS, no tables of its own. */
+export const APP_ROLE = 'roster_test_app';
+
+/** Creates APP_ROLE once per cluster; several test runs may race to do it. */
+export async function ensureAppRole(client: pg.Client): Promise<void> {
+  await client.query(`do $$ begin
+    create role ${APP_ROLE} login nosuperuser nobypassrls;
+  exception when duplicate_object or unique_violation then null;
+  end $$`);
 }
 
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -23,13 +39,21 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
 
 /** A database of its own for one test file: in-memory SQLite, or a new PostgreSQL database dropped afterwards. */
 export async function freshDatabase(dialect: TestDialect, sqlitePath = ':memory:'): Promise<TestDatabase> {
-  if (dialect === 'sqlite') return { url: `sqlite:${sqlitePath}`, drop: async () => {} };
+  if (dialect === 'sqlite') {
+    const url = `sqlite:${sqlitePath}`;
+    return { url, env: { DATABASE_URL: url }, drop: async () => {} };
+  }
   const name = `roster_test_${randomBytes(6).toString('hex')}`;
   await admin((client) => client.query(`create database ${name}`));
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.pathname = `/${name}`;
+  const owner = new URL(process.env.TEST_DATABASE_URL!);
+  owner.pathname = `/${name}`;
+  const app = new URL(owner);
+  app.username = APP_ROLE;
+  app.password = '';
   return {
-    url: url.toString(),
+    url: app.toString(),
+    ownerUrl: owner.toString(),
+    env: { DATABASE_URL: app.toString(), DATABASE_OWNER_URL: owner.toString() },
     drop: () =>
       admin((client) => client.query(`drop database if exists ${name} with (force)`)).then(() => {}),
   };

@@ -28,6 +28,7 @@ export interface Tenant {
 /** A running app on a fresh database, with two organisations to test isolation. */
 export interface Harness {
   dialect: TestDialect;
+  database: TestDatabase;
   app: FastifyInstance;
   services: Services;
   store: Store;
@@ -94,7 +95,7 @@ export interface HarnessOptions extends AppOptions {
 
 export async function createHarness(dialect: TestDialect, options: HarnessOptions = {}): Promise<Harness> {
   const database: TestDatabase = await freshDatabase(dialect, options.sqlitePath);
-  const store = openStore({ url: database.url, poolSize: 4 });
+  const store = openStore({ url: database.url, ownerUrl: database.ownerUrl, poolSize: 4 });
   await store.migrate();
   const services = await createServices(store, {
     jwtSecret: options.jwtSecret,
@@ -111,6 +112,7 @@ export async function createHarness(dialect: TestDialect, options: HarnessOption
   const b = await tenant(app, services, 'Globex', 'US');
   return {
     dialect,
+    database,
     app,
     services,
     store,
