@@ -45,11 +45,16 @@ export function openStore(options: ConnectionOptions): Store {
     dialect === 'postgres' ? (on.withPlugin(tenantTag(tenant)) as E) : on;
   const scopeOn = (on: Kysely<Database>, organisationId: string) =>
     new TenantScope(as(on, organisationId), organisationId, dialect);
+  // PostgreSQL: credential lookups come before every request's own queries; on a small pool of
+  // their own, neither pool's connections switch tenant on each request (one round trip each).
+  const instanceRoot =
+    dialect === 'postgres' ? as(connect({ ...options, poolSize: 2 }).db, INSTANCE_TENANT) : root;
   return {
     dialect,
     durability,
     get db() {
-      return as(executor(), INSTANCE_TENANT);
+      const open = current.getStore();
+      return open ? as(open, INSTANCE_TENANT) : instanceRoot;
     },
     scope: (organisationId) => scopeOn(executor(), organisationId),
     transaction: (organisationId, work) => {
@@ -84,7 +89,10 @@ export function openStore(options: ConnectionOptions): Store {
     ping: async () => {
       await sql`select 1`.execute(root);
     },
-    close: () => root.destroy(),
+    close: async () => {
+      if (instanceRoot !== root) await instanceRoot.destroy();
+      await root.destroy();
+    },
   };
 }
 
