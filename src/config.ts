@@ -12,6 +12,8 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   bodyLimitBytes: number;
   sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** How long SQLite waits for another process's write lock before a request gets 409 busy. */
+  sqliteBusyTimeoutMs: number;
   requireIfMatch: boolean;
   /** Requests a credential may make per window; 0 turns rate limiting off. */
   rateLimit: number;
@@ -50,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: integer(env, 'ROSTER_REFRESH_TOKEN_TTL', 30 * 24 * 3600),
     bodyLimitBytes: integer(env, 'ROSTER_BODY_LIMIT', 1024 * 1024),
     sqliteSynchronous: synchronous,
+    sqliteBusyTimeoutMs: integer(env, 'SQLITE_BUSY_TIMEOUT', 5000),
     requireIfMatch: env.ROSTER_REQUIRE_IF_MATCH === 'true',
     rateLimit: env.ROSTER_RATE_LIMIT === '0' ? 0 : integer(env, 'ROSTER_RATE_LIMIT', 6000),
     rateWindowSeconds: integer(env, 'ROSTER_RATE_WINDOW', 60),

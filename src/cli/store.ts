@@ -6,5 +6,6 @@ export function openConfiguredStore(config: Config): Store {
     url: config.databaseUrl,
     ownerUrl: config.databaseOwnerUrl,
     sqliteSynchronous: config.sqliteSynchronous,
+    sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
   });
 }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { withConflictErrors } from './conflicts.js';
 import type { Database } from './schema.js';
 import { TenantPostgresDialect } from './tenant-session.js';
 
@@ -20,6 +21,8 @@ export interface ConnectionOptions {
   /** SQLite's synchronous pragma: NORMAL (default, durable against a process crash in WAL mode) or FULL. */
   sqliteSynchronous?: 'NORMAL' | 'FULL';
   poolSize?: number;
+  /** How long SQLite waits for another connection's lock before answering busy (409). */
+  sqliteBusyTimeoutMs?: number;
 }
 
 export interface Connection {
@@ -49,7 +52,7 @@ function connectSqlite(options: ConnectionOptions): Connection {
   const synchronous = options.sqliteSynchronous ?? 'NORMAL';
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${synchronous}`);
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${options.sqliteBusyTimeoutMs ?? 5000}`);
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
   const durability =
@@ -58,7 +61,7 @@ function connectSqlite(options: ConnectionOptions): Connection {
       : 'SQLite WAL, synchronous=NORMAL: every acknowledged write survives a process crash (kill -9); the last transactions before a power loss may be lost';
   return {
     dialect: 'sqlite',
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    db: new Kysely<Database>({ dialect: withConflictErrors(new SqliteDialect({ database: sqlite })) }),
     durability,
   };
 }
@@ -71,7 +74,7 @@ function connectPostgres(options: ConnectionOptions): Connection {
   pool.on('error', () => {});
   return {
     dialect: 'postgres',
-    db: new Kysely<Database>({ dialect: new TenantPostgresDialect({ pool }) }),
+    db: new Kysely<Database>({ dialect: withConflictErrors(new TenantPostgresDialect({ pool })) }),
     durability: 'PostgreSQL: durability as the server is configured (synchronous_commit)',
   };
 }

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { connect, type ConnectionOptions, type Dialect } from './connection.js';
 import { grantDataPrivileges, migrateToLatest } from './migrate.js';
+import { retryConflicts } from './retry.js';
 import type { Database } from './schema.js';
 import { TenantScope } from './scope.js';
 import { INSTANCE_TENANT, tenantTag } from './tenant-session.js';
@@ -60,7 +61,9 @@ export function openStore(options: ConnectionOptions): Store {
     transaction: (organisationId, work) => {
       const open = current.getStore();
       if (open) return work(scopeOn(open, organisationId));
-      return root.transaction().execute((trx) => current.run(trx, () => work(scopeOn(trx, organisationId))));
+      return retryConflicts(() =>
+        root.transaction().execute((trx) => current.run(trx, () => work(scopeOn(trx, organisationId)))),
+      );
     },
     migrate: async () => {
       if (dialect !== 'postgres' || !options.ownerUrl) {

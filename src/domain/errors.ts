@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'validation'
   | 'not_found'
   | 'conflict'
+  | 'busy'
   | 'duplicate_phone'
   | 'precondition_failed'
   | 'precondition_required'

@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode, type FieldIssue } from '../domain/errors.js';
 
 /** Any error a request can meet, reduced to what every surface needs to answer it. */
@@ -15,6 +16,7 @@ const STATUS: Record<ErrorCode, number> = {
   validation: 400,
   not_found: 404,
   conflict: 409,
+  busy: 409,
   duplicate_phone: 409,
   precondition_failed: 412,
   precondition_required: 428,
@@ -115,4 +117,16 @@ export function classify(error: unknown): Classified {
     return { status: e.statusCode, code: 'malformed', message: e.message, fields: [], details: {} };
   }
   return { status: 500, code: 'internal', message: 'Internal server error', fields: [], details: {} };
+}
+
+/**
+ * classify(), plus what every surface does alike: a 5xx is logged (its body never says more
+ * than "internal"), and a caller turned away by a busy database is told when to retry.
+ */
+export function classifyReply(error: unknown, request: FastifyRequest, reply: FastifyReply): Classified {
+  const problem = classify(error);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  const { retry_after } = problem.details;
+  if (typeof retry_after === 'number') reply.header('retry-after', String(retry_after));
+  return problem;
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { openStore, type Store } from '../../src/db/store.js';
 import type { Organisation, User } from '../../src/domain/records.js';
@@ -91,11 +92,32 @@ export interface HarnessOptions extends AppOptions {
   importMaxBytes?: number;
   /** The JWT key (ROSTER_JWT_SECRET); generated and stored in the database when not given. */
   jwtSecret?: string;
+  sqliteBusyTimeoutMs?: number;
+  /** PostgreSQL settings for the test database (ALTER DATABASE ... SET), in force on every connection. */
+  postgresSettings?: Record<string, string>;
+}
+
+async function configure(url: string, settings: Record<string, string>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const [name, value] of Object.entries(settings))
+      await client.query(`alter database ${new URL(url).pathname.slice(1)} set ${name} = '${value}'`);
+  } finally {
+    await client.end();
+  }
 }
 
 export async function createHarness(dialect: TestDialect, options: HarnessOptions = {}): Promise<Harness> {
   const database: TestDatabase = await freshDatabase(dialect, options.sqlitePath);
-  const store = openStore({ url: database.url, ownerUrl: database.ownerUrl, poolSize: 4 });
+  if (options.postgresSettings && dialect === 'postgres')
+    await configure(database.ownerUrl ?? database.url, options.postgresSettings);
+  const store = openStore({
+    url: database.url,
+    ownerUrl: database.ownerUrl,
+    poolSize: 4,
+    sqliteBusyTimeoutMs: options.sqliteBusyTimeoutMs,
+  });
   await store.migrate();
   const services = await createServices(store, {
     jwtSecret: options.jwtSecret,

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { classify } from '../errors.js';
+import { classifyReply, type Classified } from '../errors.js';
 
 /**
  * Errors as Django REST Framework writes them, for the two seed APIs built on it (000, 002):
@@ -7,17 +7,13 @@ import { classify } from '../errors.js';
  */
 export function drfErrorHandler(messages: { invalidCredentials: string }) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const problem = classify(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    const problem = classifyReply(error, request, reply);
     if (problem.status === 401) reply.header('www-authenticate', 'Basic realm="api", Bearer realm="api"');
     return reply.code(problem.status).send(drfBody(problem, messages));
   };
 }
 
-function drfBody(
-  problem: ReturnType<typeof classify>,
-  messages: { invalidCredentials: string },
-): Record<string, unknown> {
+function drfBody(problem: Classified, messages: { invalidCredentials: string }): Record<string, unknown> {
   switch (problem.code) {
     case 'validation':
       if (problem.fields.length === 0) return { non_field_errors: [problem.message] };

@@ -1,15 +1,14 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { classify } from '../errors.js';
+import { classifyReply } from '../errors.js';
 
 /**
  * The /v1 error handler: every failure becomes RFC 9457 application/problem+json with
  * the request id and, for validation errors, the fields at fault.
  */
 export function problemHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const problem = classify(error);
-  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  const problem = classifyReply(error, request, reply);
   if (problem.status === 401) reply.header('www-authenticate', 'Basic realm="roster", Bearer realm="roster"');
-  const { existing_contact_id, current_version } = problem.details;
+  const { existing_contact_id, current_version, retry_after } = problem.details;
   return reply
     .code(problem.status)
     .type('application/problem+json')
@@ -23,5 +22,6 @@ export function problemHandler(error: FastifyError, request: FastifyRequest, rep
       ...(problem.fields.length > 0 && { errors: problem.fields }),
       ...(existing_contact_id !== undefined && { existing_contact_id }),
       ...(current_version !== undefined && { current_version }),
+      ...(retry_after !== undefined && { retryable: true, retry_after }),
     });
 }

@@ -122,7 +122,7 @@ async function prepare(ctx: BatchContext, rows: ReadRow[], plan: Plan): Promise<
     try {
       prepared.push({ row: r.row, input, fields: await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input) });
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
+      if (!(error instanceof DomainError) || error.code !== 'validation') throw error;
       fail(error.message);
     }
   }
@@ -201,7 +201,7 @@ async function decide(
       try {
         fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input);
       } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
+        if (!(error instanceof DomainError) || error.code !== 'validation') throw error;
         fail(error.message);
         continue;
       }

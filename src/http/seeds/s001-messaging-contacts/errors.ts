@@ -1,10 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { classify } from '../../errors.js';
+import { classifyReply } from '../../errors.js';
 
 /** {"status": false, "message": "..."} with the status that fits. */
 export function messagingErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const problem = classify(error);
-  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  const problem = classifyReply(error, request, reply);
   const message = problem.status >= 500 ? 'Something went wrong, please try again' : problem.message;
   return reply.code(problem.status).send({ status: false, message });
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { classify, type Classified } from '../../errors.js';
+import { classifyReply, type Classified } from '../../errors.js';
 
 const CODES: Partial<Record<Classified['code'], string>> = {
   validation: 'invalid_parameter',
@@ -9,6 +9,7 @@ const CODES: Partial<Record<Classified['code'], string>> = {
   forbidden: 'forbidden',
   duplicate_phone: 'duplicate',
   conflict: 'conflict',
+  busy: 'conflict',
   rate_limited: 'rate_limited',
   locked: 'rate_limited',
   payload_too_large: 'payload_too_large',
@@ -41,8 +42,7 @@ function messageOf(problem: Classified, error: FastifyError, field: string | und
 
 /** {"status": "error", "error": {code, message, field}}: field only when one field is at fault. */
 export function smsErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const problem = classify(error);
-  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  const problem = classifyReply(error, request, reply);
   const field = faultyField(problem);
   return reply.code(problem.status).send({
     status: 'error',
