@@ -15,7 +15,7 @@ import { dialects } from './support/databases.js';
 const full = process.env.CRASH_FULL === '1';
 const setting = (name: string, ci: number, fullForm: number) =>
   Number(process.env[name] ?? (full ? fullForm : ci));
-const rounds = setting('CRASH_ROUNDS', 4, 30);
+const rounds = setting('CRASH_ROUNDS', 3, 30);
 const clients = setting('CRASH_CLIENTS', 6, 8);
 const importRows = setting('CRASH_IMPORT_ROWS', 6_000, 50_000);
 const importBatch = setting('CRASH_IMPORT_BATCH', 100, 100);

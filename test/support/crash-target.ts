@@ -31,7 +31,7 @@ export async function crashTarget(
   const database: TestDatabase = await freshDatabase(dialect, sqlitePath);
   const password = 'crash-test-password';
   const server = new ServerProcess({
-    DATABASE_URL: database.url,
+    ...database.env,
     ROSTER_ADMIN_USERNAME: 'crash',
     ROSTER_ADMIN_PASSWORD: password,
     ROSTER_RATE_LIMIT: '0',
