@@ -1,3 +1,12 @@
+/** The server's defaults for its HTTP limits (docs/security.md, "Resource limits"). */
+export const SERVER_LIMITS = {
+  maxHeaderBytes: 16 * 1024,
+  requestTimeoutMs: 30_000,
+  // Longer than the idle timeout of common load balancers (60 s), so they never reuse a closed socket.
+  keepAliveTimeoutMs: 72_000,
+  seedListMax: 10_000,
+};
+
 /** Configuration from the environment; every variable is documented in the README. */
 export interface Config {
   databaseUrl: string;
@@ -11,6 +20,11 @@ export interface Config {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   bodyLimitBytes: number;
+  maxHeaderBytes: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Items in one answer of a seed list that has no pagination. */
+  seedListMax: number;
   sqliteSynchronous: 'NORMAL' | 'FULL';
   /** How long SQLite waits for another process's write lock before a request gets 409 busy. */
   sqliteBusyTimeoutMs: number;
@@ -37,6 +51,10 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
+/** A duration given in seconds, in milliseconds. */
+const seconds = (env: NodeJS.ProcessEnv, name: string, fallbackMs: number) =>
+  integer(env, name, fallbackMs / 1000) * 1000;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const synchronous = (env.SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase();
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL')
@@ -51,6 +69,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessTokenTtlSeconds: integer(env, 'ROSTER_ACCESS_TOKEN_TTL', 900),
     refreshTokenTtlSeconds: integer(env, 'ROSTER_REFRESH_TOKEN_TTL', 30 * 24 * 3600),
     bodyLimitBytes: integer(env, 'ROSTER_BODY_LIMIT', 1024 * 1024),
+    maxHeaderBytes: integer(env, 'ROSTER_MAX_HEADER_BYTES', SERVER_LIMITS.maxHeaderBytes),
+    requestTimeoutMs: seconds(env, 'ROSTER_REQUEST_TIMEOUT', SERVER_LIMITS.requestTimeoutMs),
+    keepAliveTimeoutMs: seconds(env, 'ROSTER_KEEP_ALIVE_TIMEOUT', SERVER_LIMITS.keepAliveTimeoutMs),
+    seedListMax: integer(env, 'ROSTER_SEED_LIST_MAX', SERVER_LIMITS.seedListMax),
     sqliteSynchronous: synchronous,
     sqliteBusyTimeoutMs: integer(env, 'SQLITE_BUSY_TIMEOUT', 5000),
     requireIfMatch: env.ROSTER_REQUIRE_IF_MATCH === 'true',

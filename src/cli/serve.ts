@@ -44,6 +44,10 @@ export async function serve(config: Config, io: Io): Promise<number> {
     logLevel: config.logLevel,
     bodyLimitBytes: config.bodyLimitBytes,
     requireIfMatch: config.requireIfMatch,
+    maxHeaderBytes: config.maxHeaderBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    seedListMax: config.seedListMax,
   });
   const rowSecurity = await store.rowSecurity();
   // A PostgreSQL role that bypasses row-level security loses the second line of tenancy: say so loudly.

@@ -130,6 +130,9 @@ export function displayName(c: {
 export const sortKey = (name: string) => name.normalize('NFKD').toLowerCase();
 
 /** Lower-cased words of letters and digits: the one tokeniser for stored documents and `q`, so both databases match alike. */
+/** Words one search may have: each is a prefix match, so their number bounds the query's cost. */
+export const SEARCH_MAX_WORDS = 10;
+
 export function searchTokens(text: string): string[] {
   return (
     text

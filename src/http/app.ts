@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { SERVER_LIMITS } from '../config.js';
 import type { Services } from '../services/index.js';
 import { seedApis } from './seeds/index.js';
 import { v1 } from './v1/index.js';
@@ -10,8 +11,18 @@ import { validatorCompiler } from './validation.js';
 
 export interface AppOptions {
   logLevel?: string;
+  /** Where log lines go: standard output unless given (tests capture them). */
+  logStream?: NodeJS.WritableStream;
   bodyLimitBytes?: number;
   requireIfMatch?: boolean;
+  /** Node's limit on a request's headers, in all; 431 above it. */
+  maxHeaderBytes?: number;
+  /** Time to receive a whole request, headers and body (408 after it). */
+  requestTimeoutMs?: number;
+  /** How long a kept-alive connection waits for its next request. */
+  keepAliveTimeoutMs?: number;
+  /** Items in one answer of a seed list that has no pagination. */
+  seedListMax?: number;
 }
 
 /** Headers and fields whose values are credentials: never written to the log. */
@@ -19,14 +30,25 @@ const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers[
 
 /** Builds the HTTP application: the canonical /v1 API, the seed-compatible surfaces, docs and health checks. */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const requestTimeoutMs = options.requestTimeoutMs ?? SERVER_LIMITS.requestTimeoutMs;
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info', redact: REDACT },
+    logger: {
+      level: options.logLevel ?? 'info',
+      redact: REDACT,
+      ...(options.logStream && { stream: options.logStream }),
+    },
+    http: {
+      maxHeaderSize: options.maxHeaderBytes ?? SERVER_LIMITS.maxHeaderBytes,
+      // Node looks for requests past their time-out this often; 30 s by default, later than the time-out itself.
+      connectionsCheckingInterval: Math.min(30_000, requestTimeoutMs),
+    },
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? SERVER_LIMITS.keepAliveTimeoutMs,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
-    requestTimeout: 30_000,
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -78,6 +100,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
 
   await app.register(v1(services, { requireIfMatch: options.requireIfMatch ?? false }), { prefix: '/v1' });
-  for (const seed of seedApis) await app.register(seed(services));
+  const seedLimits = { listMax: options.seedListMax ?? SERVER_LIMITS.seedListMax };
+  for (const seed of seedApis) await app.register(seed(services, seedLimits));
   return app;
 }

@@ -1,7 +1,9 @@
 import { DomainError, invalid, notFound } from '../domain/errors.js';
 import {
   displayName,
+  SEARCH_MAX_WORDS,
   searchDocument,
+  searchTokens,
   sortKey,
   validateContactText,
   type Channel,
@@ -195,6 +197,8 @@ export class ContactsService {
     query: ContactListQuery,
   ): Promise<{ items: Contact[]; next_cursor: string | null }> {
     requirePermission(actor.role, 'read');
+    if (query.q && searchTokens(query.q).length > SEARCH_MAX_WORDS)
+      throw invalid('q', `may have at most ${SEARCH_MAX_WORDS} words`);
     const scope = this.store.scope(actor.organisationId);
     const sort = query.sort ?? 'created_at';
     const descending = query.order === 'desc';

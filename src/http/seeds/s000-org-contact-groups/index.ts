@@ -6,6 +6,7 @@ import type { Group, Organisation, Translations } from '../../../domain/records.
 import type { Actor } from '../../../services/context.js';
 import type { Services } from '../../../services/index.js';
 import { authenticate } from '../../auth.js';
+import { wholeGroupList, type SeedLimits } from '../whole-list.js';
 import { contactGroupErrors } from './errors.js';
 import { Detail, DrfError, GroupParams, GroupPatch, GroupPut, ListItem, Params } from './schemas.js';
 
@@ -37,7 +38,7 @@ function translationsPatched(current: Translations, value: GroupPatch['translati
 
 /** Seed 000: an organisation's contact groups, Django REST Framework style, addressed by UUIDs. */
 export const orgContactGroups =
-  (services: Services): FastifyPluginAsyncTypebox =>
+  (services: Services, limits: SeedLimits): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { accounts, groups } = services;
     app.setErrorHandler(contactGroupErrors);
@@ -131,8 +132,8 @@ export const orgContactGroups =
             response: { 200: Type.Array(ListItem), ...errors },
           },
         },
-        async (request) => {
-          const all = await listAll(services, request.actor);
+        async (request, reply) => {
+          const all = await wholeGroupList(services, request.actor, {}, limits, reply);
           const name = await creatorNames(request.actor, all);
           return all.map((g) => ({
             unique_id: g.id,
@@ -233,15 +234,3 @@ export const orgContactGroups =
       );
     }
   };
-
-/** The document's list has no pagination: every group of the organisation, fetched a page at a time. */
-async function listAll(services: Services, actor: Actor): Promise<Group[]> {
-  const all: Group[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await services.groups.list(actor, { limit: 1000, cursor, sort: 'created_at' });
-    all.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return all;
-}

@@ -7,6 +7,7 @@ import { phoneDigits } from '../../../domain/phone.js';
 import type { Contact, Group } from '../../../domain/records.js';
 import type { Actor } from '../../../services/context.js';
 import type { Services } from '../../../services/index.js';
+import { wholeGroupList, type SeedLimits } from '../whole-list.js';
 import { authenticateMessaging } from './auth.js';
 import { readAnyBodyAsJson } from './body.js';
 import { messagingErrorHandler } from './errors.js';
@@ -44,7 +45,7 @@ function groupKeyOf(id: string): number {
 
 /** Seed 001: a WhatsApp platform's contacts and contact groups, Mongo-style ids over Roster's integer keys. */
 export const messagingContacts =
-  (services: Services): FastifyPluginAsyncTypebox =>
+  (services: Services, limits: SeedLimits): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { accounts, contacts, groups } = services;
     app.setErrorHandler(messagingErrorHandler);
@@ -248,18 +249,14 @@ export const messagingContacts =
           response: { 200: envelope(Type.Array(GroupShape)), ...errors },
         },
       },
-      async (request) => {
-        const mine: Group[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await groups.list(request.actor, {
-            limit: 1000,
-            cursor,
-            created_by: request.actor.userId,
-          });
-          mine.push(...page.items);
-          cursor = page.next_cursor ?? undefined;
-        } while (cursor);
+      async (request, reply) => {
+        const mine = await wholeGroupList(
+          services,
+          request.actor,
+          { created_by: request.actor.userId },
+          limits,
+          reply,
+        );
         return ok('ContactGroup group fetched successfully!', await groupShapes(request.actor, mine));
       },
     );
