@@ -33,7 +33,12 @@ export function presentedCredential(request: FastifyRequest): Presented | undefi
 }
 
 /** Query strings end up in logs, proxies and browser history: a credential there is refused, not used. */
-const QUERY_CREDENTIALS = ['access_token', 'api_key', 'apikey', 'token', 'password'];
+export const QUERY_CREDENTIALS = ['access_token', 'api_key', 'apikey', 'token', 'password'];
+
+const CREDENTIAL_IN_QUERY = new RegExp(`([?&](?:${QUERY_CREDENTIALS.join('|')})=)[^&#]*`, 'gi');
+
+/** A URL fit for a log line: the value of any credential in its query string is blanked. */
+export const urlForLog = (url: string) => url.replace(CREDENTIAL_IN_QUERY, '$1[Redacted]');
 
 function refuseQueryCredentials(request: FastifyRequest): void {
   const query = request.query as Record<string, unknown> | undefined;
