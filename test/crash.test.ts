@@ -21,6 +21,7 @@ const importRows = setting('CRASH_IMPORT_ROWS', 6_000, 50_000);
 const importBatch = setting('CRASH_IMPORT_BATCH', 100, 100);
 const minRoundMs = setting('CRASH_MIN_ROUND_MS', 500, 500);
 const maxRoundMs = setting('CRASH_MAX_ROUND_MS', 2000, 3000);
+const minWrites = setting('CRASH_MIN_WRITES', 40, 100);
 
 describe.each(dialects)('kill -9 on %s', (dialect) => {
   let target: CrashTarget;
@@ -48,7 +49,7 @@ describe.each(dialects)('kill -9 on %s', (dialect) => {
     async () => {
       const writes = await WriteCrashTest.create(target, clients);
       const imports = await ImportCrashTest.start(target, { rows: importRows, batch: importBatch, dir });
-      await crashRounds(target, writes, imports, { rounds, minRoundMs, maxRoundMs });
+      await crashRounds(target, writes, imports, { rounds, minRoundMs, maxRoundMs, minWrites });
       const w = writes.figures;
       const i = imports.figures;
       const integrity = dialect === 'sqlite' ? target.integrity.join(',') : 'n/a (PostgreSQL)';

@@ -10,32 +10,44 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export const synchronousAfter = (round: number) => (Math.floor(round / 2) % 2 === 0 ? 'FULL' : 'NORMAL');
 
+/** Resolves once `done` holds, or after `ms`. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await sleep(20);
+}
+
 /**
- * Rounds of writers streaming (with the import running in every other round: on SQLite an
- * import batch holds the one connection, and writes barely get through meanwhile), kill -9 at
- * a random moment (while the import runs, at a random row of it; between minRoundMs and
- * maxRoundMs), restart on the same data, check the writes and the import's committed
- * batches. Then the import runs to its end and is checked whole.
+ * Rounds of writers streaming, with the import running in every other round (writes get few
+ * answers while it runs), then kill -9 at a random moment: while the import runs, at a random
+ * row of it between minRoundMs and maxRoundMs; otherwise once the writers have had minWrites
+ * answers (however slow the machine), and up to maxRoundMs later. Then restart on the same
+ * data, check the writes and the import's committed batches. At the end the import runs to
+ * completion and is checked whole.
  */
 export async function crashRounds(
   target: CrashTarget,
   writes: WriteCrashTest,
   imports: ImportCrashTest,
-  options: { rounds: number; minRoundMs: number; maxRoundMs: number },
+  options: { rounds: number; minRoundMs: number; maxRoundMs: number; minWrites: number },
 ): Promise<void> {
   for (let round = 0; round < options.rounds; round++) {
     const importing = round % 2 === 0 && (round === 0 || (await imports.resume()));
+    const acknowledged = writes.figures.acknowledged;
     const writers = writes.run();
     let over = false;
-    const importPoint = importing
-      ? imports.killPoint(Math.ceil((options.rounds - round) / 2), () => over)
-      : new Promise<void>(() => {});
-    const deadline = sleep(randomInt(options.minRoundMs, options.maxRoundMs));
-    await sleep(options.minRoundMs);
-    await Promise.race([deadline, importPoint]);
+    let importPoint: Promise<void> | undefined;
+    if (importing) {
+      importPoint = imports.killPoint(Math.ceil((options.rounds - round) / 2), () => over);
+      const deadline = sleep(randomInt(options.minRoundMs, options.maxRoundMs));
+      await sleep(options.minRoundMs);
+      await Promise.race([deadline, importPoint]);
+    } else {
+      await until(() => writes.figures.acknowledged - acknowledged >= options.minWrites, 30_000);
+      await sleep(randomInt(0, options.maxRoundMs));
+    }
     over = true;
     await target.crash();
-    await Promise.all([writers, importing && importPoint]);
+    await Promise.all([writers, importPoint]);
     await target.restart({ SQLITE_SYNCHRONOUS: synchronousAfter(round) });
     // One read of every contact serves both checks.
     const contacts = await target.client.all('/v1/contacts?deleted=include');
