@@ -76,6 +76,6 @@ describe.each(dialects)('kill -9 on %s', (dialect) => {
           target.server.readyLines.map((_, start) => (start === 0 ? 'NORMAL' : synchronousAfter(start - 1))),
         );
     },
-    rounds * 30_000 + importRows * 2,
+    rounds * 60_000 + importRows * 2,
   );
 });
