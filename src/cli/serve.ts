@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
-import { countOrganisations, markRunningImportsInterrupted } from '../db/repositories/instance.js';
+import {
+  countOrganisations,
+  markRunningImportsInterrupted,
+  postgresDurability,
+} from '../db/repositories/instance.js';
 import { openConfiguredStore } from './store.js';
 import { buildApp } from '../http/app.js';
 import { createServices, type Services } from '../services/index.js';
@@ -53,7 +57,11 @@ export async function serve(config: Config, io: Io): Promise<number> {
   // A PostgreSQL role that bypasses row-level security loses the second line of tenancy: say so loudly.
   const level = store.dialect === 'postgres' && !rowSecurity.enforced ? 'warn' : 'info';
   app.log[level](
-    { dialect: store.dialect, durability: store.durability, tenancy: rowSecurity.statement },
+    {
+      dialect: store.dialect,
+      durability: store.dialect === 'postgres' ? await postgresDurability(store.db) : store.durability,
+      tenancy: rowSecurity.statement,
+    },
     'database ready',
   );
   if (interrupted > 0)
