@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,19 @@ async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The server runs from dist/: a build older than the source would test yesterday's code. */
+function checkBuild(): void {
+  const built = `${root}dist/cli/main.js`;
+  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` before the crash tests');
+  const newest = Math.max(
+    ...readdirSync(`${root}src`, { recursive: true, encoding: 'utf8' }).map(
+      (f) => statSync(`${root}src/${f}`).mtimeMs,
+    ),
+  );
+  if (newest > statSync(built).mtimeMs)
+    throw new Error('dist/ is older than src/: run `npm run build` before the crash tests');
+}
+
 /**
  * The real server (`node bin/roster.js serve`, from dist/) as a child process on one database,
  * started, killed with SIGKILL and started again on the same data.
@@ -35,8 +48,7 @@ export class ServerProcess {
   url = '';
 
   constructor(private readonly env: Record<string, string>) {
-    if (!existsSync(`${root}dist/cli/main.js`))
-      throw new Error('dist/ is missing: run `npm run build` before the crash tests');
+    checkBuild();
   }
 
   /** Starts the server and resolves once it answers /readyz. */
