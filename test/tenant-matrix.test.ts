@@ -88,8 +88,9 @@ describe.each(dialects)('organisation B against organisation A’s records, on %
   }
 
   it('gives B no success on A’s ids, the same answer as for a missing id, no leak in any list, and changes nothing of A', async () => {
-    const ofA = async () => (await snapshot(h.store)).filter((line) => line.includes(a.org));
+    const ofA = async () => (await snapshot(h)).filter((line) => line.includes(a.org));
     const before = await ofA();
+    expect(before.some((line) => line.includes(a.contact))).toBe(true);
     const missing = missingIds();
     const failures: string[] = [];
     let requests = 0;
