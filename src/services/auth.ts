@@ -101,7 +101,7 @@ export class AuthService {
     return this.verifyJwt(token);
   }
 
-  /** Rotates a refresh token. Reusing a spent one revokes its whole family: it was stolen or replayed. */
+  /** Rotates a refresh token. Reusing a spent one ends its whole session: it was stolen or replayed. */
   async refresh(refreshToken: string): Promise<TokenPair> {
     const row = await this.findRefresh(refreshToken);
     const scope = this.store.scope(row.organisation_id);
