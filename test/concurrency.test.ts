@@ -102,6 +102,24 @@ describe.each(dialects)('concurrent writes on %s', (dialect) => {
     expect(others).toBe(0);
   });
 
+  it('creates one contact when 20 creates with one phone number race; the others get 409 duplicate_phone', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        send('POST', '/v1/contacts', { name: `Twin ${i}`, phone: '0412 777 000' }),
+      ),
+    );
+    const count = (status: number) => answers.filter((a) => a.status === status).length;
+    console.log(
+      `[${dialect}] 20 concurrent creates with one phone: ${count(201)} x 201, ${count(409)} x 409, others ${20 - count(201) - count(409)}`,
+    );
+    expect(count(201)).toBe(1);
+    expect(count(409)).toBe(19);
+    const winner = answers.find((a) => a.status === 201)!.body;
+    expect(
+      answers.filter((a) => a.status === 409).every((a) => a.body.existing_contact_id === winner.id),
+    ).toBe(true);
+  });
+
   describe('with If-Match required', () => {
     let strict: Harness;
     beforeAll(async () => {

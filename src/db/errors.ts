@@ -35,12 +35,22 @@ export const BUSY_RETRY_AFTER_SECONDS = 1;
 export function asBusy(error: unknown): unknown {
   const code = codeOf(error);
   if (typeof code !== 'string' || !BUSY.has(code)) return error;
-  return new DomainError('busy', 'The database is busy with a concurrent change; retry shortly', {
-    retryable: RETRYABLE.has(code),
+  return busy(code, RETRYABLE.has(code));
+}
+
+const busy = (code: unknown, retryable: boolean) =>
+  new DomainError('busy', 'The database is busy with a concurrent change; retry shortly', {
+    retryable,
     retry_after: BUSY_RETRY_AFTER_SECONDS,
     database_code: code,
   });
-}
+
+/**
+ * A unique index caught a concurrent writer that took the same value after this transaction
+ * checked it. On PostgreSQL the transaction can run no further query; run again (retry.ts),
+ * its own check sees the other row and answers as it should (a duplicate, say).
+ */
+export const concurrentDuplicate = (error: unknown) => busy(codeOf(error), true);
 
 /** A `busy` error that retrying the whole transaction may get past. */
 export const isRetryable = (error: unknown) =>

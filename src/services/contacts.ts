@@ -21,7 +21,7 @@ import * as groups from '../db/repositories/groups.js';
 import * as memberships from '../db/repositories/memberships.js';
 import { findUserRow } from '../db/repositories/users.js';
 import type { ContactRow, ContactFilter, ContactSort } from '../db/repositories/contacts.js';
-import { isUniqueViolation } from '../db/errors.js';
+import { concurrentDuplicate, isUniqueViolation } from '../db/errors.js';
 import type { TenantScope } from '../db/scope.js';
 import type { Store } from '../db/store.js';
 import type { AccountsService } from './accounts.js';
@@ -353,7 +353,7 @@ export class ContactsService {
       if (!updated) throw changedMeanwhile('contact');
       return updated;
     } catch (error) {
-      throw await this.duplicatePhoneOr(scope, error, changes.phone ?? null);
+      throw duplicatePhoneOr(error, changes.phone ?? null);
     }
   }
 
@@ -364,15 +364,8 @@ export class ContactsService {
     try {
       return (await contacts.insertContacts(scope, [row])).get(row.id)!;
     } catch (error) {
-      throw await this.duplicatePhoneOr(scope, error, row.phone);
+      throw duplicatePhoneOr(error, row.phone);
     }
-  }
-
-  /** A concurrent writer can take a number between our check and our write; the unique index catches it. */
-  private async duplicatePhoneOr(scope: TenantScope, error: unknown, phone: string | null): Promise<unknown> {
-    if (!isUniqueViolation(error) || !phone) return error;
-    const [holder] = await contacts.findLiveByPhones(scope, [phone]);
-    return duplicatePhone(holder?.id);
   }
 
   private async ensurePhoneFree(
@@ -437,6 +430,13 @@ export class ContactsService {
     return rows.map((row) => contacts.toContact(row, consent.get(row.key)));
   }
 }
+
+/**
+ * A concurrent writer can take a number between our check and our write; the unique index
+ * catches it, and the transaction runs again to find the holder (ensurePhoneFree).
+ */
+const duplicatePhoneOr = (error: unknown, phone: string | null) =>
+  isUniqueViolation(error) && phone ? concurrentDuplicate(error) : error;
 
 const duplicatePhone = (holderId: string | undefined) =>
   new DomainError('duplicate_phone', 'Another contact already has this phone number', {
