@@ -51,6 +51,8 @@ export class AuthService {
     { userId: string; organisationId: string; passwordHash: string; expires: number }
   >();
   private readonly cacheKey = randomBytes(32);
+  /** Password checks in progress, by the same HMAC: concurrent requests with one credential share one check. */
+  private readonly basicChecks = new Map<string, Promise<UserRow>>();
   private readonly apiKeyTouched = new Map<string, number>();
   private readonly throttle = new LoginThrottle();
 
@@ -79,15 +81,33 @@ export class AuthService {
         return this.actorOf(row, 'basic');
       this.basicCache.delete(cacheKey);
     }
-    const row = await this.checkPassword(username, password);
-    if (this.basicCache.size >= BASIC_CACHE_MAX) this.basicCache.delete(this.basicCache.keys().next().value!);
-    this.basicCache.set(cacheKey, {
-      userId: row.id,
-      organisationId: row.organisation_id,
-      passwordHash: row.password_hash,
-      expires: Date.now() + BASIC_CACHE_TTL_MS,
-    });
-    return this.actorOf(row, 'basic');
+    let check = this.basicChecks.get(cacheKey);
+    if (!check) {
+      check = this.checkAndCache(cacheKey, username, password);
+      this.basicChecks.set(cacheKey, check);
+    }
+    return this.actorOf(await check, 'basic');
+  }
+
+  /**
+   * A client that opens many connections at once sends the same credential on all of them;
+   * without sharing, each would run its own scrypt (16 MiB, ~120 ms) before the first one fills the cache.
+   */
+  private async checkAndCache(cacheKey: string, username: string, password: string): Promise<UserRow> {
+    try {
+      const row = await this.checkPassword(username, password);
+      if (this.basicCache.size >= BASIC_CACHE_MAX)
+        this.basicCache.delete(this.basicCache.keys().next().value!);
+      this.basicCache.set(cacheKey, {
+        userId: row.id,
+        organisationId: row.organisation_id,
+        passwordHash: row.password_hash,
+        expires: Date.now() + BASIC_CACHE_TTL_MS,
+      });
+      return row;
+    } finally {
+      this.basicChecks.delete(cacheKey);
+    }
   }
 
   async login(username: string, password: string): Promise<TokenPair> {
