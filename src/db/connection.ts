@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { withConflictErrors } from './conflicts.js';
 import type { Database } from './schema.js';
+import { cachingStatements } from './statement-cache.js';
 import { TenantPostgresDialect } from './tenant-session.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -61,7 +62,9 @@ function connectSqlite(options: ConnectionOptions): Connection {
       : 'SQLite WAL, synchronous=NORMAL: every acknowledged write survives a process crash (kill -9); the last transactions before a power loss may be lost';
   return {
     dialect: 'sqlite',
-    db: new Kysely<Database>({ dialect: withConflictErrors(new SqliteDialect({ database: sqlite })) }),
+    db: new Kysely<Database>({
+      dialect: withConflictErrors(new SqliteDialect({ database: cachingStatements(sqlite) })),
+    }),
     durability,
   };
 }
