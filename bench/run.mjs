@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { openStore } from '../dist/db/store.js';
 import { encodeCursor } from '../dist/services/cursor.js';
 import { datasetSize, postgresDataset, sqliteDataset } from './lib/dataset.mjs';
-import { firstJsonLine, pinning, ROOT, sampleRss, startNode, waitUntilIdle } from './lib/processes.mjs';
+import { cpuTicks, jsonLines, pinning, ROOT, sampleRss, startNode, waitUntilIdle } from './lib/processes.mjs';
 import { median, printSection, summarise, targets, writeResults } from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { checkDataset, SERVER_ENV, startLimit, startRoster } from './lib/server.mjs';
@@ -52,6 +52,7 @@ async function deepCursors(url, org) {
   return { cursors, durability };
 }
 
+/** Runs one scenario's load process; charges the target the CPU time it spent in the measured run. */
 async function runScenario(scenario, target, job, tracked) {
   const load = startNode(
     ['bench/lib/load.mjs', JSON.stringify({ ...job, scenario: scenario.name, url: target.url })],
@@ -60,7 +61,14 @@ async function runScenario(scenario, target, job, tracked) {
     },
   );
   const rss = sampleRss(target.child.pid);
-  const result = await firstJsonLine(load);
+  const lines = jsonLines(load);
+  let ticks;
+  let result;
+  for await (const line of lines) {
+    if (line.measuring) ticks = cpuTicks(target.child.pid);
+    else result = { ...line, cpuMsPerRequest: ((cpuTicks(target.child.pid) - ticks) * 10) / line.requests };
+  }
+  if (!result) throw new Error(`the load generator of ${scenario.name} ended without its result`);
   await waitUntilIdle(target.child.pid);
   const peakRss = rss.stop();
   if (tracked) tracked.peak = Math.max(tracked.peak, peakRss);

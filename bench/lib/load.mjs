@@ -14,6 +14,7 @@ const run = (duration) =>
   autocannon({ url: job.url, connections: job.connections, duration, requests, timeout: 30 });
 
 if (job.warmup > 0) await run(job.warmup);
+console.log(JSON.stringify({ measuring: true }));
 const result = await run(job.duration);
 const statuses = Object.fromEntries(
   Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]),

@@ -93,7 +93,8 @@ export function sampleRss(pid) {
   };
 }
 
-const cpuTicks = (pid) => {
+/** CPU time a process has used, in clock ticks (1/100 s). */
+export const cpuTicks = (pid) => {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return Number(fields[11]) + Number(fields[12]);
@@ -116,13 +117,19 @@ export async function waitUntilIdle(pid, timeoutMs = 120_000) {
   }
 }
 
-/** The first line a child prints, parsed as JSON. */
-export async function firstJsonLine(child) {
+/** The JSON lines a child prints, one at a time. */
+export async function* jsonLines(child) {
   let buffered = '';
   for await (const chunk of child.stdout) {
     buffered += chunk;
-    const newline = buffered.indexOf('\n');
-    if (newline >= 0) return JSON.parse(buffered.slice(0, newline));
+    for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
+      yield JSON.parse(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+    }
   }
+}
+
+export async function firstJsonLine(child) {
+  for await (const line of jsonLines(child)) return line;
   throw new Error('the process ended without printing its result');
 }

@@ -23,6 +23,7 @@ export function summarise(scenario, rounds, limitRps) {
     p50: median(rounds.map((r) => r.p50)),
     p99: median(rounds.map((r) => r.p99)),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    cpuMsPerRequest: +median(rounds.map((r) => r.cpuMsPerRequest)).toFixed(3),
     statuses: rounds.map((r) => r.statuses),
     bytesPerResponse: rounds[0].bytesPerResponse,
     peakRssMb: mb(Math.max(...rounds.map((r) => r.peakRss))),
@@ -33,10 +34,10 @@ const pad = (value, width, right = false) =>
   right ? String(value).padEnd(width) : String(value).padStart(width);
 
 export function table(rows) {
-  const header = `${pad('scenario', 44, true)} ${pad('req/s', 8)} ${pad('limit', 6)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('errors', 7)} ${pad('RSS MB', 7)}  detail`;
+  const header = `${pad('scenario', 44, true)} ${pad('req/s', 8)} ${pad('limit', 6)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('errors', 7)} ${pad('RSS MB', 7)} ${pad('CPU ms', 7)}  detail`;
   const lines = rows.map(
     (r) =>
-      `${pad(r.title, 44, true)} ${pad(r.rps, 8)} ${pad(r.ratio === null ? '' : `${Math.round(r.ratio * 100)}%`, 6)} ${pad(r.p50, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${pad(r.peakRssMb, 7)}  ${r.detail ?? ''}`,
+      `${pad(r.title, 44, true)} ${pad(r.rps, 8)} ${pad(r.ratio === null ? '' : `${Math.round(r.ratio * 100)}%`, 6)} ${pad(r.p50, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${pad(r.peakRssMb, 7)} ${pad(r.cpuMsPerRequest.toFixed(2), 7)}  ${r.detail ?? ''}`,
   );
   return [header, '-'.repeat(header.length), ...lines].join('\n');
 }
