@@ -8,7 +8,7 @@ import type { Services } from '../services/index.js';
 import { urlForLog } from './auth.js';
 import { seedApis } from './seeds/index.js';
 import { v1 } from './v1/index.js';
-import { validatorCompiler } from './validation.js';
+import { serializerCompiler, validatorCompiler } from './validation.js';
 
 export interface AppOptions {
   logLevel?: string;
@@ -65,6 +65,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (request.rateLimit) {
