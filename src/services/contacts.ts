@@ -225,7 +225,7 @@ export class ContactsService {
         ? await groups.findGroupRow(scope, { id: query.group_id })
         : undefined;
       if (!group) throw notFound('Group');
-      filter.groupKey = group.key;
+      filter.group = { key: group.key, members: group.member_count };
     }
     const after = query.cursor ? decodeCursor(query.cursor, cursorSort) : undefined;
     const page = await contacts.listContactRows(scope, filter, sort, query.limit, after, descending);

@@ -13,7 +13,8 @@ export type ContactSort = 'name' | 'created_at' | 'updated_at';
 const SORT_COLUMN = { name: 'sort_name', created_at: 'created_at', updated_at: 'updated_at' } as const;
 
 export interface ContactFilter {
-  groupKey?: number;
+  /** Members of this group only; `members` is its member_count, which decides how the page is read. */
+  group?: { key: number; members: number };
   phone?: string;
   email?: string;
   q?: string;
@@ -165,6 +166,37 @@ function matchExpression(scope: TenantScope, q: string) {
   return sql<boolean>`contacts.key in (select rowid from contacts_fts where contacts_fts match ${query})`;
 }
 
+/**
+ * Below this many members a group's page is read from its memberships, then sorted; above it,
+ * by walking the contacts in sort order and keeping the members. SQLite's planner, on the
+ * sampled statistics `pragma optimize` keeps, always walks the sort order: a page of a
+ * 1,000-member group among 1,000,000 contacts read 1,000,000 rows (1.1 s) instead of 1,000 (2 ms).
+ * Walking wins again from about 20,000 members (a large share of the organisation).
+ */
+const SMALL_GROUP = 10_000;
+
+function groupMembers(scope: TenantScope, group: { key: number; members: number }) {
+  if (group.members <= SMALL_GROUP) {
+    // CROSS JOIN makes SQLite loop over the left table first; PostgreSQL plans it as any inner join.
+    return scope
+      .selectFrom('memberships')
+      .crossJoin('contacts')
+      .selectAll('contacts')
+      .where('memberships.group_key', '=', group.key)
+      .where('contacts.organisation_id', '=', scope.organisationId)
+      .whereRef('contacts.key', '=', 'memberships.contact_key');
+  }
+  return scope
+    .selectFrom('contacts')
+    .innerJoin('memberships', (join) =>
+      scope
+        .joinOn(join, 'memberships')
+        .onRef('memberships.contact_key', '=', 'contacts.key')
+        .on('memberships.group_key', '=', group.key),
+    )
+    .selectAll('contacts');
+}
+
 export async function listContactRows(
   scope: TenantScope,
   filter: ContactFilter,
@@ -174,16 +206,9 @@ export async function listContactRows(
   descending = false,
 ): Promise<Page<ContactRow>> {
   const column = SORT_COLUMN[sort];
-  let query = scope.selectFrom('contacts').selectAll('contacts');
-  if (filter.groupKey !== undefined) {
-    const groupKey = filter.groupKey;
-    query = query.innerJoin('memberships', (join) =>
-      scope
-        .joinOn(join, 'memberships')
-        .onRef('memberships.contact_key', '=', 'contacts.key')
-        .on('memberships.group_key', '=', groupKey),
-    );
-  }
+  let query = filter.group
+    ? groupMembers(scope, filter.group)
+    : scope.selectFrom('contacts').selectAll('contacts');
   const deleted = filter.deleted ?? 'exclude';
   if (deleted === 'exclude') query = query.where('contacts.deleted_at', 'is', null);
   if (deleted === 'only') query = query.where('contacts.deleted_at', 'is not', null);
