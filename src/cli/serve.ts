@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
-import {
-  countOrganisations,
-  markRunningImportsInterrupted,
-  postgresDurability,
-} from '../db/repositories/instance.js';
+import { countOrganisations, markRunningImportsInterrupted } from '../db/repositories/instance.js';
 import { openConfiguredStore } from './store.js';
 import { buildApp } from '../http/app.js';
 import { createServices, type Services } from '../services/index.js';
@@ -59,7 +55,7 @@ export async function serve(config: Config, io: Io): Promise<number> {
   app.log[level](
     {
       dialect: store.dialect,
-      durability: store.dialect === 'postgres' ? await postgresDurability(store.db) : store.durability,
+      durability: await store.durability(),
       tenancy: rowSecurity.statement,
     },
     'database ready',

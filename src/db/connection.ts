@@ -29,8 +29,8 @@ export interface ConnectionOptions {
 export interface Connection {
   dialect: Dialect;
   db: Kysely<Database>;
-  /** What SQLite promises about acknowledged writes, logged at start. */
-  durability: string;
+  /** SQLite's promise about acknowledged writes; PostgreSQL's is the server's to say (guarantees.ts). */
+  durability?: string;
 }
 
 // bigint (int8) columns hold integer keys and epoch milliseconds, all well inside 2^53.
@@ -78,6 +78,5 @@ function connectPostgres(options: ConnectionOptions): Connection {
   return {
     dialect: 'postgres',
     db: new Kysely<Database>({ dialect: withConflictErrors(new TenantPostgresDialect({ pool })) }),
-    durability: 'PostgreSQL: durability as the server is configured (synchronous_commit)',
   };
 }

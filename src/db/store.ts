@@ -4,6 +4,7 @@ import { connect, type ConnectionOptions, type Dialect } from './connection.js';
 import { grantDataPrivileges, migrateToLatest } from './migrate.js';
 import { retryConflicts } from './retry.js';
 import type { Database } from './schema.js';
+import { describePostgresDurability, describeRowSecurity, type RowSecurity } from './guarantees.js';
 import { TenantScope } from './scope.js';
 import { INSTANCE_TENANT, tenantTag } from './tenant-session.js';
 
@@ -17,7 +18,8 @@ import { INSTANCE_TENANT, tenantTag } from './tenant-session.js';
  */
 export interface Store {
   readonly dialect: Dialect;
-  readonly durability: string;
+  /** What an acknowledged write survives, as the database is configured; logged at start. */
+  durability(): Promise<string>;
   /** For db/ modules only: the services reach tenant tables through scopes. */
   readonly db: Kysely<Database>;
   scope(organisationId: string): TenantScope;
@@ -31,14 +33,9 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export interface RowSecurity {
-  enforced: boolean;
-  /** One sentence for the operator: what holds, or why it does not. */
-  statement: string;
-}
-
 export function openStore(options: ConnectionOptions): Store {
   const { dialect, db: root, durability } = connect(options);
+
   const current = new AsyncLocalStorage<Transaction<Database>>();
   const executor = () => current.getStore() ?? root;
   // On PostgreSQL every statement carries its tenant to the session (tenant-session.ts).
@@ -52,7 +49,7 @@ export function openStore(options: ConnectionOptions): Store {
     dialect === 'postgres' ? as(connect({ ...options, poolSize: 2 }).db, INSTANCE_TENANT) : root;
   return {
     dialect,
-    durability,
+    durability: async () => durability ?? describePostgresDurability(root),
     get db() {
       const open = current.getStore();
       return open ? as(open, INSTANCE_TENANT) : instanceRoot;
@@ -102,24 +99,4 @@ export function openStore(options: ConnectionOptions): Store {
 async function currentRole(db: Kysely<Database>): Promise<string> {
   const { rows } = await sql<{ role: string }>`select current_user as role`.execute(db);
   return rows[0]!.role;
-}
-
-async function describeRowSecurity(db: Kysely<Database>): Promise<RowSecurity> {
-  const { rows } = await sql<{ role: string; superuser: boolean; bypass: boolean; owned: number }>`
-    select rolname as role, rolsuper as superuser, rolbypassrls as bypass,
-      (select count(*)::int from pg_tables where tableowner = current_user and schemaname = current_schema()) as owned
-    from pg_roles where rolname = current_user`.execute(db);
-  const { role, superuser, bypass, owned } = rows[0]!;
-  if (superuser || bypass)
-    return {
-      enforced: false,
-      statement: `PostgreSQL row-level security is bypassed: role ${role} is ${superuser ? 'a superuser' : 'BYPASSRLS'}; serve as a role that owns no table (README, PostgreSQL)`,
-    };
-  return {
-    enforced: true,
-    statement:
-      owned > 0
-        ? `PostgreSQL row-level security enforced (forced on the tables' owner, ${role}); a role that owns no table is safer still (README, PostgreSQL)`
-        : `PostgreSQL row-level security enforced: role ${role} owns no table and cannot bypass it`,
-  };
 }

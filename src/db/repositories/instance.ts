@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
+import { type Kysely, type Selectable, type Updateable } from 'kysely';
 import { iso, type Organisation } from '../../domain/records.js';
 import type { Database, OrganisationsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
@@ -94,22 +94,4 @@ export async function markRunningImportsInterrupted(db: Kysely<Database>, now: n
     .where('status', 'in', ['running', 'queued'])
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
-}
-
-/**
- * What PostgreSQL promises about an acknowledged write, read from the server's own settings
- * (it decides, not Roster): with fsync on and synchronous_commit not off, a commit is on disk
- * before it is answered.
- */
-export async function postgresDurability(db: Kysely<Database>): Promise<string> {
-  const { rows } = await sql<{ fsync: string; synchronous_commit: string }>`
-    select current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit`.execute(
-    db,
-  );
-  const { fsync, synchronous_commit } = rows[0]!;
-  const promise =
-    fsync === 'on' && synchronous_commit !== 'off'
-      ? 'every acknowledged write is on disk before it is answered'
-      : 'the last acknowledged writes may be lost if the PostgreSQL server crashes';
-  return `PostgreSQL fsync=${fsync}, synchronous_commit=${synchronous_commit}: ${promise}`;
 }
