@@ -8,6 +8,7 @@ import { openStore } from '../src/db/store.js';
 import { buildApp } from '../src/http/app.js';
 import { createServices } from '../src/services/index.js';
 import { dialects, freshDatabase, type TestDatabase } from './support/databases.js';
+import { createHarness } from './support/harness.js';
 
 /** Runs the CLI entry as `roster ARGS` would, capturing what it prints. */
 async function roster(env: NodeJS.ProcessEnv, ...args: string[]) {
@@ -161,6 +162,22 @@ describe.each(dialects)('the roster CLI on %s', (dialect) => {
     const badConfig = await roster({ ...env, PORT: 'eighty' }, 'migrate');
     expect(badConfig.code).toBe(2);
     expect(badConfig.err).toContain('PORT');
+  });
+});
+
+describe('roster openapi', () => {
+  it('prints the document the server serves at /openapi.json, without a database', async () => {
+    let printed = '';
+    const code = await main(['openapi'], { out: () => {}, err: () => {}, write: (c) => (printed += c) }, {});
+    expect(code).toBe(0);
+    const h = await createHarness('sqlite');
+    try {
+      const served = await h.request({ method: 'GET', url: '/openapi.json' });
+      expect(JSON.parse(printed)).toEqual(served.json());
+      expect(served.json().openapi).toBe('3.1.0');
+    } finally {
+      await h.close();
+    }
   });
 });
 

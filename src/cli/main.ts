@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors.js';
 import type { Store } from '../db/store.js';
 import { openConfiguredStore } from './store.js';
 import { createServices, type Services } from '../services/index.js';
+import { openApiDocument } from './openapi.js';
 import { serve } from './serve.js';
 import { exportContacts, importFile } from './transfer.js';
 
@@ -17,6 +18,7 @@ Commands:
   key create --org ORG_ID --user USER_ID --name N
   import FILE --org ORG_ID [--group NAME ...] [--mode create|upsert|skip] [--country CC] [--dry-run] [--format csv|vcf|jsonl]
   export --org ORG_ID [--format csv|vcf|jsonl] [--group GROUP_ID] [--bom]   (to standard output)
+  openapi                                 Print the OpenAPI document (no database or server needed)
 
 Every command takes --json and then prints exactly one JSON object.
 Configuration comes from the environment (see the README): DATABASE_URL, HOST, PORT, ...`;
@@ -78,6 +80,10 @@ export async function main(
   const command = positionals.join(' ');
   if (flags.help || command === '' || command === 'help') {
     io.out(USAGE);
+    return 0;
+  }
+  if (command === 'openapi') {
+    (io.write ?? ((chunk: string) => process.stdout.write(chunk)))(await openApiDocument());
     return 0;
   }
   let config: Config;
