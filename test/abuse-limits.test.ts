@@ -103,6 +103,8 @@ describe.each(dialects)('abuse limits on %s', (dialect) => {
         headers: { authorization: user.basic },
       });
       expect(right.statusCode).toBe(429);
+      // The lock lasts 15 minutes, and the answer says so.
+      expect(Number(right.headers['retry-after'])).toBeGreaterThan(14 * 60);
       const key = await h.request({
         method: 'GET',
         url: '/v1/contacts',

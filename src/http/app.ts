@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SERVER_LIMITS } from '../config.js';
 import type { Services } from '../services/index.js';
 import { urlForLog } from './auth.js';
+import { describeRoute } from './openapi.js';
 import { seedApis } from './seeds/index.js';
 import { v1 } from './v1/index.js';
 import { serializerCompiler, validatorCompiler } from './validation.js';
@@ -39,6 +40,12 @@ function requestForLog(request: FastifyRequest) {
     remotePort: request.socket?.remotePort,
   };
 }
+/** The document describes the server that serves it, wherever that runs; it is public. */
+const THIS_SERVER = {
+  url: '/',
+  description: 'The server that serves this document (production, staging or local alike)',
+  'x-internal': false,
+};
 
 /** Builds the HTTP application: the canonical /v1 API, the seed-compatible surfaces, docs and health checks. */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -79,6 +86,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
 
   await app.register(swagger, {
+    transform: describeRoute,
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -86,7 +94,23 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         version: '0.1.0',
         description:
           'Contacts, groups and memberships for messaging platforms. See the README for a walk-through.',
+        contact: { name: 'The operator of this Roster server' },
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      servers: [THIS_SERVER],
+      tags: [
+        { name: 'Auth', description: 'Tokens for a username and password; refresh and logout' },
+        { name: 'Contacts', description: "The organisation's contacts" },
+        { name: 'Groups', description: 'Groups of contacts and their members' },
+        { name: 'Organisation', description: "The caller's organisation and its settings" },
+        { name: 'Users', description: "The organisation's users and their roles" },
+        { name: 'API keys', description: 'Keys for machine clients' },
+        { name: 'Imports and exports', description: 'Contacts from and to CSV, vCard and JSON Lines' },
+        { name: 'Seed 000: organisation contact groups', description: 'Compatibility surface' },
+        { name: 'Seed 001: messaging contacts', description: 'Compatibility surface' },
+        { name: 'Seed 002: unified-communications contact groups', description: 'Compatibility surface' },
+        { name: 'Seed 003: SMS address book', description: 'Compatibility surface' },
+      ],
       components: {
         securitySchemes: {
           basic: { type: 'http', scheme: 'basic' },

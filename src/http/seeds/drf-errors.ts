@@ -1,5 +1,17 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { classifyReply, type Classified } from '../errors.js';
+import { errorResponses, Text } from '../openapi.js';
+
+/** {"detail": "..."}, or {"field": ["message", ...], ...} for a 400. */
+export const DrfError = Type.Record(
+  Type.String(),
+  Type.Union([Text(10_000), Type.Array(Text(10_000), { maxItems: 100 })]),
+  { maxProperties: 1000 },
+);
+
+/** Adds the errors the two DRF surfaces' handler can give to a route's schema (see errorResponses). */
+export const withDrfErrors = errorResponses(DrfError);
 
 /**
  * Errors as Django REST Framework writes them, for the two seed APIs built on it (000, 002):

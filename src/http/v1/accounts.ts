@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services/index.js';
 import { authenticate } from '../auth.js';
 import { expectedVersion, setEtag } from '../etag.js';
+import { Uuid } from '../openapi.js';
 import {
   ApiKey,
   IdParam,
@@ -10,27 +11,30 @@ import {
   Organisation,
   OrganisationPatch,
   Page,
-  problemResponses,
   User,
   UserCreate,
   UserPatch,
+  withErrors,
+  withPublicErrors,
+  WRITES,
+  CREATES,
+  Cursor,
 } from './schemas.js';
 
-const errors = problemResponses;
+const RefreshToken = Type.String({ minLength: 1, maxLength: 200 });
 const Tokens = Type.Object({
-  access_token: Type.String(),
-  refresh_token: Type.String(),
+  access_token: Type.String({ maxLength: 2000, description: 'A JWT' }),
+  refresh_token: RefreshToken,
   token_type: Type.Literal('Bearer'),
-  expires_in: Type.Integer(),
+  expires_in: Type.Integer({ format: 'int32', minimum: 1, maximum: 2 ** 31 - 1 }),
 });
 const Credentials = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 100 }),
-    password: Type.String({ minLength: 1, maxLength: 200 }),
+    password: Type.String({ minLength: 1, maxLength: 200, format: 'password' }),
   },
   { additionalProperties: false },
 );
-const RefreshToken = Type.String({ minLength: 1, maxLength: 200 });
 const RefreshBody = Type.Object({ refresh_token: RefreshToken }, { additionalProperties: false });
 const LogoutBody = Type.Object(
   {
@@ -41,6 +45,9 @@ const LogoutBody = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Token and refresh take no credential: they are how one gets one. */
+const security: [] = [];
+const OPTIONAL_CREDENTIAL: { [scheme: string]: string[] }[] = [{}, { basic: [] }, { bearer: [] }];
 
 /** Routes that take no credential: they are how one gets a credential. */
 export const authRoutes =
@@ -50,36 +57,40 @@ export const authRoutes =
     app.post(
       '/auth/token',
       {
-        schema: {
+        schema: withPublicErrors({
           tags,
+          security,
           summary: 'Exchange a username and password for tokens',
           body: Credentials,
-          response: { 200: Tokens, ...errors },
-        },
+          response: { 200: Tokens },
+        }),
       },
       async (request) => services.auth.login(request.body.username, request.body.password),
     );
     app.post(
       '/auth/refresh',
       {
-        schema: {
+        schema: withPublicErrors({
           tags,
+          security,
           summary: 'Rotate a refresh token',
           body: RefreshBody,
-          response: { 200: Tokens, ...errors },
-        },
+          response: { 200: Tokens },
+        }),
       },
       async (request) => services.auth.refresh(request.body.refresh_token),
     );
     app.post(
       '/auth/logout',
       {
-        schema: {
+        schema: withPublicErrors({
           tags,
+          // The access token is optional: a refresh token names the session too.
+          security: OPTIONAL_CREDENTIAL,
           summary: 'End a session: the access token sent and the refresh token given stop working at once',
           body: LogoutBody,
-          response: { 204: Type.Null(), ...errors },
-        },
+          response: { 204: Type.Null() },
+        }),
         // The access token is optional here (a refresh token names the session too), but when one is sent it is checked
         // first, as on every other route: a bad credential is a 401 whatever the body.
         onRequest: async (request) => {
@@ -106,11 +117,11 @@ export const accountRoutes =
     app.get(
       '/organisation',
       {
-        schema: {
+        schema: withErrors({
           tags: ['Organisation'],
           summary: "The caller's organisation",
-          response: { 200: Organisation, ...errors },
-        },
+          response: { 200: Organisation },
+        }),
       },
       async (request, reply) => {
         const org = await accounts.getOrganisation(request.actor);
@@ -121,12 +132,15 @@ export const accountRoutes =
     app.patch(
       '/organisation',
       {
-        schema: {
-          tags: ['Organisation'],
-          summary: 'Update organisation settings (admins)',
-          body: OrganisationPatch,
-          response: { 200: Organisation, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags: ['Organisation'],
+            summary: 'Update organisation settings (admins)',
+            body: OrganisationPatch,
+            response: { 200: Organisation },
+          },
+          WRITES,
+        ),
       },
       async (request, reply) => {
         const org = await accounts.updateOrganisation(
@@ -143,15 +157,18 @@ export const accountRoutes =
     app.get(
       '/users',
       {
-        schema: {
+        schema: withErrors({
           tags: userTags,
           summary: 'List users',
           querystring: Type.Object(
-            { limit: Limit, cursor: Type.Optional(Type.String({ pattern: '^\\d+$' })) },
+            {
+              limit: Limit,
+              cursor: Type.Optional(Type.String({ ...Cursor, pattern: '^\\d+$', maxLength: 20 })),
+            },
             { additionalProperties: false },
           ),
-          response: { 200: Page(User), ...errors },
-        },
+          response: { 200: Page(User) },
+        }),
       },
       async (request) => {
         const page = await accounts.listUsers(
@@ -165,12 +182,15 @@ export const accountRoutes =
     app.post(
       '/users',
       {
-        schema: {
-          tags: userTags,
-          summary: 'Create a user (admins)',
-          body: UserCreate,
-          response: { 201: User, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags: userTags,
+            summary: 'Create a user (admins)',
+            body: UserCreate,
+            response: { 201: User },
+          },
+          CREATES,
+        ),
       },
       async (request, reply) => {
         const user = await accounts.createUser(request.actor, request.actor.organisationId, request.body);
@@ -181,12 +201,12 @@ export const accountRoutes =
     app.get(
       '/users/:id',
       {
-        schema: {
+        schema: withErrors({
           tags: userTags,
           summary: 'Get a user',
           params: IdParam,
-          response: { 200: User, ...errors },
-        },
+          response: { 200: User },
+        }),
       },
       async (request, reply) => {
         const user = await accounts.getUser(request.actor, request.params.id);
@@ -197,13 +217,16 @@ export const accountRoutes =
     app.patch(
       '/users/:id',
       {
-        schema: {
-          tags: userTags,
-          summary: 'Update a user (admins; anyone for their own name, email and password)',
-          params: IdParam,
-          body: UserPatch,
-          response: { 200: User, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags: userTags,
+            summary: 'Update a user (admins; anyone for their own name, email and password)',
+            params: IdParam,
+            body: UserPatch,
+            response: { 200: User },
+          },
+          WRITES,
+        ),
       },
       async (request, reply) => {
         const user = await accounts.updateUser(
@@ -221,11 +244,11 @@ export const accountRoutes =
     app.get(
       '/api-keys',
       {
-        schema: {
+        schema: withErrors({
           tags: keyTags,
           summary: 'List API keys (admins)',
-          response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errors },
-        },
+          response: { 200: Type.Object({ items: Type.Array(ApiKey) }) },
+        }),
       },
       async (request) => ({
         items: await accounts.listApiKeys(request.actor),
@@ -234,18 +257,21 @@ export const accountRoutes =
     app.post(
       '/api-keys',
       {
-        schema: {
-          tags: keyTags,
-          summary: 'Create an API key (admins); the key is in this response only',
-          body: Type.Object(
-            {
-              name: Type.String({ minLength: 1, maxLength: 100 }),
-              user_id: Type.Optional(Type.String({ format: 'uuid' })),
-            },
-            { additionalProperties: false },
-          ),
-          response: { 201: ApiKey, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags: keyTags,
+            summary: 'Create an API key (admins); the key is in this response only',
+            body: Type.Object(
+              {
+                name: Type.String({ minLength: 1, maxLength: 100 }),
+                user_id: Type.Optional(Uuid),
+              },
+              { additionalProperties: false },
+            ),
+            response: { 201: ApiKey },
+          },
+          CREATES,
+        ),
       },
       async (request, reply) =>
         reply
@@ -255,12 +281,12 @@ export const accountRoutes =
     app.delete(
       '/api-keys/:id',
       {
-        schema: {
+        schema: withErrors({
           tags: keyTags,
           summary: 'Revoke an API key (admins)',
           params: IdParam,
-          response: { 200: ApiKey, ...errors },
-        },
+          response: { 200: ApiKey },
+        }),
       },
       async (request) => accounts.revokeApiKey(request.actor, request.params.id),
     );

@@ -4,21 +4,25 @@ import type { Channel, ConsentStatus } from '../../domain/contact.js';
 import { CHANNELS } from '../../domain/contact.js';
 import type { Services } from '../../services/index.js';
 import { expectedVersion, setEtag } from '../etag.js';
+import { Timestamp, Uuid } from '../openapi.js';
 import {
   Contact,
   ContactMergePatch,
   ContactWrite,
+  CREATES,
+  Cursor,
   IdParam,
   Limit,
   Page,
-  problemResponses,
+  withErrors,
+  WRITES,
 } from './schemas.js';
 
 export const ContactListQuery = Type.Object(
   {
     limit: Limit,
-    cursor: Type.Optional(Type.String({ maxLength: 500 })),
-    group_id: Type.Optional(Type.String({ format: 'uuid' })),
+    cursor: Type.Optional(Cursor),
+    group_id: Type.Optional(Uuid),
     phone: Type.Optional(
       Type.String({ maxLength: 40, description: 'Any format; normalised before matching' }),
     ),
@@ -29,10 +33,11 @@ export const ContactListQuery = Type.Object(
         description: 'Words matched as prefixes against names, company, email and phone digits',
       }),
     ),
-    updated_since: Type.Optional(Type.String({ format: 'date-time' })),
+    updated_since: Type.Optional(Timestamp),
     consent: Type.Optional(
       Type.String({
         pattern: `^(${CHANNELS.join('|')}):(subscribed|unsubscribed)$`,
+        maxLength: 30,
         description: 'channel:status, e.g. sms:subscribed',
       }),
     ),
@@ -57,7 +62,6 @@ export function consentFilter(value: string | undefined) {
   return { channel, status };
 }
 
-const errors = problemResponses;
 const tags = ['Contacts'];
 
 export const contactRoutes =
@@ -68,12 +72,15 @@ export const contactRoutes =
     app.post(
       '/contacts',
       {
-        schema: {
-          tags,
-          summary: 'Create a contact',
-          body: ContactWrite,
-          response: { 201: Contact, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Create a contact',
+            body: ContactWrite,
+            response: { 201: Contact },
+          },
+          CREATES,
+        ),
       },
       async (request, reply) => {
         const { consent, ...input } = request.body;
@@ -86,12 +93,12 @@ export const contactRoutes =
     app.get(
       '/contacts',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: 'List contacts (keyset pagination)',
           querystring: ContactListQuery,
-          response: { 200: Page(Contact), ...errors },
-        },
+          response: { 200: Page(Contact) },
+        }),
       },
       async (request) => {
         const { consent, ...query } = request.query;
@@ -101,7 +108,7 @@ export const contactRoutes =
 
     app.get(
       '/contacts/:id',
-      { schema: { tags, summary: 'Get a contact', params: IdParam, response: { 200: Contact, ...errors } } },
+      { schema: withErrors({ tags, summary: 'Get a contact', params: IdParam, response: { 200: Contact } }) },
       async (request, reply) => {
         const contact = await contacts.get(request.actor, request.params.id);
         setEtag(reply, contact);
@@ -112,13 +119,16 @@ export const contactRoutes =
     app.put(
       '/contacts/:id',
       {
-        schema: {
-          tags,
-          summary: 'Replace a contact',
-          params: IdParam,
-          body: ContactWrite,
-          response: { 200: Contact, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Replace a contact',
+            params: IdParam,
+            body: ContactWrite,
+            response: { 200: Contact },
+          },
+          WRITES,
+        ),
       },
       async (request, reply) => {
         const { consent, ...input } = request.body;
@@ -137,13 +147,16 @@ export const contactRoutes =
     app.patch(
       '/contacts/:id',
       {
-        schema: {
-          tags,
-          summary: 'Update a contact (JSON merge patch)',
-          params: IdParam,
-          body: ContactMergePatch,
-          response: { 200: Contact, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Update a contact (JSON merge patch)',
+            params: IdParam,
+            body: ContactMergePatch,
+            response: { 200: Contact },
+          },
+          WRITES,
+        ),
       },
       async (request, reply) => {
         const { consent, ...patch } = request.body;
@@ -162,16 +175,19 @@ export const contactRoutes =
     app.delete(
       '/contacts/:id',
       {
-        schema: {
-          tags,
-          summary: 'Delete a contact (soft; permanent=true for admins)',
-          params: IdParam,
-          querystring: Type.Object(
-            { permanent: Type.Optional(Type.Boolean()) },
-            { additionalProperties: false },
-          ),
-          response: { 204: Type.Null(), ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Delete a contact (soft; permanent=true for admins)',
+            params: IdParam,
+            querystring: Type.Object(
+              { permanent: Type.Optional(Type.Boolean()) },
+              { additionalProperties: false },
+            ),
+            response: { 204: Type.Null() },
+          },
+          WRITES,
+        ),
       },
       async (request, reply) => {
         await contacts.delete(
@@ -186,12 +202,15 @@ export const contactRoutes =
     app.post(
       '/contacts/:id/restore',
       {
-        schema: {
-          tags,
-          summary: 'Restore a soft-deleted contact',
-          params: IdParam,
-          response: { 200: Contact, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Restore a soft-deleted contact',
+            params: IdParam,
+            response: { 200: Contact },
+          },
+          CREATES,
+        ),
       },
       async (request, reply) => {
         const contact = await contacts.restore(request.actor, request.params.id);

@@ -3,14 +3,26 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services/index.js';
 import { expectedVersion, setEtag } from '../etag.js';
 import { consentFilter, ContactListQuery } from './contacts.js';
-import { Contact, Group, GroupCreate, IdParam, Limit, MemberIds, Page, problemResponses } from './schemas.js';
+import { Count } from '../openapi.js';
+import {
+  Contact,
+  CREATES,
+  Cursor,
+  Group,
+  GroupCreate,
+  IdParam,
+  Limit,
+  MemberIds,
+  Page,
+  withErrors,
+  WRITES,
+} from './schemas.js';
 
-const errors = problemResponses;
 const tags = ['Groups'];
 const GroupListQuery = Type.Object(
   {
     limit: Limit,
-    cursor: Type.Optional(Type.String({ maxLength: 500 })),
+    cursor: Type.Optional(Cursor),
     q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of the name' })),
     sort: Type.Optional(
       Type.Union([Type.Literal('name'), Type.Literal('created_at')], { default: 'created_at' }),
@@ -20,11 +32,11 @@ const GroupListQuery = Type.Object(
 );
 const MemberListQuery = Type.Omit(ContactListQuery, ['group_id']);
 const MemberResult = Type.Object({
-  added: Type.Optional(Type.Integer()),
-  already_members: Type.Optional(Type.Integer()),
-  removed: Type.Optional(Type.Integer()),
-  not_members: Type.Optional(Type.Integer()),
-  member_count: Type.Integer(),
+  added: Type.Optional(Count),
+  already_members: Type.Optional(Count),
+  removed: Type.Optional(Count),
+  not_members: Type.Optional(Count),
+  member_count: Count,
 });
 
 export const groupRoutes =
@@ -34,7 +46,12 @@ export const groupRoutes =
 
     app.post(
       '/groups',
-      { schema: { tags, summary: 'Create a group', body: GroupCreate, response: { 201: Group, ...errors } } },
+      {
+        schema: withErrors(
+          { tags, summary: 'Create a group', body: GroupCreate, response: { 201: Group } },
+          CREATES,
+        ),
+      },
       async (request, reply) => {
         const group = await groups.create(request.actor, request.body);
         setEtag(reply, group);
@@ -45,19 +62,19 @@ export const groupRoutes =
     app.get(
       '/groups',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: 'List groups (keyset pagination)',
           querystring: GroupListQuery,
-          response: { 200: Page(Group), ...errors },
-        },
+          response: { 200: Page(Group) },
+        }),
       },
       async (request) => groups.list(request.actor, request.query),
     );
 
     app.get(
       '/groups/:id',
-      { schema: { tags, summary: 'Get a group', params: IdParam, response: { 200: Group, ...errors } } },
+      { schema: withErrors({ tags, summary: 'Get a group', params: IdParam, response: { 200: Group } }) },
       async (request, reply) => {
         const group = await groups.get(request.actor, { id: request.params.id });
         setEtag(reply, group);
@@ -69,13 +86,16 @@ export const groupRoutes =
       app[method](
         '/groups/:id',
         {
-          schema: {
-            tags,
-            summary: method === 'put' ? 'Replace a group' : 'Update a group',
-            params: IdParam,
-            body: GroupCreate,
-            response: { 200: Group, ...errors },
-          },
+          schema: withErrors(
+            {
+              tags,
+              summary: method === 'put' ? 'Replace a group' : 'Update a group',
+              params: IdParam,
+              body: GroupCreate,
+              response: { 200: Group },
+            },
+            WRITES,
+          ),
         },
         async (request, reply) => {
           const group = await groups.update(request.actor, { id: request.params.id }, request.body, {
@@ -91,12 +111,15 @@ export const groupRoutes =
     app.delete(
       '/groups/:id',
       {
-        schema: {
-          tags,
-          summary: 'Delete a group (its contacts stay)',
-          params: IdParam,
-          response: { 204: Type.Null(), ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Delete a group (its contacts stay)',
+            params: IdParam,
+            response: { 204: Type.Null() },
+          },
+          WRITES,
+        ),
       },
       async (request, reply) => {
         await groups.delete(
@@ -111,13 +134,13 @@ export const groupRoutes =
     app.get(
       '/groups/:id/members',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: "List a group's members",
           params: IdParam,
           querystring: MemberListQuery,
-          response: { 200: Page(Contact), ...errors },
-        },
+          response: { 200: Page(Contact) },
+        }),
       },
       async (request) => {
         const { consent, ...query } = request.query;
@@ -131,13 +154,16 @@ export const groupRoutes =
     app.post(
       '/groups/:id/members',
       {
-        schema: {
-          tags,
-          summary: 'Add contacts to a group (up to 10,000, idempotent)',
-          params: IdParam,
-          body: MemberIds,
-          response: { 200: MemberResult, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Add contacts to a group (up to 10,000, idempotent)',
+            params: IdParam,
+            body: MemberIds,
+            response: { 200: MemberResult },
+          },
+          CREATES,
+        ),
       },
       async (request) =>
         groups.addMembers(request.actor, { id: request.params.id }, { ids: request.body.contact_ids }),
@@ -146,13 +172,13 @@ export const groupRoutes =
     app.delete(
       '/groups/:id/members',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: 'Remove contacts from a group (up to 10,000)',
           params: IdParam,
           body: MemberIds,
-          response: { 200: MemberResult, ...errors },
-        },
+          response: { 200: MemberResult },
+        }),
       },
       async (request) =>
         groups.removeMembers(request.actor, { id: request.params.id }, { ids: request.body.contact_ids }),

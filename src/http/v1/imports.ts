@@ -8,20 +8,13 @@ import { invalid } from '../../domain/errors.js';
 import { formatOf, type ImportFormat } from '../../domain/formats/index.js';
 import { exportHeader, exportRow } from '../../domain/formats/writers.js';
 import type { Services } from '../../services/index.js';
+import { IMPORT_STATUSES } from '../../services/imports/jobs.js';
 import type { ImportOptions } from '../../services/imports/options.js';
 import { consentFilter, ContactListQuery } from './contacts.js';
-import { IdParam, Problem } from './schemas.js';
+import { Count, Nullable, Text, Timestamp, Uuid } from '../openapi.js';
+import { CREATES, IdParam, withErrors } from './schemas.js';
 
 const tags = ['Imports and exports'];
-const errors = {
-  400: Problem,
-  401: Problem,
-  403: Problem,
-  404: Problem,
-  409: Problem,
-  413: Problem,
-  415: Problem,
-};
 const FILE_TYPES = [
   'text/csv',
   'text/tab-separated-values',
@@ -35,43 +28,38 @@ const FILE_TYPES = [
   'application/vnd.ms-excel',
 ];
 const Format = Type.Union([Type.Literal('csv'), Type.Literal('vcf'), Type.Literal('jsonl')]);
+const Mode = Type.Union([Type.Literal('create'), Type.Literal('upsert'), Type.Literal('skip')]);
 
+const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const ImportJob = Type.Object({
-  id: Type.String(),
-  status: Type.String({
-    description:
-      'receiving, queued, running, completed, failed, cancelled, interrupted, rolled_back, partially_rolled_back',
-  }),
-  format: Type.String(),
-  mode: Type.String(),
+  id: Uuid,
+  status: literals(IMPORT_STATUSES),
+  format: Format,
+  mode: Mode,
   dry_run: Type.Boolean(),
-  bytes: Type.Integer(),
-  rows_read: Type.Integer(),
-  created: Type.Integer(),
-  updated: Type.Integer(),
-  unchanged: Type.Integer(),
-  skipped: Type.Integer(),
-  skipped_in_file: Type.Integer(),
-  failed: Type.Integer(),
-  percent: Type.Integer(),
-  rows_per_second: Type.Union([Type.Integer(), Type.Null()]),
-  error: Type.Union([Type.String(), Type.Null()]),
-  rollback: Type.Union([
+  bytes: Count,
+  rows_read: Count,
+  created: Count,
+  updated: Count,
+  unchanged: Count,
+  skipped: Count,
+  skipped_in_file: Count,
+  failed: Count,
+  percent: Type.Integer({ format: 'int32', minimum: 0, maximum: 100 }),
+  rows_per_second: Nullable(Count),
+  error: Nullable(Text(2000)),
+  rollback: Nullable(
     Type.Object({
-      rolled_back: Type.Integer(),
+      rolled_back: Count,
       not_rolled_back: Type.Array(
-        Type.Object({
-          row: Type.Integer(),
-          contact_id: Type.Union([Type.String(), Type.Null()]),
-          reason: Type.String(),
-        }),
+        Type.Object({ row: Count, contact_id: Nullable(Uuid), reason: Text(500) }),
+        { description: 'One entry per row the import changed that could not be undone' },
       ),
     }),
-    Type.Null(),
-  ]),
-  created_at: Type.String(),
-  started_at: Type.Union([Type.String(), Type.Null()]),
-  finished_at: Type.Union([Type.String(), Type.Null()]),
+  ),
+  created_at: Timestamp,
+  started_at: Nullable(Timestamp),
+  finished_at: Nullable(Timestamp),
 });
 
 const ImportQuery = Type.Object(
@@ -80,11 +68,7 @@ const ImportQuery = Type.Object(
     filename: Type.Optional(
       Type.String({ maxLength: 255, description: 'Used to tell the format when the content type does not' }),
     ),
-    mode: Type.Optional(
-      Type.Union([Type.Literal('create'), Type.Literal('upsert'), Type.Literal('skip')], {
-        default: 'upsert',
-      }),
-    ),
+    mode: Type.Optional({ ...Mode, default: 'upsert' }),
     match: Type.Optional(
       Type.Union([Type.Literal('phone_email'), Type.Literal('external_id')], {
         default: 'phone_email',
@@ -95,12 +79,13 @@ const ImportQuery = Type.Object(
     external_key: Type.Optional(
       Type.String({
         pattern: '^[A-Za-z0-9_.-]{1,64}$',
+        maxLength: 64,
         description: 'The external_ids key the id column is kept and matched under (default import)',
       }),
     ),
-    group_id: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 20 })),
+    group_id: Type.Optional(Type.Array(Uuid, { maxItems: 20 })),
     group_name: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20 })),
-    country: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$' })),
+    country: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$', maxLength: 2 })),
     dry_run: Type.Optional(Type.Boolean({ default: false })),
     unmapped: Type.Optional(
       Type.Union([Type.Literal('custom'), Type.Literal('drop')], { default: 'custom' }),
@@ -138,6 +123,12 @@ function json<T>(name: string, value: string | undefined): T | undefined {
   throw invalid(name, 'must be a JSON object');
 }
 
+/** A streamed file: its size is the organisation's data, not a constant. */
+function download(types: string | string[], description: string) {
+  const media = { schema: Type.Unsafe<Readable>({ type: 'string', description: 'The file' }) };
+  return { description, content: Object.fromEntries([types].flat().map((t) => [t, media])) };
+}
+
 const EXPORT_TYPES = {
   csv: 'text/csv; charset=utf-8',
   vcf: 'text/vcard; charset=utf-8',
@@ -155,12 +146,15 @@ export const importRoutes =
     app.post(
       '/imports',
       {
-        schema: {
-          tags,
-          summary: 'Import contacts from a CSV, vCard or JSON Lines file sent as the body',
-          querystring: ImportQuery,
-          response: { 202: ImportJob, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Import contacts from a CSV, vCard or JSON Lines file sent as the body',
+            querystring: ImportQuery,
+            response: { 202: ImportJob },
+          },
+          CREATES,
+        ),
       },
       async (request, reply) => {
         const q = request.query;
@@ -207,12 +201,12 @@ export const importRoutes =
     app.get(
       '/imports/:id',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: "An import's status and progress",
           params: IdParam,
-          response: { 200: ImportJob, ...errors },
-        },
+          response: { 200: ImportJob },
+        }),
       },
       async (request) => services.imports.get(request.actor, request.params.id),
     );
@@ -220,11 +214,12 @@ export const importRoutes =
     app.get(
       '/imports/:id/errors',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: 'The rows an import could not take, as CSV: row, reason, raw',
           params: IdParam,
-        },
+          response: { 200: download('text/csv', 'The failed rows: row, reason, raw') },
+        }),
       },
       async (request, reply) => {
         await services.imports.get(request.actor, request.params.id);
@@ -245,7 +240,7 @@ export const importRoutes =
       }[action];
       app.post(
         `/imports/:id/${action}`,
-        { schema: { tags, summary, params: IdParam, response: { 200: ImportJob, ...errors } } },
+        { schema: withErrors({ tags, summary, params: IdParam, response: { 200: ImportJob } }, CREATES) },
         async (request) => services.imports[action](request.actor, request.params.id),
       );
     }
@@ -253,7 +248,7 @@ export const importRoutes =
     app.get(
       '/contacts/export',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: 'Export contacts as CSV, vCard or JSON Lines, streamed; takes the contact list filters',
           querystring: Type.Composite(
@@ -268,7 +263,10 @@ export const importRoutes =
             ],
             { additionalProperties: false },
           ),
-        },
+          response: {
+            200: download(Object.values(EXPORT_TYPES), 'The contacts, streamed in the format asked for'),
+          },
+        }),
       },
       async (request, reply) => {
         const { format = 'csv', bom = false, consent, ...query } = request.query;

@@ -1,15 +1,14 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CHANNELS, CONTACT_LIMITS, CUSTOM_LIMITS } from '../../domain/contact.js';
 import { ROLES } from '../../domain/roles.js';
+import { Count, E164, errorResponses, Nullable, Text, Timestamp, Uuid, Version } from '../openapi.js';
 
 /**
  * The /v1 resources. Each schema drives request validation, response serialisation,
  * the TypeScript types of the handlers and the OpenAPI document.
  */
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const Text = (maxLength: number, description?: string) => Type.String({ maxLength, description });
-const Timestamp = Type.String({ format: 'date-time' });
-const Id = Type.String({ format: 'uuid', description: 'A UUID' });
+const Id = Type.String({ ...Uuid, description: 'A UUID' });
+const Source = Text(100, 'Where the consent came from: api, import, a form name...');
 
 export const Channel = Type.Union(
   CHANNELS.map((c) => Type.Literal(c)),
@@ -31,7 +30,7 @@ const ExternalIds = Type.Record(Type.String({ maxLength: 64 }), Type.String({ ma
 });
 
 const ConsentEntry = Type.Object(
-  { status: ConsentStatus, at: Timestamp, source: Type.String() },
+  { status: ConsentStatus, at: Timestamp, source: Source },
   { additionalProperties: false },
 );
 const ConsentWrite = Type.Partial(
@@ -39,10 +38,7 @@ const ConsentWrite = Type.Partial(
     Channel,
     Type.Union([
       ConsentStatus,
-      Type.Object(
-        { status: ConsentStatus, source: Type.Optional(Text(100)) },
-        { additionalProperties: false },
-      ),
+      Type.Object({ status: ConsentStatus, source: Type.Optional(Source) }, { additionalProperties: false }),
     ]),
   ),
   {
@@ -93,65 +89,68 @@ export type ContactMergePatch = Static<typeof ContactMergePatch>;
 export const Contact = Type.Object(
   {
     id: Id,
-    name: Type.String(),
-    first_name: Nullable(Type.String()),
-    middle_name: Nullable(Type.String()),
-    last_name: Nullable(Type.String()),
-    company: Nullable(Type.String()),
-    phone: Nullable(Type.String({ description: 'E.164' })),
-    phone_raw: Nullable(Type.String({ description: 'The phone as it was given' })),
+    name: Text(CONTACT_LIMITS.name),
+    first_name: Nullable(Text(CONTACT_LIMITS.name)),
+    middle_name: Nullable(Text(CONTACT_LIMITS.name)),
+    last_name: Nullable(Text(CONTACT_LIMITS.name)),
+    company: Nullable(Text(CONTACT_LIMITS.company)),
+    phone: Nullable(E164),
+    phone_raw: Nullable(Text(40, 'The phone as it was given')),
     phone_valid: Nullable(
       Type.Boolean({
         description: 'True when the number is in a valid, assigned range; false when only possible',
       }),
     ),
-    email: Nullable(Type.String()),
+    email: Nullable(Type.String({ format: 'email', maxLength: 254 })),
     channel: Nullable(Channel),
-    avatar_url: Nullable(Type.String()),
-    language: Nullable(Type.String()),
+    avatar_url: Nullable(Type.String({ pattern: '^https?://\\S+$', maxLength: CONTACT_LIMITS.url })),
+    language: Nullable(Text(CONTACT_LIMITS.language)),
     custom: Custom,
     external_ids: ExternalIds,
     consent: Type.Partial(Type.Record(Channel, ConsentEntry)),
     user_id: Nullable(Id),
-    created_by: Nullable(Type.String()),
+    created_by: Nullable(Id),
     created_at: Timestamp,
     updated_at: Timestamp,
     deleted_at: Nullable(Timestamp),
-    version: Type.Integer(),
+    version: Version,
   },
   { $id: 'Contact' },
 );
 
+const GroupName = Type.String({ minLength: 1, maxLength: 100 });
+const Language = Type.String({ maxLength: 35, description: 'A language code such as en or fr-CA' });
 export const Group = Type.Object(
   {
     id: Id,
-    name: Type.String(),
-    description: Nullable(Type.String()),
+    name: GroupName,
+    description: Nullable(Text(2000)),
     translations: Type.Record(
-      Type.String(),
-      Type.Object({ name: Type.String(), description: Type.Optional(Nullable(Type.String())) }),
+      Language,
+      Type.Object({ name: GroupName, description: Type.Optional(Nullable(Text(2000))) }),
+      { maxProperties: 50 },
     ),
     is_active: Type.Boolean(),
     is_default: Type.Boolean(),
-    thumbnail_url: Nullable(Type.String()),
+    thumbnail_url: Nullable(Text(CONTACT_LIMITS.url)),
     external_ids: ExternalIds,
-    member_count: Type.Integer(),
-    created_by: Nullable(Type.String()),
+    member_count: Count,
+    created_by: Nullable(Id),
     created_at: Timestamp,
     updated_at: Timestamp,
-    version: Type.Integer(),
+    version: Version,
   },
   { $id: 'Group' },
 );
 
 const groupFields = {
-  name: Type.String({ minLength: 1, maxLength: 100 }),
+  name: GroupName,
   description: Nullable(Text(2000)),
   translations: Type.Record(
-    Type.String({ maxLength: 35 }),
+    Language,
     Type.Object(
       {
-        name: Type.String({ minLength: 1, maxLength: 100 }),
+        name: GroupName,
         description: Type.Optional(Nullable(Text(2000))),
       },
       { additionalProperties: false },
@@ -183,38 +182,42 @@ export const MemberIds = Type.Object(
   { additionalProperties: false, $id: 'MemberIds' },
 );
 
+const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
+const Username = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^:\\s]+$' });
+const DisplayName = Type.String({ minLength: 1, maxLength: 200 });
+const Email = Type.String({ maxLength: 254, format: 'email' });
 export const User = Type.Object(
   {
     id: Id,
-    username: Type.String(),
-    display_name: Type.String(),
-    email: Nullable(Type.String()),
-    role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+    username: Username,
+    display_name: DisplayName,
+    email: Nullable(Email),
+    role: Role,
     is_active: Type.Boolean(),
     created_at: Timestamp,
     updated_at: Timestamp,
-    version: Type.Integer(),
+    version: Version,
   },
   { $id: 'User' },
 );
-const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
+const Password = Type.String({ minLength: 8, maxLength: 200, format: 'password' });
 export const UserCreate = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 100, pattern: '^[^:\\s]+$' }),
-    password: Type.String({ minLength: 8, maxLength: 200 }),
-    display_name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    email: Type.Optional(Nullable(Type.String({ maxLength: 254, format: 'email' }))),
+    username: Username,
+    password: Password,
+    display_name: Type.Optional(DisplayName),
+    email: Type.Optional(Nullable(Email)),
     role: Role,
   },
   { additionalProperties: false },
 );
 export const UserPatch = Type.Object(
   {
-    display_name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    email: Type.Optional(Nullable(Type.String({ maxLength: 254, format: 'email' }))),
+    display_name: Type.Optional(DisplayName),
+    email: Type.Optional(Nullable(Email)),
     role: Type.Optional(Role),
     is_active: Type.Optional(Type.Boolean()),
-    password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+    password: Type.Optional(Password),
   },
   { additionalProperties: false },
 );
@@ -223,64 +226,76 @@ export const ApiKey = Type.Object(
   {
     id: Id,
     user_id: Id,
-    name: Type.String(),
-    prefix: Type.String({ description: 'The first characters of the key, to tell keys apart' }),
+    name: Text(100),
+    prefix: Text(20, 'The first characters of the key, to tell keys apart'),
     last_used_at: Nullable(Timestamp),
     revoked_at: Nullable(Timestamp),
     created_at: Timestamp,
-    key: Type.Optional(Type.String({ description: 'The key itself: shown once, at creation' })),
+    key: Type.Optional(Text(200, 'The key itself: shown once, at creation')),
   },
   { $id: 'ApiKey' },
 );
 
+const Country = Type.String({ pattern: '^[A-Za-z]{2}$', maxLength: 2 });
 export const Organisation = Type.Object(
   {
     id: Id,
-    name: Type.String(),
-    default_country: Type.String({ description: 'ISO 3166-1 alpha-2; reads local-format phone numbers' }),
-    default_language: Type.String(),
+    name: Text(200),
+    default_country: Type.String({
+      ...Country,
+      description: 'ISO 3166-1 alpha-2; reads local-format phone numbers',
+    }),
+    default_language: Text(35),
     allow_duplicate_phones: Type.Boolean(),
     created_at: Timestamp,
     updated_at: Timestamp,
-    version: Type.Integer(),
+    version: Version,
   },
   { $id: 'Organisation' },
 );
 export const OrganisationPatch = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    default_country: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$' })),
+    default_country: Type.Optional(Country),
     default_language: Type.Optional(Type.String({ minLength: 2, maxLength: 35 })),
     allow_duplicate_phones: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
 
+const ProblemCode = Type.String({ pattern: '^[a-z_]+$', maxLength: 50 });
 export const Problem = Type.Object(
   {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    code: Type.String(),
-    request_id: Type.String(),
-    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    type: Type.String({ format: 'uri', maxLength: 100 }),
+    title: Text(100),
+    status: Type.Integer({ format: 'int32', minimum: 400, maximum: 599 }),
+    detail: Text(10_000),
+    code: ProblemCode,
+    request_id: Text(100),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Text(500), message: Text(1000) }), { maxItems: 1000 }),
+    ),
+    existing_contact_id: Type.Optional(Id),
+    current_version: Type.Optional(Version),
   },
-  { $id: 'Problem', additionalProperties: true },
+  { $id: 'Problem' },
 );
 
-/** The failures every versioned resource's routes can answer (412 and 428 come from If-Match). */
-export const problemResponses = {
-  400: Problem,
-  401: Problem,
-  403: Problem,
-  404: Problem,
-  409: Problem,
-  412: Problem,
-  428: Problem,
-};
+/** Adds the errors the /v1 problem handler can give to a route's schema (see errorResponses). */
+export const withErrors = errorResponses(Problem, { contentType: 'application/problem+json' });
 
+/** Statuses beyond the common ones: a POST may replay an Idempotency-Key, a write may meet If-Match. */
+export const CREATES = [409, 422];
+export const WRITES = [409, 412, 428];
+
+/** The errors that name no record: the token routes take no credential, so no role or record. */
+export const withPublicErrors = errorResponses(Problem, {
+  contentType: 'application/problem+json',
+  omit: [403, 404],
+});
+
+export const Cursor = Type.String({ maxLength: 500, description: 'The next_cursor of the previous page' });
 export const Page = <T extends TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), next_cursor: Nullable(Type.String()) });
+  Type.Object({ items: Type.Array(item, { maxItems: 1000 }), next_cursor: Nullable(Cursor) });
 export const IdParam = Type.Object({ id: Id });
-export const Limit = Type.Integer({ minimum: 1, maximum: 1000, default: 50 });
+export const Limit = Type.Integer({ format: 'int32', minimum: 1, maximum: 1000, default: 50 });

@@ -3,7 +3,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DomainError, notFound } from '../../domain/errors.js';
-import { readContacts, type ReadRow } from '../../domain/formats/index.js';
+import { readContacts, type ImportFormat, type ReadRow } from '../../domain/formats/index.js';
 import { isUuid, uuidv7 } from '../../domain/ids.js';
 import { iso, isoOrNull } from '../../domain/records.js';
 import { requirePermission } from '../../domain/roles.js';
@@ -25,11 +25,25 @@ export interface ImportSettings {
   batchSize: number;
 }
 
+/** Where an import is in its life; `interrupted` is a job the server stopped under, to be resumed. */
+export const IMPORT_STATUSES = [
+  'receiving',
+  'queued',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'interrupted',
+  'rolled_back',
+  'partially_rolled_back',
+] as const;
+export type ImportStatus = (typeof IMPORT_STATUSES)[number];
+
 export interface ImportJob {
   id: string;
-  status: string;
-  format: string;
-  mode: string;
+  status: ImportStatus;
+  format: ImportFormat;
+  mode: ImportOptions['mode'];
   dry_run: boolean;
   bytes: number;
   rows_read: number;
@@ -368,8 +382,8 @@ function toJob(row: ImportJobRow): ImportJob {
   const seconds = row.started_at ? ((row.finished_at ?? Date.now()) - row.started_at) / 1000 : 0;
   return {
     id: row.id,
-    status: row.status,
-    format: row.format,
+    status: row.status as ImportStatus,
+    format: row.format as ImportFormat,
     mode: options.mode,
     dry_run: options.dry_run,
     bytes: row.bytes,

@@ -8,11 +8,11 @@ import type { Services } from '../../../services/index.js';
 import { authenticate } from '../../auth.js';
 import { wholeGroupList, type SeedLimits } from '../whole-list.js';
 import { contactGroupErrors } from './errors.js';
-import { Detail, DrfError, GroupParams, GroupPatch, GroupPut, ListItem, Params } from './schemas.js';
+import { withDrfErrors } from '../drf-errors.js';
+import { Detail, GroupParams, GroupPatch, GroupPut, ListItem, Params } from './schemas.js';
 
 const BASE = '/api/v1.0/organisation/:unique_id/contact-groups';
 const tags = ['Seed 000: organisation contact groups'];
-const errors = { 400: DrfError, 401: DrfError, 403: DrfError, 404: DrfError };
 
 /** Both spellings of every path: Django clients send the trailing slash, others often drop it. */
 const bothSlashes = (path: string) => [`${path}/`, path];
@@ -102,13 +102,13 @@ export const orgContactGroups =
       app.post(
         url,
         {
-          schema: {
+          schema: withDrfErrors({
             tags,
             summary: 'Create a contact group',
             params: Params,
             body: GroupPut,
-            response: { 201: Detail, ...errors },
-          },
+            response: { 201: Detail },
+          }),
         },
         async (request, reply) => {
           const org = await accounts.getOrganisation(request.actor);
@@ -125,12 +125,16 @@ export const orgContactGroups =
       app.get(
         url,
         {
-          schema: {
+          schema: withDrfErrors({
             tags,
             summary: "List the organisation's contact groups",
             params: Params,
-            response: { 200: Type.Array(ListItem), ...errors },
-          },
+            response: {
+              200: Type.Array(ListItem, {
+                description: 'Every group of the organisation: the document has no pagination',
+              }),
+            },
+          }),
         },
         async (request, reply) => {
           const all = await wholeGroupList(services, request.actor, {}, limits, reply);
@@ -151,7 +155,7 @@ export const orgContactGroups =
       const route = { tags, params: GroupParams };
       app.get(
         url,
-        { schema: { ...route, summary: 'Get a contact group', response: { 200: Detail, ...errors } } },
+        { schema: withDrfErrors({ ...route, summary: 'Get a contact group', response: { 200: Detail } }) },
         async (request) => {
           const org = await accounts.getOrganisation(request.actor);
           return detail(
@@ -164,12 +168,12 @@ export const orgContactGroups =
       app.put(
         url,
         {
-          schema: {
+          schema: withDrfErrors({
             ...route,
             summary: 'Replace a contact group',
             body: GroupPut,
-            response: { 200: Detail, ...errors },
-          },
+            response: { 200: Detail },
+          }),
         },
         async (request) => {
           const org = await accounts.getOrganisation(request.actor);
@@ -188,12 +192,15 @@ export const orgContactGroups =
       app.patch(
         url,
         {
-          schema: {
-            ...route,
-            summary: 'Update a contact group',
-            body: GroupPatch,
-            response: { 200: Detail, ...errors },
-          },
+          schema: withDrfErrors(
+            {
+              ...route,
+              summary: 'Update a contact group',
+              body: GroupPatch,
+              response: { 200: Detail },
+            },
+            [412],
+          ),
         },
         async (request) => {
           const org = await accounts.getOrganisation(request.actor);
@@ -217,11 +224,11 @@ export const orgContactGroups =
       app.delete(
         url,
         {
-          schema: {
+          schema: withDrfErrors({
             ...route,
             summary: 'Delete a contact group; returns it as it was',
-            response: { 200: Detail, ...errors },
-          },
+            response: { 200: Detail },
+          }),
         },
         async (request) => {
           const org = await accounts.getOrganisation(request.actor);

@@ -1,14 +1,17 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { GROUP_NAME_MAX } from '../../../services/groups.js';
+import { Count, Nullable, Text, Timestamp, Uuid } from '../../openapi.js';
 
 /** Shapes of the organisation contact-groups API (seed 000), as its document shows them. */
 const Translation = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: GROUP_NAME_MAX }),
-    description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    description: Type.Optional(Nullable(Text(2000))),
   },
   { additionalProperties: false },
 );
+
+const Language = Type.String({ pattern: '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$', maxLength: 35 });
 
 /** A name in the default language, or {language: translation}. */
 const translations = <T extends TSchema>(translation: T) =>
@@ -18,15 +21,11 @@ const translations = <T extends TSchema>(translation: T) =>
       maxLength: GROUP_NAME_MAX,
       description: "The name in the organisation's default language",
     }),
-    Type.Record(
-      Type.String({ pattern: '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$', maxLength: 35 }),
-      translation,
-      {
-        minProperties: 1,
-        maxProperties: 50,
-        additionalProperties: false,
-      },
-    ),
+    Type.Record(Language, translation, {
+      minProperties: 1,
+      maxProperties: 50,
+      additionalProperties: false,
+    }),
   ]);
 
 // Clients copy the document's examples, which carry the read-only fields too: those are accepted and ignored, as Django REST Framework does.
@@ -42,33 +41,32 @@ export const GroupPatch = Type.Object({
 });
 export type GroupPatch = Static<typeof GroupPatch>;
 
-export const Params = Type.Object({ unique_id: Type.String({ maxLength: 100 }) });
-export const GroupParams = Type.Object({
-  unique_id: Type.String({ maxLength: 100 }),
-  group_unique_id: Type.String({ maxLength: 100 }),
-});
+// The document's ids are UUIDs, but any text names a record here: one that is no UUID is "Not found."
+const Id = Text(100);
+export const Params = Type.Object({ unique_id: Id });
+export const GroupParams = Type.Object({ unique_id: Id, group_unique_id: Id });
 
 const TranslationsOut = Type.Record(
   Type.String(),
-  Type.Object({ name: Type.String(), description: Type.Union([Type.String(), Type.Null()]) }),
+  Type.Object({ name: Text(GROUP_NAME_MAX), description: Nullable(Text(2000)) }),
+  { maxProperties: 50 },
 );
-const Timestamp = Type.String({ format: 'date-time' });
+const CreatorName = Text(200, 'The display name of the user who created it; empty when unknown');
 export const ListItem = Type.Object({
-  unique_id: Type.String(),
+  unique_id: Uuid,
   translations: TranslationsOut,
   is_active: Type.Boolean(),
-  created_by_name: Type.String(),
+  created_by_name: CreatorName,
   date_created: Timestamp,
   last_updated: Timestamp,
 });
 export const Detail = Type.Object({
-  unique_id: Type.String(),
+  unique_id: Uuid,
   translations: TranslationsOut,
-  organisation_name: Type.String(),
-  created_by_name: Type.String(),
+  organisation_name: Text(200),
+  created_by_name: CreatorName,
   is_active: Type.Boolean(),
-  contacts_count: Type.Integer(),
+  contacts_count: Count,
   date_created: Timestamp,
   last_updated: Timestamp,
 });
-export const DrfError = Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]));

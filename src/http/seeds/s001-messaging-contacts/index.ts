@@ -18,15 +18,14 @@ import {
   ContactUpdate,
   DeleteResult,
   envelope,
-  ErrorBody,
   GroupShape,
   GroupWrite,
   IdParams,
   SessionBody,
+  withErrors,
 } from './schemas.js';
 
 const tags = ['Seed 001: messaging contacts'];
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const DELETED = { n: 1, ok: 1, deletedCount: 1 };
 
 /** A 24-hex id of the given kind to the record's key; anything else names no record of that kind. */
@@ -110,12 +109,15 @@ export const messagingContacts =
     app.post(
       '/contact',
       {
-        schema: {
-          tags,
-          summary: 'Create a contact',
-          body: ContactCreate,
-          response: { 200: envelope(ContactShape), ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Create a contact',
+            body: ContactCreate,
+            response: { 200: envelope(ContactShape) },
+          },
+          [409],
+        ),
       },
       async (request) => {
         const { name, number, group_id, channel, transaction } = request.body;
@@ -134,12 +136,12 @@ export const messagingContacts =
     app.get(
       '/contact',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: "The caller's contacts, or with type=all the organisation's, newest first",
           querystring: ContactListQuery,
-          response: { 200: envelope(Type.Array(ContactShape)), ...errors },
-        },
+          response: { 200: envelope(Type.Array(ContactShape, { maxItems: 1000 })) },
+        }),
       },
       async (request, reply) => {
         const { type, limit, cursor } = request.query;
@@ -158,12 +160,12 @@ export const messagingContacts =
     app.get(
       '/contact/:id',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: 'Get a contact',
           params: IdParams,
-          response: { 200: envelope(ContactShape), ...errors },
-        },
+          response: { 200: envelope(ContactShape) },
+        }),
       },
       async (request) => {
         const contact = await contacts.getByKey(request.actor, keyOf('contact', request.params.id));
@@ -174,13 +176,16 @@ export const messagingContacts =
     app.put(
       '/contact/:id',
       {
-        schema: {
-          tags,
-          summary: 'Update a contact; group_id moves it to that group',
-          params: IdParams,
-          body: ContactUpdate,
-          response: { 200: envelope(ContactShape), ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Update a contact; group_id moves it to that group',
+            params: IdParams,
+            body: ContactUpdate,
+            response: { 200: envelope(ContactShape) },
+          },
+          [409],
+        ),
       },
       async (request) => {
         const { name, number, group_id, channel, transaction } = request.body;
@@ -210,13 +215,13 @@ export const messagingContacts =
     app.delete(
       '/contact/:id',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: 'Delete a contact',
           params: IdParams,
           body: SessionBody,
-          response: { 200: envelope(DeleteResult), ...errors },
-        },
+          response: { 200: envelope(DeleteResult) },
+        }),
       },
       async (request) => {
         await contacts.delete(request.actor, { key: keyOf('contact', request.params.id) });
@@ -227,12 +232,15 @@ export const messagingContacts =
     app.post(
       '/contact_groups',
       {
-        schema: {
-          tags,
-          summary: 'Create a contact group',
-          body: GroupWrite,
-          response: { 200: envelope(GroupShape), ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Create a contact group',
+            body: GroupWrite,
+            response: { 200: envelope(GroupShape) },
+          },
+          [409],
+        ),
       },
       async (request) => {
         const group = await groups.create(request.actor, { name: request.body.title });
@@ -243,11 +251,17 @@ export const messagingContacts =
     app.get(
       '/contact_groups',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: "The caller's contact groups",
-          response: { 200: envelope(Type.Array(GroupShape)), ...errors },
-        },
+          response: {
+            200: envelope(
+              Type.Array(GroupShape, {
+                description: "All the caller's groups: the document has no pagination",
+              }),
+            ),
+          },
+        }),
       },
       async (request, reply) => {
         const mine = await wholeGroupList(
@@ -264,12 +278,12 @@ export const messagingContacts =
     app.get(
       '/contact_groups/:id',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: 'Get a contact group',
           params: IdParams,
-          response: { 200: envelope(GroupShape), ...errors },
-        },
+          response: { 200: envelope(GroupShape) },
+        }),
       },
       async (request) => {
         const group = await groups.get(request.actor, { key: keyOf('group', request.params.id) });
@@ -280,13 +294,16 @@ export const messagingContacts =
     app.put(
       '/contact_groups/:id',
       {
-        schema: {
-          tags,
-          summary: 'Rename a contact group',
-          params: IdParams,
-          body: GroupWrite,
-          response: { 200: envelope(GroupShape), ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Rename a contact group',
+            params: IdParams,
+            body: GroupWrite,
+            response: { 200: envelope(GroupShape) },
+          },
+          [409],
+        ),
       },
       async (request) => {
         const group = await groups.update(
@@ -301,13 +318,13 @@ export const messagingContacts =
     app.delete(
       '/contact_groups/:id',
       {
-        schema: {
+        schema: withErrors({
           tags,
           summary: 'Delete a contact group (its contacts stay)',
           params: IdParams,
           body: SessionBody,
-          response: { 200: envelope(DeleteResult), ...errors },
-        },
+          response: { 200: envelope(DeleteResult) },
+        }),
       },
       async (request) => {
         await groups.delete(request.actor, { key: keyOf('group', request.params.id) });

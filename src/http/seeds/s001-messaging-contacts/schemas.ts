@@ -1,9 +1,13 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CHANNELS } from '../../../domain/contact.js';
+import { Count, errorResponses, Nullable, Text, Timestamp } from '../../openapi.js';
 
 /** Shapes of the WhatsApp platform's contacts and contact groups (seed 001), as its document shows them. */
-const ObjectId = Type.String({ pattern: '^[0-9a-fA-F]{24}$', description: 'A 24-character hex id' });
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const ObjectId = Type.String({
+  pattern: '^[0-9a-fA-F]{24}$',
+  maxLength: 24,
+  description: 'A 24-character hex id',
+});
 
 // Every body may carry the document's session fields; unknown keys (the PUT example's title, keyword, reply) are ignored.
 const session = {
@@ -17,11 +21,15 @@ const Transaction = Type.Object(
   },
   { additionalProperties: false },
 );
+const Channel = Type.Union(CHANNELS.map((c) => Type.Literal(c)));
 const contactFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  number: Type.Union([Type.String({ minLength: 1, maxLength: 40 }), Type.Integer({ minimum: 0 })]),
+  number: Type.Union([
+    Type.String({ minLength: 1, maxLength: 40 }),
+    Type.Integer({ format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  ]),
   group_id: Nullable(ObjectId),
-  channel: Type.Union(CHANNELS.map((c) => Type.Literal(c))),
+  channel: Channel,
   transaction: Transaction,
 };
 export const SessionBody = Type.Object(session);
@@ -50,6 +58,7 @@ export const ContactListQuery = Type.Object({
   ),
   limit: Type.Optional(
     Type.Integer({
+      format: 'int32',
       minimum: 1,
       maximum: 1000,
       default: 1000,
@@ -61,37 +70,41 @@ export const ContactListQuery = Type.Object({
   ),
 });
 
-const Timestamp = Type.String({ format: 'date-time' });
+const Creator = Type.String({
+  pattern: '^([0-9a-f]{24})?$',
+  maxLength: 24,
+  description: "The creating user's id; empty when unknown",
+});
 export const ContactShape = Type.Object({
-  _id: Type.String(),
-  name: Type.String(),
-  number: Type.String(),
-  client_id: Type.String(),
-  group_id: Nullable(Type.String()),
-  channel: Type.String(),
-  transaction: Type.Object({
-    survey_id: Nullable(Type.String()),
-    survey_sort_id: Nullable(Type.Union([Type.String(), Type.Number()])),
-  }),
+  _id: ObjectId,
+  name: Text(200),
+  number: Type.String({ pattern: '^[0-9]*$', maxLength: 15, description: 'E.164 digits without the plus' }),
+  client_id: Creator,
+  group_id: Nullable(ObjectId),
+  channel: Channel,
+  transaction: Transaction,
   createdAt: Timestamp,
   updatedAt: Timestamp,
-  __v: Type.Integer(),
+  __v: Count,
 });
 export const GroupShape = Type.Object({
   is_default: Type.Boolean(),
-  _id: Type.String(),
-  title: Type.String(),
-  client_id: Type.String(),
+  _id: ObjectId,
+  title: Text(100),
+  client_id: Creator,
   createdAt: Timestamp,
   updatedAt: Timestamp,
-  __v: Type.Integer(),
+  __v: Count,
 });
-export const DeleteResult = Type.Object({
-  n: Type.Integer(),
-  ok: Type.Integer(),
-  deletedCount: Type.Integer(),
-});
+const One = Type.Integer({ format: 'int32', minimum: 1, maximum: 1 });
+export const DeleteResult = Type.Object({ n: One, ok: One, deletedCount: One });
 
 export const envelope = <T extends TSchema>(data: T) =>
-  Type.Object({ status: Type.Literal(true), message: Type.String(), data });
-export const ErrorBody = Type.Object({ status: Type.Literal(false), message: Type.String() });
+  Type.Object({ status: Type.Literal(true), message: Text(200), data });
+export const ErrorBody = Type.Object({ status: Type.Literal(false), message: Text(10_000) });
+
+/**
+ * Adds this surface's errors to a route's schema: it reads any body as JSON or a form (so never
+ * 415), GET bodies included, which may be too large on any route; its 401 names no scheme.
+ */
+export const withErrors = errorResponses(ErrorBody, { reads: [], also: [413], challenges: false });

@@ -2,13 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DomainError, notFound } from '../../../domain/errors.js';
 import type { Services } from '../../../services/index.js';
 import { authenticate } from '../../auth.js';
-import { drfErrorHandler } from '../drf-errors.js';
+import { drfErrorHandler, withDrfErrors } from '../drf-errors.js';
 import { groupIn, groupOut, membersIn, pageUrl } from './mapping.js';
-import { DrfError, GroupOut, GroupPage, GroupPatch, GroupWrite, IdParams, PageQuery } from './schemas.js';
+import { GroupOut, GroupPage, GroupPatch, GroupWrite, IdParams, PageQuery } from './schemas.js';
 
 const PATH = '/api/unified-communications/contact-groups';
 const tags = ['Seed 002: unified-communications contact groups'];
-const errors = { 400: DrfError, 401: DrfError, 403: DrfError, 404: DrfError };
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 
@@ -52,12 +51,12 @@ export const unifiedCommunications =
     app.get(
       PATH,
       {
-        schema: {
+        schema: withDrfErrors({
           tags,
           summary: 'List contact groups, a page at a time',
           querystring: PageQuery,
-          response: { 200: GroupPage, ...errors },
-        },
+          response: { 200: GroupPage },
+        }),
       },
       async (request) => {
         const size = pageSizeOf(request.query.page_size);
@@ -83,12 +82,15 @@ export const unifiedCommunications =
     app.post(
       PATH,
       {
-        schema: {
-          tags,
-          summary: 'Create a contact group',
-          body: GroupWrite,
-          response: { 201: GroupOut, ...errors },
-        },
+        schema: withDrfErrors(
+          {
+            tags,
+            summary: 'Create a contact group',
+            body: GroupWrite,
+            response: { 201: GroupOut },
+          },
+          [409],
+        ),
       },
       async (request, reply) => {
         const group = await groupMembers.create(
@@ -103,12 +105,12 @@ export const unifiedCommunications =
     app.get(
       `${PATH}/:id`,
       {
-        schema: {
+        schema: withDrfErrors({
           tags,
           summary: 'Get a contact group',
           params: IdParams,
-          response: { 200: GroupOut, ...errors },
-        },
+          response: { 200: GroupOut },
+        }),
       },
       async (request) => {
         const group = await groupById(request.actor, request.params.id);
@@ -121,13 +123,16 @@ export const unifiedCommunications =
       app[method](
         `${PATH}/:id`,
         {
-          schema: {
-            tags,
-            summary: replace ? 'Replace a contact group and its members' : 'Update a contact group',
-            params: IdParams,
-            body: replace ? GroupWrite : GroupPatch,
-            response: { 200: GroupOut, ...errors },
-          },
+          schema: withDrfErrors(
+            {
+              tags,
+              summary: replace ? 'Replace a contact group and its members' : 'Update a contact group',
+              params: IdParams,
+              body: replace ? GroupWrite : GroupPatch,
+              response: { 200: GroupOut },
+            },
+            [409],
+          ),
         },
         async (request) => {
           const current = await groupById(request.actor, request.params.id);
@@ -145,12 +150,12 @@ export const unifiedCommunications =
     app.delete(
       `${PATH}/:id`,
       {
-        schema: {
+        schema: withDrfErrors({
           tags,
           summary: 'Delete a contact group (its contacts stay)',
           params: IdParams,
-          response: { 204: { type: 'null' }, ...errors },
-        },
+          response: { 204: { type: 'null' } },
+        }),
       },
       async (request, reply) => {
         const group = await groupById(request.actor, request.params.id);

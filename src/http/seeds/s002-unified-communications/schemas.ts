@@ -1,9 +1,11 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { CONTACT_LIMITS } from '../../../domain/contact.js';
+import { Count, E164, Nullable, Text, Timestamp, Uuid } from '../../openapi.js';
 
 /** Shapes of the church platform's unified-communications contact groups (seed 002), as its document shows them. */
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const Uuid = Type.String({ format: 'uuid' });
-const Timestamp = Type.String({ format: 'date-time' });
+const Name = Nullable(Text(CONTACT_LIMITS.name));
+const Email = Nullable(Type.String({ format: 'email', maxLength: 254 }));
+const LegacyId = Nullable(Text(200));
 
 export const ManualContact = Type.Object(
   {
@@ -18,8 +20,8 @@ export const ManualContact = Type.Object(
 
 // id and updated_at are read-only: accepted and ignored on write, as Django REST Framework does.
 const fields = {
-  id: Type.Optional(Type.String()),
-  updated_at: Type.Optional(Type.String()),
+  id: Type.Optional(Text(100)),
+  updated_at: Type.Optional(Text(40)),
   user_ids: Type.Optional(Type.Array(Uuid, { maxItems: 10_000 })),
   manual_contacts: Type.Optional(Type.Array(ManualContact, { maxItems: 10_000 })),
   legacy_id: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
@@ -47,43 +49,46 @@ export const PageQuery = Type.Object({
 
 const ContactOut = Type.Object({
   id: Uuid,
-  legacy_id: Nullable(Type.String()),
-  nextgen_legacy_id: Nullable(Type.String()),
+  legacy_id: LegacyId,
+  nextgen_legacy_id: LegacyId,
   created_at: Timestamp,
   updated_at: Timestamp,
-  first_name: Nullable(Type.String()),
-  middle_name: Nullable(Type.String()),
-  last_name: Nullable(Type.String()),
-  phone: Nullable(Type.String()),
-  email: Nullable(Type.String()),
-  avatar: Nullable(Type.String()),
+  first_name: Name,
+  middle_name: Name,
+  last_name: Name,
+  phone: Nullable(E164),
+  email: Email,
+  avatar: Nullable(Text(CONTACT_LIMITS.url)),
   is_manual: Type.Boolean(),
 });
+// The document's group holds all its members: its shape has no pagination for them.
 export const GroupOut = Type.Object({
   id: Uuid,
   user_ids: Type.Array(Uuid),
   manual_contacts: Type.Array(
     Type.Object({
-      first_name: Nullable(Type.String()),
-      middle_name: Nullable(Type.String()),
-      last_name: Nullable(Type.String()),
-      phone: Nullable(Type.String()),
-      email: Nullable(Type.String()),
+      first_name: Name,
+      middle_name: Name,
+      last_name: Name,
+      phone: Nullable(E164),
+      email: Email,
     }),
   ),
   contacts: Type.Array(ContactOut),
-  legacy_id: Nullable(Type.String()),
-  nextgen_legacy_id: Nullable(Type.String()),
+  legacy_id: LegacyId,
+  nextgen_legacy_id: LegacyId,
   created_at: Timestamp,
   updated_at: Timestamp,
-  name: Type.String(),
-  thumbnail: Nullable(Type.String()),
+  name: Text(100),
+  thumbnail: Nullable(Text(2048)),
   church: Uuid,
 });
+const PageLink = Nullable(
+  Type.String({ pattern: '^https?://', maxLength: 16_384, description: 'The URL of another page' }),
+);
 export const GroupPage = Type.Object({
-  count: Type.Integer(),
-  next: Nullable(Type.String()),
-  previous: Nullable(Type.String()),
-  results: Type.Array(GroupOut),
+  count: Count,
+  next: PageLink,
+  previous: PageLink,
+  results: Type.Array(GroupOut, { maxItems: 100 }),
 });
-export const DrfError = Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]));

@@ -9,17 +9,16 @@ import {
   ContactDetail,
   ContactEdit,
   ContactNew,
-  ErrorBody,
   GroupDetail,
   GroupEdit,
   GroupList,
   GroupNew,
   GroupPage,
   IdResult,
+  withErrors,
 } from './schemas.js';
 
 const CUSTOM = ['custom_1', 'custom_2', 'custom_3', 'custom_4'] as const;
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const tags = ['Seed 003: SMS address book'];
 
 const key = (id: number | string) => Number(id);
@@ -72,12 +71,15 @@ export const smsAddressBook =
     app.post(
       '/api/contact/new',
       {
-        schema: {
-          tags,
-          summary: 'Add a contact to an address book',
-          body: ContactNew,
-          response: { 200: IdResult, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Add a contact to an address book',
+            body: ContactNew,
+            response: { 200: IdResult },
+          },
+          [409],
+        ),
       },
       async (request) => {
         const contact = await contacts.create(request.actor, contactIn(request.body), undefined, {
@@ -89,7 +91,12 @@ export const smsAddressBook =
 
     app.post(
       '/api/contact/detail',
-      { schema: { tags, summary: 'Get a contact', body: ById, response: { 200: ContactDetail, ...errors } } },
+      {
+        schema: withErrors(
+          { tags, summary: 'Get a contact', body: ById, response: { 200: ContactDetail } },
+          [409],
+        ),
+      },
       async (request) => ({
         status: 'success' as const,
         result: { contact: contactOut(await contacts.getByKey(request.actor, key(request.body.id))) },
@@ -99,12 +106,15 @@ export const smsAddressBook =
     app.post(
       '/api/contact/edit',
       {
-        schema: {
-          tags,
-          summary: 'Edit a contact; group_id moves it to that address book',
-          body: ContactEdit,
-          response: { 200: IdResult, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Edit a contact; group_id moves it to that address book',
+            body: ContactEdit,
+            response: { 200: IdResult },
+          },
+          [409],
+        ),
       },
       async (request) => {
         const { id, group_id } = request.body;
@@ -124,7 +134,12 @@ export const smsAddressBook =
 
     app.post(
       '/api/contact/delete',
-      { schema: { tags, summary: 'Delete a contact', body: ById, response: { 200: IdResult, ...errors } } },
+      {
+        schema: withErrors(
+          { tags, summary: 'Delete a contact', body: ById, response: { 200: IdResult } },
+          [409],
+        ),
+      },
       async (request) => {
         const contact = await contacts.delete(request.actor, { key: key(request.body.id) });
         return { status: 'success' as const, result: { id: contact.key } };
@@ -134,12 +149,15 @@ export const smsAddressBook =
     app.post(
       '/api/group/new',
       {
-        schema: {
-          tags,
-          summary: 'Create an address book (Roster addition)',
-          body: GroupNew,
-          response: { 200: IdResult, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Create an address book (Roster addition)',
+            body: GroupNew,
+            response: { 200: IdResult },
+          },
+          [409],
+        ),
       },
       async (request) => {
         const group = await groups.create(request.actor, { name: request.body.name });
@@ -150,12 +168,15 @@ export const smsAddressBook =
     app.post(
       '/api/group/list',
       {
-        schema: {
-          tags,
-          summary: 'List address books (Roster addition)',
-          body: GroupList,
-          response: { 200: GroupPage, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'List address books (Roster addition)',
+            body: GroupList,
+            response: { 200: GroupPage },
+          },
+          [409],
+        ),
       },
       async (request) => {
         const page = request.body.page ?? 1;
@@ -168,12 +189,15 @@ export const smsAddressBook =
     app.post(
       '/api/group/detail',
       {
-        schema: {
-          tags,
-          summary: 'Get an address book (Roster addition)',
-          body: ById,
-          response: { 200: GroupDetail, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Get an address book (Roster addition)',
+            body: ById,
+            response: { 200: GroupDetail },
+          },
+          [409],
+        ),
       },
       async (request) => ({
         status: 'success' as const,
@@ -184,12 +208,15 @@ export const smsAddressBook =
     app.post(
       '/api/group/edit',
       {
-        schema: {
-          tags,
-          summary: 'Rename an address book (Roster addition)',
-          body: GroupEdit,
-          response: { 200: IdResult, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Rename an address book (Roster addition)',
+            body: GroupEdit,
+            response: { 200: IdResult },
+          },
+          [409],
+        ),
       },
       async (request) => {
         const group = await groups.update(
@@ -204,12 +231,15 @@ export const smsAddressBook =
     app.post(
       '/api/group/delete',
       {
-        schema: {
-          tags,
-          summary: 'Delete an address book; its contacts stay (Roster addition)',
-          body: ById,
-          response: { 200: IdResult, ...errors },
-        },
+        schema: withErrors(
+          {
+            tags,
+            summary: 'Delete an address book; its contacts stay (Roster addition)',
+            body: ById,
+            response: { 200: IdResult },
+          },
+          [409],
+        ),
       },
       async (request) => {
         const group = await groups.delete(request.actor, { key: key(request.body.id) });
