@@ -8,6 +8,7 @@ import {
   ApiKey,
   IdParam,
   Limit,
+  limitOf,
   Organisation,
   OrganisationPatch,
   Page,
@@ -173,7 +174,7 @@ export const accountRoutes =
       async (request) => {
         const page = await accounts.listUsers(
           request.actor,
-          request.query.limit,
+          limitOf(request.query),
           request.query.cursor ? Number(request.query.cursor) : undefined,
         );
         return { items: page.items, next_cursor: page.next ? String(page.next.key) : null };

@@ -13,6 +13,7 @@ import {
   Cursor,
   IdParam,
   Limit,
+  limitOf,
   Page,
   withErrors,
   WRITES,
@@ -102,7 +103,11 @@ export const contactRoutes =
       },
       async (request) => {
         const { consent, ...query } = request.query;
-        return contacts.list(request.actor, { ...query, consent: consentFilter(consent) });
+        return contacts.list(request.actor, {
+          ...query,
+          limit: limitOf(query),
+          consent: consentFilter(consent),
+        });
       },
     );
 

@@ -12,6 +12,7 @@ import {
   GroupCreate,
   IdParam,
   Limit,
+  limitOf,
   MemberIds,
   Page,
   withErrors,
@@ -69,7 +70,7 @@ export const groupRoutes =
           response: { 200: Page(Group) },
         }),
       },
-      async (request) => groups.list(request.actor, request.query),
+      async (request) => groups.list(request.actor, { ...request.query, limit: limitOf(request.query) }),
     );
 
     app.get(
@@ -146,6 +147,7 @@ export const groupRoutes =
         const { consent, ...query } = request.query;
         return groups.listMembers(request.actor, request.params.id, {
           ...query,
+          limit: limitOf(query),
           consent: consentFilter(consent),
         });
       },

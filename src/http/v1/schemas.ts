@@ -298,4 +298,7 @@ export const Cursor = Type.String({ maxLength: 500, description: 'The next_curso
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item, { maxItems: 1000 }), next_cursor: Nullable(Cursor) });
 export const IdParam = Type.Object({ id: Id });
-export const Limit = Type.Integer({ format: 'int32', minimum: 1, maximum: 1000, default: 50 });
+/** A page's size: optional, 50 when not given (validation fills the default in). */
+export const Limit = Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 1000, default: 50 }));
+/** The page size validation filled in: Limit's default makes it always there. */
+export const limitOf = (query: { limit?: number }) => query.limit!;
