@@ -42,9 +42,16 @@ interface FastifyLikeError {
   validationContext?: string;
 }
 
+/**
+ * A refusal names at most this many fields, each cut to this length: however large the
+ * request (10,001 bad ids, a megabyte-long unknown key), the answer stays small.
+ */
+export const MAX_FIELD_ISSUES = 20;
+const MAX_FIELD_NAME = 200;
+
 /** Ajv's errors as {field, message}: the field is a dotted path, named even when the error is about a missing or extra property. */
 function fieldsOfValidation(error: FastifyLikeError): FieldIssue[] {
-  return (error.validation ?? []).map((v) => {
+  return (error.validation ?? []).slice(0, MAX_FIELD_ISSUES).map((v) => {
     const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
     const extra = (v.params?.missingProperty ?? v.params?.additionalProperty) as string | undefined;
     const field =
@@ -58,7 +65,7 @@ function fieldsOfValidation(error: FastifyLikeError): FieldIssue[] {
         : v.keyword === 'required'
           ? 'is required'
           : (v.message ?? 'is invalid');
-    return { field, message };
+    return { field: field.slice(0, MAX_FIELD_NAME), message };
   });
 }
 

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CHANNELS, CONTACT_LIMITS, CUSTOM_LIMITS } from '../../domain/contact.js';
 import { ROLES } from '../../domain/roles.js';
+import { MAX_FIELD_ISSUES } from '../errors.js';
 import { Count, E164, errorResponses, Nullable, Text, Timestamp, Uuid, Version } from '../openapi.js';
 
 /**
@@ -273,7 +274,7 @@ export const Problem = Type.Object(
     code: ProblemCode,
     request_id: Text(100),
     errors: Type.Optional(
-      Type.Array(Type.Object({ field: Text(500), message: Text(1000) }), { maxItems: 1000 }),
+      Type.Array(Type.Object({ field: Text(500), message: Text(1000) }), { maxItems: MAX_FIELD_ISSUES }),
     ),
     existing_contact_id: Type.Optional(Id),
     current_version: Type.Optional(Version),
