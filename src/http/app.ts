@@ -9,7 +9,7 @@ import { urlForLog } from './auth.js';
 import { describeRoute } from './openapi.js';
 import { seedApis } from './seeds/index.js';
 import { v1 } from './v1/index.js';
-import { serializerCompiler, validatorCompiler } from './validation.js';
+import { refuseNul, serializerCompiler, validatorCompiler } from './validation.js';
 
 export interface AppOptions {
   logLevel?: string;
@@ -76,6 +76,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  app.addHook('preValidation', refuseNul);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (request.rateLimit) {

@@ -26,7 +26,8 @@ export function presentedCredential(request: FastifyRequest): Presented | undefi
   if (scheme?.toLowerCase() === 'basic' && value) {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon > 0)
+    // A NUL is in no username or password, and PostgreSQL cannot even look one up.
+    if (colon > 0 && !decoded.includes('\0'))
       return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
   throw new DomainError('unauthenticated', 'The Authorization header is malformed');

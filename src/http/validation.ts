@@ -1,7 +1,14 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import fastJsonStringify from 'fast-json-stringify';
-import type { FastifySchemaCompiler, FastifySchemaValidationError, FastifySerializerCompiler } from 'fastify';
+import { Stream } from 'node:stream';
+import type {
+  FastifyRequest,
+  FastifySchemaCompiler,
+  FastifySchemaValidationError,
+  FastifySerializerCompiler,
+} from 'fastify';
+import { invalid } from '../domain/errors.js';
 
 const options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
 // Bodies are JSON and keep their types: "5" for a number is a 400, not a silent coercion.
@@ -35,3 +42,29 @@ export const serializerCompiler: FastifySerializerCompiler<unknown> = ({ schema 
   let compiled: ((data: unknown) => string) | undefined;
   return (data) => (compiled ??= fastJsonStringify(schema as object))(data);
 };
+
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
+
+/** Where the first NUL character is in a parsed value (a key or a string), as a dotted path. */
+function nulAt(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
+  // Parsed JSON, query strings and path parameters: a streamed upload is read elsewhere.
+  if (!isObject(value) || value instanceof Stream || Buffer.isBuffer(value)) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes('\0')) return at;
+    const found = nulAt(child, at);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * No text holds U+0000: PostgreSQL cannot store it and no contact field means it. Every surface
+ * refuses it alike, in its own error style, before the schema or any service sees the request.
+ */
+export async function refuseNul(request: FastifyRequest): Promise<void> {
+  const at =
+    nulAt(request.body, '') ?? nulAt(request.query, 'querystring') ?? nulAt(request.params, 'params');
+  if (at !== undefined) throw invalid(at || 'body', 'must not contain the NUL character (U+0000)');
+}
