@@ -71,7 +71,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     },
     // Path parameters are checked by each route's schema, in its surface's error style; the router's
     // own limit (a bare 414) only stops what no schema would take: 100 characters, percent-encoded.
-    maxParamLength: 1200,
+    routerOptions: { maxParamLength: 1200 },
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -25,7 +25,7 @@ const MEANING: Record<number, string> = {
   401: 'No credential, or a wrong, expired or revoked one',
   403: "The caller's role does not allow this",
   404: "No such record in the caller's organisation",
-  409: 'Conflicts with the current data (e.g. a phone number another contact has)',
+  409: 'Conflicts with the current data (e.g. a phone number another contact has), or the database is busy (Retry-After)',
   412: 'If-Match does not match the current version',
   413: 'The body is larger than the limit',
   415: 'The content type of the body is not accepted',
@@ -36,7 +36,7 @@ const MEANING: Record<number, string> = {
 };
 
 /** Every authenticated route can refuse the credential, the role or the rate, and can fail. */
-const ALWAYS = [400, 401, 403, 404, 429, 500];
+const ALWAYS = [400, 401, 403, 404, 409, 429, 500];
 /** A route that reads a body can also find it too large or of a type it does not read. */
 const WITH_BODY = [413, 415];
 
@@ -90,7 +90,7 @@ export function errorResponses(
   const response = (status: number) => ({
     description: MEANING[status],
     headers: {
-      ...(status === 429 && RETRY_AFTER),
+      ...((status === 429 || status === 409) && RETRY_AFTER),
       ...(status === 401 && options.challenges !== false && WWW_AUTHENTICATE),
     },
     content: { [contentType]: { schema: body } },

@@ -1,3 +1,4 @@
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import type { Group } from '../../domain/records.js';
 import type { Actor } from '../../services/context.js';
@@ -10,6 +11,13 @@ export interface SeedLimits {
 }
 
 export const TRUNCATED_HEADER = 'x-roster-truncated';
+
+/** The schema of such a list: what it holds, at most `listMax` of them. */
+export const wholeListOf = <T extends TSchema>(item: T, limits: SeedLimits, what: string) =>
+  Type.Array(item, {
+    maxItems: limits.listMax,
+    description: `${what}: the document has no pagination; at most ${limits.listMax} (ROSTER_SEED_LIST_MAX), with ${TRUNCATED_HEADER}: true when there were more`,
+  });
 
 /**
  * The groups of a list the seed's document does not paginate, a page at a time, but never

@@ -278,6 +278,10 @@ export const Problem = Type.Object(
     ),
     existing_contact_id: Type.Optional(Id),
     current_version: Type.Optional(Version),
+    retryable: Type.Optional(Type.Literal(true, { description: 'The same request may succeed later' })),
+    retry_after: Type.Optional(
+      Type.Integer({ format: 'int32', minimum: 0, maximum: 86_400, description: 'Seconds to wait first' }),
+    ),
   },
   { $id: 'Problem' },
 );

@@ -1,4 +1,3 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HTTPMethods } from 'fastify';
 import { notFound } from '../../../domain/errors.js';
@@ -6,7 +5,7 @@ import type { Group, Organisation, Translations } from '../../../domain/records.
 import type { Actor } from '../../../services/context.js';
 import type { Services } from '../../../services/index.js';
 import { authenticate } from '../../auth.js';
-import { wholeGroupList, type SeedLimits } from '../whole-list.js';
+import { wholeGroupList, wholeListOf, type SeedLimits } from '../whole-list.js';
 import { contactGroupErrors } from './errors.js';
 import { withDrfErrors } from '../drf-errors.js';
 import { Detail, GroupParams, GroupPatch, GroupPut, ListItem, Params } from './schemas.js';
@@ -130,9 +129,7 @@ export const orgContactGroups =
             summary: "List the organisation's contact groups",
             params: Params,
             response: {
-              200: Type.Array(ListItem, {
-                description: 'Every group of the organisation: the document has no pagination',
-              }),
+              200: wholeListOf(ListItem, limits, 'Every group of the organisation'),
             },
           }),
         },

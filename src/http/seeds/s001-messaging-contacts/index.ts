@@ -7,7 +7,7 @@ import { phoneDigits } from '../../../domain/phone.js';
 import type { Contact, Group } from '../../../domain/records.js';
 import type { Actor } from '../../../services/context.js';
 import type { Services } from '../../../services/index.js';
-import { wholeGroupList, type SeedLimits } from '../whole-list.js';
+import { wholeGroupList, wholeListOf, type SeedLimits } from '../whole-list.js';
 import { authenticateMessaging } from './auth.js';
 import { readAnyBodyAsJson } from './body.js';
 import { messagingErrorHandler } from './errors.js';
@@ -255,11 +255,7 @@ export const messagingContacts =
           tags,
           summary: "The caller's contact groups",
           response: {
-            200: envelope(
-              Type.Array(GroupShape, {
-                description: "All the caller's groups: the document has no pagination",
-              }),
-            ),
+            200: envelope(wholeListOf(GroupShape, limits, "All the caller's groups")),
           },
         }),
       },
