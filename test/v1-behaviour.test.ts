@@ -276,6 +276,8 @@ describe.each(dialects)('the canonical API’s behaviour on %s', (dialect) => {
         '/v1/contacts?q=kath%20cole',
         '/v1/contacts?q=langley',
         '/v1/contacts?q=0412321',
+        '/v1/contacts?q=0412%20321%20321',
+        '/v1/contacts?q=%2B61%20412%20321',
         `/v1/contacts?updated_since=${encodeURIComponent(c.updated_at)}&q=katherine`,
       ]) {
         expect(

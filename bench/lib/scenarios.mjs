@@ -151,12 +151,11 @@ export const SCENARIOS = [
       // A pool of contacts with their current version: a request takes one, sends its ETag as
       // If-Match and puts it back with the new ETag, so no two connections race for one contact.
       const ids = sampleOf(org.contactIds.slice(1), connections * 4);
-      const pool = await Promise.all(
-        ids.map(async (id) => ({
-          id,
-          etag: (await call(base, `/v1/contacts/${id}`, { headers: bearer(org.apiKey) })).headers.get('etag'),
-        })),
-      );
+      const pool = [];
+      for (const id of ids) {
+        const { headers } = await call(base, `/v1/contacts/${id}`, { headers: bearer(org.apiKey) });
+        pool.push({ id, etag: headers.get('etag') });
+      }
       let n = 0;
       return [
         {

@@ -142,6 +142,17 @@ export function searchTokens(text: string): string[] {
   );
 }
 
+const PHONE_QUERY = /^[+\d\s().\-/]*\d[+\d\s().\-/]*$/;
+
+/**
+ * The words of a `q`. A phone number as people type it ("0412 345 678") is one word, its
+ * digits: documents hold a number's digits as one word, so its groups would match nothing
+ * (and "0412"* alone matches every number of a range).
+ */
+export function queryTokens(q: string): string[] {
+  return PHONE_QUERY.test(q.trim()) ? [q.replace(/\D/g, '')] : searchTokens(q);
+}
+
 /**
  * The words `q` searches: names, company, email and the phone's digits, both
  * international and as typed, so "0412 345 678" finds +61412345678.

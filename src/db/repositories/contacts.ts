@@ -1,6 +1,6 @@
 import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Channel, Consent, ConsentStatus } from '../../domain/contact.js';
-import { searchTokens } from '../../domain/contact.js';
+import { queryTokens } from '../../domain/contact.js';
 import { iso, isoOrNull, type Contact } from '../../domain/records.js';
 import type { ContactsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
@@ -157,7 +157,7 @@ export async function deleteContactRow(scope: TenantScope, key: number): Promise
 }
 
 function matchExpression(scope: TenantScope, q: string) {
-  const tokens = searchTokens(q);
+  const tokens = queryTokens(q);
   if (scope.dialect === 'postgres') {
     const query = tokens.map((t) => `${t}:*`).join(' & ');
     return sql<boolean>`to_tsvector('simple', contacts.search_doc) @@ to_tsquery('simple', ${query})`;
@@ -217,7 +217,7 @@ export async function listContactRows(
   if (filter.createdBy) query = query.where('contacts.created_by', '=', filter.createdBy);
   if (filter.updatedSince !== undefined)
     query = query.where('contacts.updated_at', '>=', filter.updatedSince);
-  if (filter.q && searchTokens(filter.q).length > 0) query = query.where(matchExpression(scope, filter.q));
+  if (filter.q && queryTokens(filter.q).length > 0) query = query.where(matchExpression(scope, filter.q));
   if (filter.consent) {
     const { channel, status } = filter.consent;
     const consented = scope
