@@ -27,6 +27,7 @@ const VERSION = 1;
 const ORGANISATIONS = 10;
 const PASSWORD = 'bench-password-not-secret';
 const BATCH = 10_000;
+const APP_ROLE = 'roster_bench_app';
 
 const FIRST = [
   'Ada',
@@ -239,6 +240,13 @@ async function build(url, size, log) {
   };
 }
 
+/** A cached dataset gets the migrations added since it was built once, not at every cold start. */
+async function migrated(url, ownerUrl) {
+  const store = openStore({ url, ownerUrl });
+  await store.migrate();
+  await store.close();
+}
+
 const metaPath = (dir, name) => join(dir, `${name}.json`);
 
 /** The SQLite dataset for this size: built (and cached) when missing, copied fresh for a run. */
@@ -262,6 +270,7 @@ export async function sqliteDataset(dir, log) {
   const runDir = join(dir, 'run');
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
+  await migrated(`sqlite:${file}`);
   copyFileSync(file, join(runDir, 'roster.db'));
   return { url: `sqlite:${join(runDir, 'roster.db')}`, meta, cached, buildSeconds: meta.buildSeconds };
 }
@@ -302,13 +311,22 @@ export async function postgresDataset(baseUrl, dir, log) {
       JSON.stringify({ ...meta, buildSeconds: (performance.now() - started) / 1000 }),
     );
   }
+  // Served as the README's PostgreSQL setup: a role that owns no table, so row-level security binds it.
+  const appUrl = (db) => Object.assign(new URL(urlOf(db)), { username: APP_ROLE }).toString();
+  await admin(baseUrl, (c) =>
+    c.query(
+      `do $$ begin if not exists (select from pg_roles where rolname = '${APP_ROLE}') then create role ${APP_ROLE} login; end if; end $$`,
+    ),
+  );
+  await migrated(appUrl(template), urlOf(template));
   await admin(baseUrl, async (c) => {
     await c.query(`drop database if exists ${run} with (force)`);
     await c.query(`create database ${run} template ${template}`);
   });
   const meta = JSON.parse(readFileSync(metaPath(dir, `${name}-pg`), 'utf8'));
   return {
-    url: urlOf(run),
+    url: appUrl(run),
+    ownerUrl: urlOf(run),
     meta,
     cached,
     buildSeconds: meta.buildSeconds,

@@ -10,7 +10,7 @@ export const SERVER_ENV = {
 };
 
 /** Starts Roster on `databaseUrl`; resolves once /readyz answers, with the cold-start time. */
-export async function startRoster({ databaseUrl, cpu, resultsDir, profile }) {
+export async function startRoster({ databaseUrl, ownerUrl, cpu, resultsDir, profile }) {
   const port = await freePort();
   const args = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`] : [];
   const started = performance.now();
@@ -20,6 +20,7 @@ export async function startRoster({ databaseUrl, cpu, resultsDir, profile }) {
     env: {
       ...SERVER_ENV,
       DATABASE_URL: databaseUrl,
+      ...(ownerUrl && { DATABASE_OWNER_URL: ownerUrl }),
       HOST: '127.0.0.1',
       PORT: String(port),
       SQLITE_SYNCHRONOUS: process.env.BENCH_SQLITE_SYNCHRONOUS ?? 'NORMAL',
