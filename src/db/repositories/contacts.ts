@@ -197,6 +197,22 @@ function groupMembers(scope: TenantScope, group: { key: number; members: number 
     .selectAll('contacts');
 }
 
+/**
+ * PostgreSQL estimates any prefix search to match thousands of contacts, so it fills a page
+ * by walking the sort column's index and computing to_tsvector on every row it passes: 8.6 s
+ * for a surname among 1,000,000 contacts. Sorting by an expression the index cannot give
+ * makes it read the search index's matches and sort those instead (19 ms).
+ */
+function sortExpression(
+  scope: TenantScope,
+  column: (typeof SORT_COLUMN)[ContactSort],
+  filter: ContactFilter,
+) {
+  const ref = sql.ref(`contacts.${column}`);
+  if (scope.dialect !== 'postgres' || !filter.q) return ref;
+  return column === 'sort_name' ? sql`${ref} || ''` : sql`${ref} + 0`;
+}
+
 export async function listContactRows(
   scope: TenantScope,
   filter: ContactFilter,
@@ -237,7 +253,7 @@ export async function listContactRows(
     );
   }
   const rows = await query
-    .orderBy(`contacts.${column}`, descending ? 'desc' : 'asc')
+    .orderBy(sortExpression(scope, column, filter), descending ? 'desc' : 'asc')
     .orderBy('contacts.key', descending ? 'desc' : 'asc')
     .limit(limit + 1)
     .execute();
