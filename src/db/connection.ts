@@ -54,7 +54,9 @@ function connectSqlite(options: ConnectionOptions): Connection {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${synchronous}`);
   sqlite.pragma(`busy_timeout = ${options.sqliteBusyTimeoutMs ?? 5000}`);
-  sqlite.pragma('cache_size = -65536');
+  // 16 MiB of pages: the operating system caches the file as well, so a bigger private cache
+  // bought no speed on 1,000,000 contacts (2 GB) and held the server above 150 MB of RSS.
+  sqlite.pragma('cache_size = -16384');
   sqlite.pragma('temp_store = MEMORY');
   const durability =
     synchronous === 'FULL'
