@@ -79,6 +79,19 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
     expect(lines[2]).toMatch(/^4,email: is not a valid email address,/);
   });
 
+  it('makes a row holding a NUL character a row error, which the database could not store, and imports the rest', async () => {
+    const csv =
+      'name,phone,Tier\nAda\0 Lovelace,+61412345600,gold\nGrace Hopper,+61293744777,silver\nAlan Turing,+442079460777,go\0ld\n';
+    const job = await importFile(csv, 'mode=create');
+    expect(job).toMatchObject({ status: 'completed', rows_read: 3, created: 1, failed: 2 });
+    const report = await h.request({ method: 'GET', url: `/v1/imports/${job.id}/errors`, headers: auth });
+    const lines = report.body.trim().split('\n');
+    expect(lines[1]).toMatch(/^1,name: must not contain a NUL character,/);
+    expect(lines[2]).toMatch(/^3,custom.Tier: must not contain a NUL character,/);
+    expect(lines[1]).toContain('Ada\uFFFD Lovelace');
+    expect(await contactsWhere('phone=%2B61293744777')).toHaveLength(1);
+  });
+
   it('upserts by phone then email, handles duplicates inside the file by the same rule, and fills only empty fields when asked', async () => {
     const existing = (
       await h.request({

@@ -59,18 +59,22 @@ export interface ContactInput {
 /** Length limits of contact fields, checked once here for every surface. */
 export const CONTACT_LIMITS = { name: 200, company: 200, url: 2048, language: 35 } as const;
 
-function checkLength(field: string, value: string | null | undefined, max: number): void {
-  if (typeof value === 'string' && value.length > max)
-    throw invalid(field, `must be at most ${max} characters`);
+const NUL = '\0';
+
+/** A text field's rules: a length limit, and no NUL, which PostgreSQL cannot store (whatever surface it came from). */
+function checkText(field: string, value: string | null | undefined, max: number): void {
+  if (typeof value !== 'string') return;
+  if (value.length > max) throw invalid(field, `must be at most ${max} characters`);
+  if (value.includes(NUL)) throw invalid(field, 'must not contain a NUL character');
 }
 
 /** Checks the free-text fields of a contact input; phone and email have their own readers. */
 export function validateContactText(input: ContactInput): void {
   for (const field of ['name', 'first_name', 'middle_name', 'last_name'] as const)
-    checkLength(field, input[field], CONTACT_LIMITS.name);
-  checkLength('company', input.company, CONTACT_LIMITS.company);
-  checkLength('language', input.language, CONTACT_LIMITS.language);
-  checkLength('avatar_url', input.avatar_url, CONTACT_LIMITS.url);
+    checkText(field, input[field], CONTACT_LIMITS.name);
+  checkText('company', input.company, CONTACT_LIMITS.company);
+  checkText('language', input.language, CONTACT_LIMITS.language);
+  checkText('avatar_url', input.avatar_url, CONTACT_LIMITS.url);
   if (input.avatar_url && !/^https?:\/\/\S+$/i.test(input.avatar_url))
     throw invalid('avatar_url', 'must be an http or https URL');
   if (input.channel != null && !CHANNELS.includes(input.channel))
@@ -78,10 +82,15 @@ export function validateContactText(input: ContactInput): void {
   if (input.custom) validateCustom(input.custom);
   if (input.external_ids) {
     for (const [key, value] of Object.entries(input.external_ids)) {
-      if (typeof value !== 'string' || value.length > 200 || key.length > 64)
+      if (
+        typeof value !== 'string' ||
+        value.length > 200 ||
+        key.length > 64 ||
+        `${key}${value}`.includes(NUL)
+      )
         throw invalid(
           `external_ids.${key}`,
-          'must be a string of at most 200 characters under a key of at most 64',
+          'must be a string of at most 200 characters under a key of at most 64, with no NUL',
         );
     }
   }
@@ -98,8 +107,7 @@ export function validateCustom(custom: CustomAttributes, field = 'custom'): Cust
         `keys are 1-${CUSTOM_LIMITS.maxKeyLength} characters of A-Z, a-z, 0-9, _ . -`,
       );
     const value = custom[key];
-    if (typeof value === 'string' && value.length > CUSTOM_LIMITS.maxStringLength)
-      throw invalid(`${field}.${key}`, `must be at most ${CUSTOM_LIMITS.maxStringLength} characters`);
+    if (typeof value === 'string') checkText(`${field}.${key}`, value, CUSTOM_LIMITS.maxStringLength);
     if (typeof value === 'number' && !Number.isFinite(value))
       throw invalid(`${field}.${key}`, 'must be a finite number');
     if (!['string', 'number', 'boolean'].includes(typeof value))

@@ -41,8 +41,14 @@ export async function insertImportErrors(
   scope: TenantScope,
   rows: { job_key: number; row_number: number; reason: string; raw: string }[],
 ): Promise<void> {
-  for (let i = 0; i < rows.length; i += 500)
-    await scope.insertInto('import_errors', rows.slice(i, i + 500)).execute();
+  // A row refused for holding a NUL is kept as read, less the NUL, which PostgreSQL cannot store.
+  const storable = rows.map((row) => ({
+    ...row,
+    reason: row.reason.replaceAll('\0', '\uFFFD'),
+    raw: row.raw.replaceAll('\0', '\uFFFD'),
+  }));
+  for (let i = 0; i < storable.length; i += 500)
+    await scope.insertInto('import_errors', storable.slice(i, i + 500)).execute();
 }
 
 export function importErrorsPage(scope: TenantScope, jobKey: number, afterRow: number, limit: number) {
