@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DomainError, notFound } from '../../../domain/errors.js';
 import type { Services } from '../../../services/index.js';
 import { authenticate } from '../../auth.js';
-import { concurrencyLimit } from '../../concurrency.js';
 import { drfErrorHandler, withDrfErrors } from '../drf-errors.js';
 import { groupIn, groupOut, membersIn, pageUrl } from './mapping.js';
 import { GroupOut, GroupPage, GroupPatch, GroupWrite, IdParams, PageQuery } from './schemas.js';
@@ -11,12 +10,6 @@ const PATH = '/api/unified-communications/contact-groups';
 const tags = ['Seed 002: unified-communications contact groups'];
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
-
-/**
- * A page embeds every member of its groups (20 groups of 300 are 6,000 contacts, 2 MB of
- * JSON): 64 clients reading pages at once took the server to 2 GB. A few are built at a time.
- */
-const listPages = concurrencyLimit(4);
 
 const invalidPage = () => new DomainError('not_found', 'Invalid page.', { detail: 'Invalid page.' });
 
@@ -65,26 +58,25 @@ export const unifiedCommunications =
           response: { 200: GroupPage },
         }),
       },
-      async (request) =>
-        listPages(async () => {
-          const size = pageSizeOf(request.query.page_size);
-          let page = pageOf(request.query.page);
-          if (page === -1)
-            page = Math.max(1, Math.ceil((await groups.pageByNumber(request.actor, 1, 1)).total / size));
-          const { items, total } = await groups.pageByNumber(request.actor, page, size);
-          const lastPage = Math.max(1, Math.ceil(total / size));
-          if (page > lastPage) throw invalidPage();
-          const members = await groups.membersOfGroups(
-            request.actor,
-            items.map((g) => g.key),
-          );
-          return {
-            count: total,
-            next: page < lastPage ? pageUrl(request, page + 1) : null,
-            previous: page > 1 ? pageUrl(request, page - 1) : null,
-            results: items.map((g) => groupOut(g, members.get(g.key) ?? [])),
-          };
-        }),
+      async (request) => {
+        const size = pageSizeOf(request.query.page_size);
+        let page = pageOf(request.query.page);
+        if (page === -1)
+          page = Math.max(1, Math.ceil((await groups.pageByNumber(request.actor, 1, 1)).total / size));
+        const { items, total } = await groups.pageByNumber(request.actor, page, size);
+        const lastPage = Math.max(1, Math.ceil(total / size));
+        if (page > lastPage) throw invalidPage();
+        const members = await groups.membersOfGroups(
+          request.actor,
+          items.map((g) => g.key),
+        );
+        return {
+          count: total,
+          next: page < lastPage ? pageUrl(request, page + 1) : null,
+          previous: page > 1 ? pageUrl(request, page - 1) : null,
+          results: items.map((g) => groupOut(g, members.get(g.key) ?? [])),
+        };
+      },
     );
 
     app.post(
