@@ -47,7 +47,7 @@ async function deepCursors(url, org) {
       .executeTakeFirstOrThrow();
     cursors.push(encodeCursor({ sort: 'name', value: row.sort_name, key: row.key }));
   }
-  const { durability } = store;
+  const durability = await store.durability();
   await store.close();
   return { cursors, durability };
 }
