@@ -66,10 +66,14 @@ async function runScenario(scenario, target, job, tracked) {
   let result;
   for await (const line of lines) {
     if (line.measuring) ticks = cpuTicks(target.child.pid);
-    else result = { ...line, cpuMsPerRequest: ((cpuTicks(target.child.pid) - ticks) * 10) / line.requests };
+    else
+      result = {
+        ...line,
+        cpuMsPerRequest: line.requests ? ((cpuTicks(target.child.pid) - ticks) * 10) / line.requests : null,
+      };
   }
   // A scenario that could not run is a row with an error, not the end of the run.
-  result ??= { requests: 0, rps: 0, p50: 0, p99: 0, errors: 1, statuses: {}, cpuMsPerRequest: 0 };
+  result ??= { requests: 0, rps: 0, p50: 0, p99: 0, errors: 1, statuses: {}, cpuMsPerRequest: null };
   await waitUntilIdle(target.child.pid);
   const peakRss = rss.stop();
   if (tracked) tracked.peak = Math.max(tracked.peak, peakRss);

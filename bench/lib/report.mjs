@@ -23,7 +23,9 @@ export function summarise(scenario, rounds, limitRps) {
     p50: median(rounds.map((r) => r.p50)),
     p99: median(rounds.map((r) => r.p99)),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
-    cpuMsPerRequest: +median(rounds.map((r) => r.cpuMsPerRequest)).toFixed(3),
+    cpuMsPerRequest: rounds.every((r) => r.cpuMsPerRequest !== null)
+      ? +median(rounds.map((r) => r.cpuMsPerRequest)).toFixed(3)
+      : null,
     statuses: rounds.map((r) => r.statuses),
     bytesPerResponse: rounds[0].bytesPerResponse,
     peakRssMb: mb(Math.max(...rounds.map((r) => r.peakRss))),
@@ -37,7 +39,7 @@ export function table(rows) {
   const header = `${pad('scenario', 44, true)} ${pad('req/s', 8)} ${pad('limit', 6)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('errors', 7)} ${pad('RSS MB', 7)} ${pad('CPU ms', 7)}  detail`;
   const lines = rows.map(
     (r) =>
-      `${pad(r.title, 44, true)} ${pad(r.rps, 8)} ${pad(r.ratio === null ? '' : `${Math.round(r.ratio * 100)}%`, 6)} ${pad(r.p50, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${pad(r.peakRssMb, 7)} ${pad(r.cpuMsPerRequest.toFixed(2), 7)}  ${r.detail ?? ''}`,
+      `${pad(r.title, 44, true)} ${pad(r.rps, 8)} ${pad(r.ratio === null ? '' : `${Math.round(r.ratio * 100)}%`, 6)} ${pad(r.p50, 7)} ${pad(r.p99, 7)} ${pad(r.errors, 7)} ${pad(r.peakRssMb, 7)} ${pad(r.cpuMsPerRequest?.toFixed(2) ?? '', 7)}  ${r.detail ?? ''}`,
   );
   return [header, '-'.repeat(header.length), ...lines].join('\n');
 }
@@ -121,8 +123,24 @@ export function printSection(section, log) {
   for (const t of section.targets) log(`  ${t.ok ? 'met   ' : 'MISSED'} ${t.label}: ${t.figure}`);
 }
 
+/** The section as Markdown, for docs/performance.md. */
+function markdown(section) {
+  const lines = [
+    `| ${section.database} | req/s | of limit | p50 ms | p99 ms | errors | server CPU ms/req | peak RSS MB |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...section.rows.map(
+      (r) =>
+        `| ${r.title}${r.detail ? ` (${r.detail})` : ''} | ${r.rps} | ${r.ratio === null ? '' : `${Math.round(r.ratio * 100)}%`} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.cpuMsPerRequest?.toFixed(2) ?? ''} | ${r.peakRssMb} |`,
+    ),
+    '',
+    ...section.targets.map((t) => `- ${t.ok ? 'met' : '**missed**'}: ${t.label}: ${t.figure}`),
+  ];
+  return lines.join('\n');
+}
+
 export function writeResults(dir, run) {
   const file = join(dir, `http-${run.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(run, null, 2));
+  writeFileSync(file.replace(/\.json$/, '.md'), run.sections.map(markdown).join('\n\n') + '\n');
   return file;
 }
