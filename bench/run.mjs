@@ -4,7 +4,7 @@
 // Environment: BENCH_CONTACTS (1000000), BENCH_GROUPS (contacts / 100), BENCH_DURATION (10 s),
 // BENCH_WARMUP (2 s), BENCH_CONNECTIONS (64), BENCH_ROUNDS (1; medians when more),
 // BENCH_SCENARIOS (comma-separated names, default all), BENCH_PROFILE=1 (server --cpu-prof),
-// BENCH_SQLITE_SYNCHRONOUS (NORMAL), BENCH_DATABASE_URL (postgres://...).
+// BENCH_SQLITE_SYNCHRONOUS (NORMAL), BENCH_DATABASE_URL (postgres://...), BENCH_SQLITE=0 (PostgreSQL only).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -152,13 +152,14 @@ log(
 log(`dataset: ${JSON.stringify(datasetSize())}`);
 
 const sections = [];
-sections.push(await runDatabase('sqlite', await sqliteDataset(resultsDir, log), pin));
-printSection(sections[0], log);
+if (env.BENCH_SQLITE !== '0') {
+  sections.push(await runDatabase('sqlite', await sqliteDataset(resultsDir, log), pin));
+  printSection(sections.at(-1), log);
+}
 if (env.BENCH_DATABASE_URL) {
-  sections.push(
-    await runDatabase('postgres', await postgresDataset(env.BENCH_DATABASE_URL, resultsDir, log), pin),
-  );
-  printSection(sections[1], log);
+  const dataset = await postgresDataset(env.BENCH_DATABASE_URL, resultsDir, log);
+  sections.push(await runDatabase('postgres', dataset, pin));
+  printSection(sections.at(-1), log);
 }
 const file = writeResults(resultsDir, {
   startedAt,
