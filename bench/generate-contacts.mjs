@@ -3,29 +3,8 @@
 // Usage: node bench/generate-contacts.mjs ROWS FILE
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { FIRST_NAMES } from './lib/names.mjs';
 
-const FIRST = [
-  'Ada',
-  'Grace',
-  'Alan',
-  'Chidi',
-  'Amaka',
-  'Zoë',
-  'José',
-  'Søren',
-  'Łukasz',
-  'Ngozi',
-  'Hiroshi',
-  'Mei',
-  'Olusegun',
-  'Fatima',
-  'Dmitri',
-  'Aroha',
-  'Siobhán',
-  'Kwame',
-  'Priya',
-  'Mateus',
-];
 const LAST = [
   'Lovelace',
   'Hopper',
@@ -82,7 +61,7 @@ const write = async (line) => {
 await write('First Name,Last Name,Mobile Phone,E-mail Address,Company,Tier\n');
 for (let i = 0; i < Number(rows); i++) {
   const n = i % 20 === 19 ? i - 7 : i; // 5% repeat an earlier row's person
-  const first = FIRST[n % FIRST.length];
+  const first = FIRST_NAMES[n % FIRST_NAMES.length];
   const last = LAST[(n * 7) % LAST.length];
   if (i % 50 === 49)
     await write(`${first},${last},not a number,bad@,${COMPANY[n % COMPANY.length]},x\n`); // 2% bad

@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { FIRST_NAMES } from './names.mjs';
 import { openStore } from '../../dist/db/store.js';
 import { insertContacts } from '../../dist/db/repositories/contacts.js';
 import { addMembers } from '../../dist/db/repositories/memberships.js';
@@ -29,20 +30,7 @@ const PASSWORD = 'bench-password-not-secret';
 const BATCH = 10_000;
 const APP_ROLE = 'roster_bench_app';
 
-const FIRST = [
-  'Ada',
-  'Grace',
-  'Alan',
-  'Chidi',
-  'Amaka',
-  'Zoë',
-  'José',
-  'Søren',
-  'Łukasz',
-  'Ngozi',
-  'Hiroshi',
-];
-FIRST.push('Mei', 'Olusegun', 'Fatima', 'Dmitri', 'Aroha', 'Siobhán', 'Kwame', 'Priya', 'Mateus', 'Ingrid');
+const FIRST = [...FIRST_NAMES, 'Ingrid'];
 const SYLLABLES = ['ka', 'lo', 'min', 'ser', 'ta', 'vo', 'ran', 'bel', 'dū', 'chi', 'mor', 'ne', 'sa', 'fin'];
 SYLLABLES.push('go', 'wel', 'hu', 'pe', 'tor', 'ly', 'quin', 'ez', 'ba', 'rö');
 const COMPANY = [null, null, null, 'Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Vandelay', 'Wayne'];

@@ -1,0 +1,23 @@
+// First names from many languages, shared by the import-file generator and the benchmark's dataset.
+export const FIRST_NAMES = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Chidi',
+  'Amaka',
+  'Zoë',
+  'José',
+  'Søren',
+  'Łukasz',
+  'Ngozi',
+  'Hiroshi',
+  'Mei',
+  'Olusegun',
+  'Fatima',
+  'Dmitri',
+  'Aroha',
+  'Siobhán',
+  'Kwame',
+  'Priya',
+  'Mateus',
+];
