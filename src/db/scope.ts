@@ -12,6 +12,7 @@ import type {
   DeleteResult,
 } from 'kysely';
 import type { Dialect } from './connection.js';
+import { runPrepared, type Prepared } from './prepared.js';
 import type { Database, TenantTable } from './schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -82,6 +83,17 @@ export class TenantScope {
       select: () => this.executor.selectFrom('organisations').where('id', '=', this.organisationId),
       update: () => this.executor.updateTable('organisations').where('id', '=', this.organisationId),
     };
+  }
+
+  /** Runs a prepared query (prepared.ts) built from this scope's builders, so it is as scoped as they are. */
+  run<P extends Record<string, unknown>, O>(query: Prepared<TenantScope, P, O>, values: P): Promise<O[]> {
+    return runPrepared(
+      query,
+      this.organisationId,
+      this,
+      (compiled) => this.executor.executeQuery(compiled),
+      values,
+    );
   }
 
   /** The tenant condition for a joined table: `.innerJoin('contacts', (j) => scope.joinOn(j, 'contacts').onRef(...))`. */

@@ -192,16 +192,15 @@ export class AuthService {
   }
 
   private async verifyApiKey(token: string): Promise<Actor> {
-    const key = await instance.findApiKeyBySecretHash(this.store.db, sha256(token));
+    const key = await instance.findApiKeyWithUser(this.store.db, sha256(token));
     if (!key || key.revoked_at !== null) throw unauthenticated('Invalid or revoked API key');
-    const scope = this.store.scope(key.organisation_id);
-    const user = await findUserRow(scope, { id: key.user_id });
-    if (!user || user.is_active !== 1) throw unauthenticated('The API key belongs to a disabled user');
+    const { user } = key;
+    if (user.is_active !== 1) throw unauthenticated('The API key belongs to a disabled user');
     const now = Date.now();
     // last_used_at is shown to admins, not audited: one write a minute a key is precise enough.
     if ((this.apiKeyTouched.get(key.id) ?? 0) + API_KEY_TOUCH_INTERVAL_MS < now) {
       this.apiKeyTouched.set(key.id, now);
-      await credentials.touchApiKey(scope, key.id, now);
+      await credentials.touchApiKey(this.store.scope(user.organisation_id), key.id, now);
     }
     return this.actorOf(user, 'api_key');
   }

@@ -2,6 +2,7 @@ import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Channel, Consent, ConsentStatus } from '../../domain/contact.js';
 import { queryTokens } from '../../domain/contact.js';
 import { iso, isoOrNull, type Contact } from '../../domain/records.js';
+import { prepare } from '../prepared.js';
 import type { ContactsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
 import { inChunks } from './chunks.js';
@@ -88,15 +89,28 @@ export async function insertContacts(
   return keys;
 }
 
-export function findContactRow(
+/** The by-id and by-key lookups of one contact, live or not: the hottest reads, so prepared (prepared.ts). */
+const lookup = (column: 'id' | 'key', includeDeleted: boolean) =>
+  prepare((scope: TenantScope, p: { value: string | number }) => {
+    const query = scope
+      .selectFrom('contacts')
+      .selectAll()
+      .where(column, '=', p.value as never);
+    return includeDeleted ? query : query.where('deleted_at', 'is', null);
+  });
+const LOOKUPS = {
+  id: [lookup('id', false), lookup('id', true)],
+  key: [lookup('key', false), lookup('key', true)],
+} as const;
+
+export async function findContactRow(
   scope: TenantScope,
   by: { id: string } | { key: number },
   includeDeleted = false,
-) {
-  let query = scope.selectFrom('contacts').selectAll();
-  query = 'id' in by ? query.where('id', '=', by.id) : query.where('key', '=', by.key);
-  if (!includeDeleted) query = query.where('deleted_at', 'is', null);
-  return query.executeTakeFirst();
+): Promise<ContactRow | undefined> {
+  const [column, value] = 'id' in by ? (['id', by.id] as const) : (['key', by.key] as const);
+  const [row] = await scope.run(LOOKUPS[column][includeDeleted ? 1 : 0], { value });
+  return row;
 }
 
 export function findContactRowsByKeys(scope: TenantScope, keys: number[]) {
@@ -260,11 +274,18 @@ export async function listContactRows(
   return pageOf(rows, limit, (row) => row[column]);
 }
 
+const CONSENT_OF_ONE = prepare((scope: TenantScope, p: { key: number }) =>
+  scope.selectFrom('contact_consent').selectAll().where('contact_key', '=', p.key),
+);
+
 export async function consentOf(scope: TenantScope, keys: number[]): Promise<Map<number, Consent>> {
   const byContact = new Map<number, Consent>();
-  const rows = await inChunks(keys, (chunk) =>
-    scope.selectFrom('contact_consent').selectAll().where('contact_key', 'in', chunk).execute(),
-  );
+  const rows =
+    keys.length === 1
+      ? await scope.run(CONSENT_OF_ONE, { key: keys[0]! })
+      : await inChunks(keys, (chunk) =>
+          scope.selectFrom('contact_consent').selectAll().where('contact_key', 'in', chunk).execute(),
+        );
   for (const row of rows) {
     const consent = byContact.get(row.contact_key) ?? {};
     consent[row.channel as Channel] = {

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import { isoOrNull, iso, type ApiKey } from '../../domain/records.js';
 import type { ApiKeysTable, RefreshTokensTable } from '../schema.js';
+import { prepare } from '../prepared.js';
 import type { TenantScope } from '../scope.js';
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;
@@ -94,11 +95,10 @@ export async function revokeSession(scope: TenantScope, sessionId: string, until
     .execute();
 }
 
+const REVOKED_SESSION = prepare((scope: TenantScope, p: { sessionId: string }) =>
+  scope.selectFrom('revoked_sessions').select('session_id').where('session_id', '=', p.sessionId),
+);
+
 export async function isSessionRevoked(scope: TenantScope, sessionId: string): Promise<boolean> {
-  const row = await scope
-    .selectFrom('revoked_sessions')
-    .select('session_id')
-    .where('session_id', '=', sessionId)
-    .executeTakeFirst();
-  return row !== undefined;
+  return (await scope.run(REVOKED_SESSION, { sessionId })).length > 0;
 }

@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, type Updateable } from 'kysely';
 import { iso, type Organisation } from '../../domain/records.js';
+import { prepare, runPrepared } from '../prepared.js';
 import type { Database, OrganisationsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
 
@@ -7,6 +8,9 @@ import type { TenantScope } from '../scope.js';
  * The only queries not scoped to one organisation: organisations themselves, and the
  * lookups that find whose credential a request carries before any organisation is known.
  */
+/** The instance database's compiled queries are one set, whatever organisation asks. */
+const INSTANCE_KEY = '*';
+
 export type OrganisationRow = Selectable<OrganisationsTable>;
 
 export function toOrganisation(row: OrganisationRow): Organisation {
@@ -57,8 +61,27 @@ export function findUserByUsername(db: Kysely<Database>, username: string) {
   return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
 }
 
-export function findApiKeyBySecretHash(db: Kysely<Database>, secretHash: string) {
-  return db.selectFrom('api_keys').selectAll().where('secret_hash', '=', secretHash).executeTakeFirst();
+/** An API key by the hash of its secret, with its user's current row: one statement, as every request with a key runs it. */
+const API_KEY_WITH_USER = prepare((db: Kysely<Database>, p: { secretHash: string }) =>
+  db
+    .selectFrom('api_keys')
+    .innerJoin('users', (join) =>
+      join
+        .onRef('users.id', '=', 'api_keys.user_id')
+        .onRef('users.organisation_id', '=', 'api_keys.organisation_id'),
+    )
+    .selectAll('users')
+    .select(['api_keys.id as api_key_id', 'api_keys.revoked_at as api_key_revoked_at'])
+    .where('api_keys.secret_hash', '=', p.secretHash),
+);
+
+export async function findApiKeyWithUser(db: Kysely<Database>, secretHash: string) {
+  const [row] = await runPrepared(API_KEY_WITH_USER, INSTANCE_KEY, db, (q) => db.executeQuery(q), {
+    secretHash,
+  });
+  if (!row) return undefined;
+  const { api_key_id, api_key_revoked_at, ...user } = row;
+  return { id: api_key_id, revoked_at: api_key_revoked_at, user };
 }
 
 export function findRefreshTokenByHash(db: Kysely<Database>, tokenHash: string) {

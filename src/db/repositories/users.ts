@@ -2,6 +2,7 @@ import type { Selectable, Updateable } from 'kysely';
 import { iso, type User } from '../../domain/records.js';
 import type { Role } from '../../domain/roles.js';
 import type { UsersTable } from '../schema.js';
+import { prepare } from '../prepared.js';
 import type { TenantScope } from '../scope.js';
 import { pageOf, type Page } from './contacts.js';
 
@@ -30,9 +31,14 @@ export function insertUser(
   return scope.insertInto('users', row).returningAll().executeTakeFirstOrThrow();
 }
 
-export function findUserRow(scope: TenantScope, by: { id: string } | { key: number }) {
-  const query = scope.selectFrom('users').selectAll();
-  return ('id' in by ? query.where('id', '=', by.id) : query.where('key', '=', by.key)).executeTakeFirst();
+/** Every authenticated request reads its user's current row: prepared (prepared.ts). */
+const USER_BY_ID = prepare((scope: TenantScope, p: { id: string }) =>
+  scope.selectFrom('users').selectAll().where('id', '=', p.id),
+);
+
+export async function findUserRow(scope: TenantScope, by: { id: string } | { key: number }) {
+  if ('id' in by) return (await scope.run(USER_BY_ID, by))[0];
+  return scope.selectFrom('users').selectAll().where('key', '=', by.key).executeTakeFirst();
 }
 
 export function findUserRowsByIds(scope: TenantScope, ids: string[]) {
