@@ -61,6 +61,10 @@ export type ContactFields = Omit<
   'key' | 'organisation_id' | 'id' | 'created_by' | 'created_at' | 'updated_at' | 'deleted_at' | 'version'
 >;
 
+/** An id or key that can name a contact at all; anything else is a 404 without a query. */
+const wellFormed = (by: { id: string } | { key: number }) =>
+  'id' in by ? isUuid(by.id) : Number.isSafeInteger(by.key);
+
 /** Contacts: identity (one live contact per number), normalisation, consent, soft delete. */
 export class ContactsService {
   constructor(
@@ -406,8 +410,7 @@ export class ContactsService {
     by: { id: string } | { key: number },
     includeDeleted = false,
   ): Promise<ContactRow> {
-    const valid = 'id' in by ? isUuid(by.id) : Number.isSafeInteger(by.key);
-    const row = valid ? await contacts.findContactRow(scope, by, includeDeleted) : undefined;
+    const row = wellFormed(by) ? await contacts.findContactRow(scope, by, includeDeleted) : undefined;
     if (!row) throw notFound('Contact');
     return row;
   }
@@ -417,9 +420,9 @@ export class ContactsService {
     by: { id: string } | { key: number },
     includeDeleted = false,
   ): Promise<Contact> {
-    const row = await this.row(scope, by, includeDeleted);
-    const [contact] = await this.withConsent(scope, [row]);
-    return contact!;
+    const contact = wellFormed(by) ? await contacts.findContact(scope, by, includeDeleted) : undefined;
+    if (!contact) throw notFound('Contact');
+    return contact;
   }
 
   private async withConsent(scope: TenantScope, rows: ContactRow[]): Promise<Contact[]> {
