@@ -77,7 +77,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('preValidation', refuseNul);
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     if (request.rateLimit) {
       const { limit, remaining, reset } = request.rateLimit;
@@ -87,6 +87,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         .header('ratelimit-reset', reset);
       if (reply.statusCode === 429) reply.header('retry-after', reset);
     }
+    done(null, payload);
   });
 
   await app.register(swagger, {

@@ -7,30 +7,32 @@ declare module 'fastify' {
   }
 }
 
-/** Idempotency-Key on POST: replays the first response for the same request (see IdempotencyService). */
+/**
+ * Idempotency-Key on POST: replays the first response for the same request (see IdempotencyService).
+ * Callback hooks, as every request passes them and most need nothing: an async hook costs a promise.
+ */
 export function idempotency(app: FastifyInstance, services: Services): void {
-  app.addHook('preHandler', async (request: FastifyRequest, reply) => {
+  app.addHook('preHandler', (request: FastifyRequest, reply, done) => {
     const key = request.headers['idempotency-key'];
-    if (request.method !== 'POST' || typeof key !== 'string' || !request.actor) return;
-    const stored = await services.idempotency.begin(request.actor, key, {
-      method: request.method,
-      url: request.url,
-      body: request.body,
-    });
-    if (stored)
-      return reply
-        .code(stored.statusCode)
-        .header('idempotent-replayed', 'true')
-        .type('application/json')
-        .send(stored.body);
-    request.idempotencyKey = key;
+    if (request.method !== 'POST' || typeof key !== 'string' || !request.actor) return done();
+    services.idempotency
+      .begin(request.actor, key, { method: request.method, url: request.url, body: request.body })
+      .then((stored) => {
+        if (!stored) {
+          request.idempotencyKey = key;
+          return done();
+        }
+        reply
+          .code(stored.statusCode)
+          .header('idempotent-replayed', 'true')
+          .type('application/json')
+          .send(stored.body);
+      }, done);
   });
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (!request.idempotencyKey || reply.getHeader('idempotent-replayed')) return payload;
-    await services.idempotency.finish(request.actor, request.idempotencyKey, {
-      statusCode: reply.statusCode,
-      body: String(payload),
-    });
-    return payload;
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.idempotencyKey || reply.getHeader('idempotent-replayed')) return done(null, payload);
+    services.idempotency
+      .finish(request.actor, request.idempotencyKey, { statusCode: reply.statusCode, body: String(payload) })
+      .then(() => done(null, payload), done);
   });
 }
