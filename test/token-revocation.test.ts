@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dialects } from './support/databases.js';
 import { createHarness, type Harness, type Login } from './support/harness.js';
 
@@ -29,6 +29,24 @@ describe.each(dialects)('revoking access tokens on %s', (dialect) => {
       headers: authorization ? { authorization } : {},
       ...(payload && { payload }),
     });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a token that was accepted is refused as expired once its lifetime is over', async () => {
+    const user = await h.a.addUser('viewer');
+    const session = await login(user);
+    expect(await statusWith(session.access)).toBe(200);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 901_000 });
+    const late = await h.request({
+      method: 'GET',
+      url: '/v1/contacts',
+      headers: { authorization: session.access },
+    });
+    expect(late.statusCode).toBe(401);
+    expect(late.json().detail).toMatch(/expired/i);
+  });
 
   it('logout with the access token ends its session at once and leaves other sessions alone', async () => {
     const user = await h.a.addUser('editor');

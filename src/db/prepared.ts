@@ -1,17 +1,18 @@
-import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 
 /**
  * Kysely builds a query's tree and compiles it to SQL on every call: for a lookup by id that
  * is a good part of the request. A prepared query is built once, with markers where its
- * values go, and compiled once per executor key (the organisation: on PostgreSQL a compiled
- * query carries its tenant tag); each call only binds its values into the same SQL.
+ * values go, and compiled once per database and organisation (the SQL is the dialect's, and on
+ * PostgreSQL a compiled query carries its tenant tag); each call only binds its values.
  *
  * Only fixed shapes qualify: every value must be a plain bound parameter (no IN lists, no
  * optional conditions), which `compile` checks by finding each marker among the parameters.
  */
 export interface Prepared<On, P extends Record<string, unknown>, O> {
   readonly build: (on: On, values: P) => Compilable<O>;
-  readonly compiled: Map<string, Bound<O>>;
+  /** By the executor's adapter (one per opened database, so per dialect), then by organisation. */
+  readonly compiled: WeakMap<object, Map<string, Bound<O>>>;
 }
 
 interface Bound<O> {
@@ -27,7 +28,7 @@ const MARKER = '\u0001roster-prepared:';
 export function prepare<On, P extends Record<string, unknown>, O>(
   build: (on: On, values: P) => Compilable<O>,
 ): Prepared<On, P, O> {
-  return { build, compiled: new Map() };
+  return { build, compiled: new WeakMap() };
 }
 
 function compile<On, P extends Record<string, unknown>, O>(prepared: Prepared<On, P, O>, on: On): Bound<O> {
@@ -40,27 +41,30 @@ function compile<On, P extends Record<string, unknown>, O>(prepared: Prepared<On
   return { query, slots };
 }
 
-/** Runs a prepared query on `on` (a tenant scope's executor, or the instance database) with these values. */
+/** Runs a prepared query built on `on` for organisation `key` ('*' for instance lookups) through `db`. */
 export async function runPrepared<On, P extends Record<string, unknown>, O>(
   prepared: Prepared<On, P, O>,
+  db: Pick<Kysely<unknown>, 'executeQuery' | 'getExecutor'>,
   key: string,
   on: On,
-  execute: (query: CompiledQuery<O>) => Promise<QueryResult<O>>,
   values: P,
 ): Promise<O[]> {
-  let bound = prepared.compiled.get(key);
+  const adapter = db.getExecutor().adapter;
+  let byKey = prepared.compiled.get(adapter);
+  if (!byKey) prepared.compiled.set(adapter, (byKey = new Map()));
+  let bound = byKey.get(key);
   if (bound) {
-    prepared.compiled.delete(key);
+    byKey.delete(key);
   } else {
     bound = compile(prepared, on);
-    if (prepared.compiled.size >= MAX_KEYS) prepared.compiled.delete(prepared.compiled.keys().next().value!);
+    if (byKey.size >= MAX_KEYS) byKey.delete(byKey.keys().next().value!);
   }
-  prepared.compiled.set(key, bound);
+  byKey.set(key, bound);
   const { query, slots } = bound;
   const parameters = query.parameters.map((constant, i) => {
     const name = slots[i];
     return name === undefined ? constant : values[name];
   });
-  const result = await execute({ ...query, parameters });
+  const result = await db.executeQuery<O>({ ...query, parameters });
   return result.rows;
 }

@@ -87,13 +87,7 @@ export class TenantScope {
 
   /** Runs a prepared query (prepared.ts) built from this scope's builders, so it is as scoped as they are. */
   run<P extends Record<string, unknown>, O>(query: Prepared<TenantScope, P, O>, values: P): Promise<O[]> {
-    return runPrepared(
-      query,
-      this.organisationId,
-      this,
-      (compiled) => this.executor.executeQuery(compiled),
-      values,
-    );
+    return runPrepared(query, this.executor, this.organisationId, this, values);
   }
 
   /** The tenant condition for a joined table: `.innerJoin('contacts', (j) => scope.joinOn(j, 'contacts').onRef(...))`. */

@@ -32,6 +32,16 @@ const API_KEY_TOUCH_INTERVAL_MS = 60 * 1000;
 /** Roster's own tokens are about 500 characters; anything far longer is refused before it is parsed. */
 const MAX_BEARER_LENGTH = 4096;
 const CLOCK_TOLERANCE_MS = 5_000;
+/** Access tokens whose signature was checked, kept until they expire (about 600 bytes each). */
+const VERIFIED_TOKENS_MAX = 10_000;
+
+interface VerifiedClaims {
+  sub: string;
+  org: string;
+  sid: string;
+  gen: number;
+  exp: number;
+}
 
 export const API_KEY_PREFIX = 'rst_';
 const REFRESH_PREFIX = 'rrt_';
@@ -54,6 +64,7 @@ export class AuthService {
   /** Password checks in progress, by the same HMAC: concurrent requests with one credential share one check. */
   private readonly basicChecks = new Map<string, Promise<UserRow>>();
   private readonly apiKeyTouched = new Map<string, number>();
+  private readonly verifiedTokens = new Map<string, VerifiedClaims>();
   private readonly throttle = new LoginThrottle();
 
   constructor(
@@ -206,6 +217,32 @@ export class AuthService {
   }
 
   private async verifyJwt(token: string): Promise<Actor> {
+    const { sub, org, sid, gen } = await this.verifiedClaims(token);
+    const scope = this.store.scope(org);
+    const user = await findUserRow(scope, { id: sub });
+    if (!user || user.is_active !== 1) throw unauthenticated('User is disabled');
+    if (user.token_generation !== gen || (await credentials.isSessionRevoked(scope, sid)))
+      throw unauthenticated('Access token revoked');
+    return { ...this.actorOf(user, 'jwt'), sessionId: sid };
+  }
+
+  /**
+   * A client sends the same token with every request until it expires: its signature and
+   * claims are checked once, then the token is known by its exact text until its expiry.
+   * Revocation is not cached: the caller still reads the user and the session every time.
+   */
+  private async verifiedClaims(token: string): Promise<VerifiedClaims> {
+    const known = this.verifiedTokens.get(token);
+    if (known && known.exp * 1000 > Date.now()) return known;
+    if (known) this.verifiedTokens.delete(token);
+    const claims = await this.verifySignature(token);
+    if (this.verifiedTokens.size >= VERIFIED_TOKENS_MAX)
+      this.verifiedTokens.delete(this.verifiedTokens.keys().next().value!);
+    this.verifiedTokens.set(token, claims);
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<VerifiedClaims> {
     let claims;
     try {
       ({ payload: claims } = await jwtVerify(token, this.key, {
@@ -220,22 +257,18 @@ export class AuthService {
         throw new DomainError('unauthenticated', 'Access token expired', { expired: true });
       throw unauthenticated('Invalid access token');
     }
-    const { sub, org, sid, gen, iat } = claims;
+    const { sub, org, sid, gen, iat, exp } = claims;
     if (
       typeof sub !== 'string' ||
       typeof org !== 'string' ||
       typeof sid !== 'string' ||
+      typeof gen !== 'number' ||
       !Number.isSafeInteger(gen) ||
       // jose accepts any past iat; one in the future is a forgery or a broken clock.
       iat! * 1000 > Date.now() + CLOCK_TOLERANCE_MS
     )
       throw unauthenticated('Invalid access token');
-    const scope = this.store.scope(org);
-    const user = await findUserRow(scope, { id: sub });
-    if (!user || user.is_active !== 1) throw unauthenticated('User is disabled');
-    if (user.token_generation !== gen || (await credentials.isSessionRevoked(scope, sid)))
-      throw unauthenticated('Access token revoked');
-    return { ...this.actorOf(user, 'jwt'), sessionId: sid };
+    return { sub, org, sid, gen, exp: exp! };
   }
 
   private async issueTokens(user: UserRow, familyId: string): Promise<TokenPair> {

@@ -76,9 +76,7 @@ const API_KEY_WITH_USER = prepare((db: Kysely<Database>, p: { secretHash: string
 );
 
 export async function findApiKeyWithUser(db: Kysely<Database>, secretHash: string) {
-  const [row] = await runPrepared(API_KEY_WITH_USER, INSTANCE_KEY, db, (q) => db.executeQuery(q), {
-    secretHash,
-  });
+  const [row] = await runPrepared(API_KEY_WITH_USER, db, INSTANCE_KEY, db, { secretHash });
   if (!row) return undefined;
   const { api_key_id, api_key_revoked_at, ...user } = row;
   return { id: api_key_id, revoked_at: api_key_revoked_at, user };
