@@ -95,8 +95,15 @@ describe.skipIf(!postgres)('PostgreSQL row-level security (PostgreSQL only: set 
       memberships: await count(c, 'memberships'),
       contact_consent: await count(c, 'contact_consent'),
       idempotency_keys: await count(c, 'idempotency_keys'),
+      contact_words: await count(c, 'contact_words'),
     }));
-    expect(own).toEqual({ contacts: 1, memberships: 1, contact_consent: 1, idempotency_keys: 1 });
+    expect(own).toEqual({
+      contacts: 1,
+      memberships: 1,
+      contact_consent: 1,
+      idempotency_keys: 1,
+      contact_words: 3, // ada, lovelace, 61412345678
+    });
   });
 
   it('lets the instance lookups find credentials, but no organisation’s data', async () => {

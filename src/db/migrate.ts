@@ -4,6 +4,7 @@ import { core } from './migrations/0001_core.js';
 import { imports } from './migrations/0002_imports.js';
 import { tokenRevocation } from './migrations/0003_token_revocation.js';
 import { rowLevelSecurity } from './migrations/0004_row_level_security.js';
+import { contactWords } from './migrations/0005_contact_words.js';
 
 /** Migrations are compiled into the package, so `roster migrate` needs no files on disk. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -12,6 +13,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0002_imports': imports(dialect),
     '0003_token_revocation': tokenRevocation(dialect),
     '0004_row_level_security': rowLevelSecurity(dialect),
+    '0005_contact_words': contactWords(dialect),
   };
 }
 

@@ -100,6 +100,16 @@ export interface ContactsTable {
   version: number;
 }
 
+/**
+ * PostgreSQL only: each word of a contact's search_doc, kept by triggers (migration 0005), so a
+ * `q` prefix is an index range that row-level security lets the planner use. SQLite has FTS5.
+ */
+export interface ContactWordsTable {
+  organisation_id: string;
+  word: string;
+  contact_key: number;
+}
+
 export interface ContactConsentTable {
   organisation_id: string;
   contact_key: number;
@@ -209,6 +219,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   revoked_sessions: RevokedSessionsTable;
   contacts: ContactsTable;
+  contact_words: ContactWordsTable;
   contact_consent: ContactConsentTable;
   groups: GroupsTable;
   memberships: MembershipsTable;

@@ -20,27 +20,31 @@ const ORGANISATION_DATA = [
  */
 const INSTANCE_READABLE = ['users', 'api_keys', 'refresh_tokens', 'import_jobs'];
 
+const tenant = sql`current_setting(${sql.lit(TENANT_SETTING)}, true)`;
+const instance = sql`${tenant} = ${sql.lit(INSTANCE_TENANT)}`;
+
+async function protect(db: Kysely<any>, table: string, rule: ReturnType<typeof sql>) {
+  await sql`alter table ${sql.table(table)} enable row level security`.execute(db);
+  await sql`alter table ${sql.table(table)} force row level security`.execute(db);
+  await sql`create policy tenant_isolation on ${sql.table(table)} using (${rule}) with check (${rule})`.execute(
+    db,
+  );
+}
+
+/** The policy of a table of an organisation's data, for the tables later migrations add. */
+export const tenantPolicy = (db: Kysely<any>, table: string) =>
+  protect(db, table, sql`organisation_id = ${tenant}`);
+
 /**
  * PostgreSQL row-level security, forced so that it binds the tables' owner as well: the
  * second line of tenancy behind TenantScope (see src/db/tenant-session.ts). SQLite has no
  * such thing; there the data layer is the only line.
  */
 export function rowLevelSecurity(dialect: Dialect): Migration {
-  const tenant = sql`current_setting(${sql.lit(TENANT_SETTING)}, true)`;
-  const instance = sql`${tenant} = ${sql.lit(INSTANCE_TENANT)}`;
-
-  async function protect(db: Kysely<any>, table: string, rule: ReturnType<typeof sql>) {
-    await sql`alter table ${sql.table(table)} enable row level security`.execute(db);
-    await sql`alter table ${sql.table(table)} force row level security`.execute(db);
-    await sql`create policy tenant_isolation on ${sql.table(table)} using (${rule}) with check (${rule})`.execute(
-      db,
-    );
-  }
-
   return {
     async up(db: Kysely<any>) {
       if (dialect !== 'postgres') return;
-      for (const table of ORGANISATION_DATA) await protect(db, table, sql`organisation_id = ${tenant}`);
+      for (const table of ORGANISATION_DATA) await tenantPolicy(db, table);
       for (const table of INSTANCE_READABLE)
         await protect(db, table, sql`(organisation_id = ${tenant} or ${instance})`);
       await protect(db, 'organisations', sql`(id = ${tenant} or ${instance})`);
