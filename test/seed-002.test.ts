@@ -355,6 +355,36 @@ describe.each(dialects)('seed 002, unified-communications contact groups, on %s'
     expect(await queriesFor(`${PATH}/${many.json().id}`)).toBeLessThanOrEqual(one);
   });
 
+  it('lists every member of a page in the order they joined, however many the page holds', async () => {
+    const fresh = await createHarness(dialect);
+    try {
+      const auth = { authorization: fresh.a.owner.jwt };
+      // More members than one read of the list takes (200), split across the two groups.
+      const sizes = [150, 120];
+      const created = [];
+      for (const [g, size] of sizes.entries()) {
+        const manual = Array.from({ length: size }, (_, i) => ({ first_name: `G${g}M${i}` }));
+        const payload = { name: `G${g}`, church: fresh.a.org.id, manual_contacts: manual };
+        created.push(await fresh.request({ method: 'POST', url: PATH, headers: auth, payload }));
+      }
+      const page = await fresh.request({ method: 'GET', url: PATH, headers: auth });
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toBe('application/json; charset=utf-8');
+      const results = page.json().results;
+      for (const [g, size] of sizes.entries()) {
+        const names = Array.from({ length: size }, (_, i) => `G${g}M${i}`);
+        expect(results[g].contacts.map((c: { first_name: string }) => c.first_name)).toEqual(names);
+        expect(results[g].manual_contacts.map((c: { first_name: string }) => c.first_name)).toEqual(names);
+        // The same group, read alone and as created, is the same text.
+        const alone = await fresh.request({ method: 'GET', url: `${PATH}/${results[g].id}`, headers: auth });
+        expect(alone.json()).toEqual(results[g]);
+        expect(created[g]!.json()).toEqual(results[g]);
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('refuses bad input field by field and writes nothing', async () => {
     const before = (await h.request({ method: 'GET', url: `${PATH}?page_size=100`, headers: jwt })).json()
       .count;

@@ -61,6 +61,24 @@ export interface Contact {
   version: number;
 }
 
+/** What a list of members shows of a contact: who it is and how to reach it (no consent, custom fields or survey). */
+export type ContactCard = Pick<
+  Contact,
+  | 'key'
+  | 'id'
+  | 'name'
+  | 'first_name'
+  | 'middle_name'
+  | 'last_name'
+  | 'phone'
+  | 'email'
+  | 'avatar_url'
+  | 'external_ids'
+  | 'user_id'
+  | 'created_at'
+  | 'updated_at'
+>;
+
 export type Translations = Record<string, { name: string; description?: string | null }>;
 
 export interface Group {

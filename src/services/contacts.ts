@@ -249,15 +249,6 @@ export class ContactsService {
     } while (cursor);
   }
 
-  /** Contacts by key, in the order asked, skipping any not found: for the seed adapters' lists. */
-  async byKeys(actor: Actor, keys: number[]): Promise<Contact[]> {
-    requirePermission(actor.role, 'read');
-    const scope = this.store.scope(actor.organisationId);
-    const rows = await contacts.findContactRowsByKeys(scope, keys);
-    const byKey = new Map((await this.withConsent(scope, rows)).map((c) => [c.key, c]));
-    return keys.map((k) => byKey.get(k)).filter((c): c is Contact => c !== undefined);
-  }
-
   /** The live contact with this number, email or linked user, if any: how callers reuse instead of duplicating. */
   async findExisting(
     actor: Actor,

@@ -1,6 +1,6 @@
 import { DomainError, invalid } from '../domain/errors.js';
 import type { ContactInput } from '../domain/contact.js';
-import type { Contact, Group } from '../domain/records.js';
+import type { Contact, ContactCard, Group } from '../domain/records.js';
 import { requirePermission } from '../domain/roles.js';
 import type { Store } from '../db/store.js';
 import type { AccountsService } from './accounts.js';
@@ -43,7 +43,7 @@ export class GroupMembersService {
     requirePermission(actor.role, 'write');
     return this.store.transaction(actor.organisationId, async () => {
       const group = await this.groups.update(actor, { id }, input);
-      const current = (await this.groups.membersOfGroups(actor, [group.key])).get(group.key) ?? [];
+      const current = await this.groups.membersOf(actor, group.key);
       const kept = replace
         ? []
         : current.filter((c) =>
@@ -64,8 +64,8 @@ export class GroupMembersService {
     actor: Actor,
     group: Group,
     members: MemberSets,
-    kept: Contact[],
-    current: Contact[] = [],
+    kept: ContactCard[],
+    current: ContactCard[] = [],
   ): Promise<void> {
     const wanted = new Set(kept.map((c) => c.key));
     for (const contact of await this.userContacts(actor, members.user_ids ?? [])) wanted.add(contact.key);

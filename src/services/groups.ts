@@ -1,7 +1,7 @@
 import { DomainError, invalid, notFound } from '../domain/errors.js';
 import type { ExternalIds } from '../domain/contact.js';
 import { isUuid, uuidv7 } from '../domain/ids.js';
-import type { Contact, Group, Organisation, Translations } from '../domain/records.js';
+import type { ContactCard, Group, Organisation, Translations } from '../domain/records.js';
 import { requirePermission } from '../domain/roles.js';
 import * as contacts from '../db/repositories/contacts.js';
 import * as groups from '../db/repositories/groups.js';
@@ -30,6 +30,8 @@ export interface GroupInput {
 
 export const GROUP_NAME_MAX = 100;
 export const MAX_MEMBERS_PER_CALL = 10_000;
+/** Member cards read per query when listing whole groups: bounds what one listing holds at once. */
+const MEMBER_CHUNK = 200;
 
 type GroupBy = { id: string } | { key: number };
 
@@ -205,30 +207,41 @@ export class GroupsService {
     return result;
   }
 
-  /** All live members of a group, for surfaces that embed members in the group itself. */
-  async members(actor: Actor, by: GroupBy): Promise<Contact[]> {
-    const group = await this.get(actor, by);
-    const keys = (await memberships.memberKeysOfGroup(this.store.scope(actor.organisationId), group.key)).map(
-      (m) => m.contact_key,
-    );
-    return this.contactsService.byKeys(actor, keys);
+  /**
+   * Each group's live members as cards, in the order they joined: one array per group, in the
+   * order of `groupKeys`. Cards are read MEMBER_CHUNK at a time across the groups, so a page of
+   * groups costs the same few queries however many groups it holds, and only the group being
+   * yielded and one chunk are held at once, however many members the page has.
+   */
+  async *memberCards(actor: Actor, groupKeys: number[]): AsyncGenerator<ContactCard[]> {
+    requirePermission(actor.role, 'read');
+    const scope = this.store.scope(actor.organisationId);
+    const keysOf = new Map<number, number[]>(groupKeys.map((k) => [k, []]));
+    for (const link of await memberships.memberKeysOfGroups(scope, groupKeys))
+      keysOf.get(link.group_key)!.push(link.contact_key);
+    const keys = groupKeys.flatMap((k) => keysOf.get(k)!);
+    let at = 0;
+    let chunkEnd = 0;
+    let chunk = new Map<number, ContactCard>();
+    for (const groupKey of groupKeys) {
+      const members: ContactCard[] = [];
+      for (const end = at + keysOf.get(groupKey)!.length; at < end; at++) {
+        if (at === chunkEnd) {
+          chunkEnd = Math.min(keys.length, at + MEMBER_CHUNK);
+          const cards = await contacts.findContactCardsByKeys(scope, keys.slice(at, chunkEnd));
+          chunk = new Map(cards.map((c) => [c.key, c]));
+        }
+        const card = chunk.get(keys[at]!);
+        if (card) members.push(card);
+      }
+      yield members;
+    }
   }
 
-  /** The live members of several groups with a fixed number of queries, whatever their number. */
-  async membersOfGroups(actor: Actor, groupKeys: number[]): Promise<Map<number, Contact[]>> {
-    const links = await memberships.memberKeysOfGroups(this.store.scope(actor.organisationId), groupKeys);
-    const byKey = new Map(
-      (await this.contactsService.byKeys(actor, [...new Set(links.map((l) => l.contact_key))])).map((c) => [
-        c.key,
-        c,
-      ]),
-    );
-    const result = new Map<number, Contact[]>(groupKeys.map((k) => [k, []]));
-    for (const link of links) {
-      const contact = byKey.get(link.contact_key);
-      if (contact) result.get(link.group_key)!.push(contact);
-    }
-    return result;
+  /** One group's live members as cards, in the order they joined. */
+  async membersOf(actor: Actor, groupKey: number): Promise<ContactCard[]> {
+    for await (const members of this.memberCards(actor, [groupKey])) return members;
+    return [];
   }
 
   private async contactKeys(

@@ -1,7 +1,7 @@
 import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Channel, Consent, ConsentStatus } from '../../domain/contact.js';
 import { queryTokens } from '../../domain/contact.js';
-import { iso, isoOrNull, type Contact } from '../../domain/records.js';
+import { iso, isoOrNull, type Contact, type ContactCard } from '../../domain/records.js';
 import { prepare } from '../prepared.js';
 import type { ContactsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
@@ -166,6 +166,47 @@ export function findContactRowsByKeys(scope: TenantScope, keys: number[]) {
       .where('deleted_at', 'is', null)
       .execute(),
   );
+}
+
+/** Live contacts' cards by key, in no particular order: only the columns a card shows. */
+export async function findContactCardsByKeys(scope: TenantScope, keys: number[]): Promise<ContactCard[]> {
+  const rows = await inChunks(keys, (chunk) =>
+    scope
+      .selectFrom('contacts')
+      .select([
+        'key',
+        'id',
+        'display_name',
+        'first_name',
+        'middle_name',
+        'last_name',
+        'phone',
+        'email',
+        'avatar_url',
+        'external_ids',
+        'user_id',
+        'created_at',
+        'updated_at',
+      ])
+      .where('key', 'in', chunk)
+      .where('deleted_at', 'is', null)
+      .execute(),
+  );
+  return rows.map((row) => ({
+    key: row.key,
+    id: row.id,
+    name: row.display_name,
+    first_name: row.first_name,
+    middle_name: row.middle_name,
+    last_name: row.last_name,
+    phone: row.phone,
+    email: row.email,
+    avatar_url: row.avatar_url,
+    external_ids: JSON.parse(row.external_ids),
+    user_id: row.user_id,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  }));
 }
 
 /** Live contacts holding any of these E.164 numbers: the identity rule's lookup. */

@@ -54,10 +54,6 @@ export async function groupKeysOfContacts(scope: TenantScope, contactKeys: numbe
   return rows.sort((a, b) => a.added_at - b.added_at || a.group_key - b.group_key);
 }
 
-export function memberKeysOfGroup(scope: TenantScope, groupKey: number) {
-  return scope.selectFrom('memberships').select('contact_key').where('group_key', '=', groupKey).execute();
-}
-
 export async function deleteMembershipsOfContact(scope: TenantScope, contactKey: number): Promise<void> {
   await scope.deleteFrom('memberships').where('contact_key', '=', contactKey).execute();
 }

@@ -1,15 +1,21 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { DomainError, notFound } from '../../../domain/errors.js';
 import type { Services } from '../../../services/index.js';
 import { authenticate } from '../../auth.js';
 import { drfErrorHandler, withDrfErrors } from '../drf-errors.js';
-import { groupIn, groupOut, membersIn, pageUrl } from './mapping.js';
+import { groupIn, groupText, membersIn, pageJson, pageUrl } from './mapping.js';
 import { GroupOut, GroupPage, GroupPatch, GroupWrite, IdParams, PageQuery } from './schemas.js';
 
 const PATH = '/api/unified-communications/contact-groups';
 const tags = ['Seed 002: unified-communications contact groups'];
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
+
+/** Answers are JSON text made by mapping.ts (the route schemas document them; they do not serialise them). */
+const sendJson = (reply: FastifyReply, body: string | Readable) =>
+  reply.type('application/json; charset=utf-8').send(body);
 
 const invalidPage = () => new DomainError('not_found', 'Invalid page.', { detail: 'Invalid page.' });
 
@@ -36,9 +42,9 @@ export const unifiedCommunications =
       await authenticate(services, request);
     });
 
-    const shown = async (actor: Parameters<typeof groups.get>[0], key: number) => {
+    const shown = async (actor: Parameters<typeof groups.get>[0], key: number, reply: FastifyReply) => {
       const group = await groups.get(actor, { key });
-      return groupOut(group, (await groups.membersOfGroups(actor, [key])).get(key) ?? []);
+      return sendJson(reply, groupText(group, await groups.membersOf(actor, key)));
     };
     const groupById = async (actor: Parameters<typeof groups.get>[0], id: string) => {
       try {
@@ -58,7 +64,7 @@ export const unifiedCommunications =
           response: { 200: GroupPage },
         }),
       },
-      async (request) => {
+      async (request, reply) => {
         const size = pageSizeOf(request.query.page_size);
         let page = pageOf(request.query.page);
         if (page === -1)
@@ -66,16 +72,17 @@ export const unifiedCommunications =
         const { items, total } = await groups.pageByNumber(request.actor, page, size);
         const lastPage = Math.max(1, Math.ceil(total / size));
         if (page > lastPage) throw invalidPage();
-        const members = await groups.membersOfGroups(
-          request.actor,
-          items.map((g) => g.key),
-        );
-        return {
+        const head = {
           count: total,
           next: page < lastPage ? pageUrl(request, page + 1) : null,
           previous: page > 1 ? pageUrl(request, page - 1) : null,
-          results: items.map((g) => groupOut(g, members.get(g.key) ?? [])),
         };
+        // A page embeds every member of its groups (megabytes): streamed, it is never held whole.
+        const members = groups.memberCards(
+          request.actor,
+          items.map((g) => g.key),
+        );
+        return sendJson(reply, Readable.from(pageJson(head, items, members), { objectMode: false }));
       },
     );
 
@@ -98,7 +105,7 @@ export const unifiedCommunications =
           groupIn(request.body, request.actor.organisationId),
           membersIn(request.body),
         );
-        return reply.code(201).send(await shown(request.actor, group.key));
+        return shown(request.actor, group.key, reply.code(201));
       },
     );
 
@@ -112,9 +119,9 @@ export const unifiedCommunications =
           response: { 200: GroupOut },
         }),
       },
-      async (request) => {
+      async (request, reply) => {
         const group = await groupById(request.actor, request.params.id);
-        return shown(request.actor, group.key);
+        return shown(request.actor, group.key, reply);
       },
     );
 
@@ -134,7 +141,7 @@ export const unifiedCommunications =
             [409],
           ),
         },
-        async (request) => {
+        async (request, reply) => {
           const current = await groupById(request.actor, request.params.id);
           // PUT is a full update: optional fields not sent are cleared, as DRF does.
           const body = replace
@@ -142,7 +149,7 @@ export const unifiedCommunications =
             : request.body;
           const input = groupIn(body, request.actor.organisationId, current);
           const group = await groupMembers.update(request.actor, current.id, input, membersIn(body), replace);
-          return shown(request.actor, group.key);
+          return shown(request.actor, group.key, reply);
         },
       );
     }

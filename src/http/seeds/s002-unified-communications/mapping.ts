@@ -1,56 +1,80 @@
 import type { FastifyRequest } from 'fastify';
 import type { ContactInput, ExternalIds } from '../../../domain/contact.js';
 import { invalid } from '../../../domain/errors.js';
-import type { Contact, Group } from '../../../domain/records.js';
+import type { ContactCard, Group } from '../../../domain/records.js';
 import type { GroupInput } from '../../../services/groups.js';
 import type { MemberSets } from '../../../services/group-members.js';
 import type { GroupPatch } from './schemas.js';
 
 const LEGACY_KEYS = ['legacy_id', 'nextgen_legacy_id'] as const;
 
-const legacyOf = (ids: ExternalIds) => ({
-  legacy_id: ids.legacy_id ?? null,
-  nextgen_legacy_id: ids.nextgen_legacy_id ?? null,
-});
+/*
+ * A group embeds every member, so a page of 20 groups can be thousands of contacts: it is
+ * written as JSON text straight from the member cards, a piece at a time (see pageJson), not
+ * built as objects for the route's serialiser. JSON.stringify escapes a string exactly as
+ * that serialiser does; the keys come in the order of the schemas in schemas.ts.
+ */
+const json = (value: string | null | undefined) => (value == null ? 'null' : JSON.stringify(value));
+/** How much of a streamed page is written at a time. */
+const PIECE_CHARS = 64 * 1024;
 
-function contactOut(c: Contact) {
-  return {
-    id: c.id,
-    ...legacyOf(c.external_ids),
-    created_at: c.created_at,
-    updated_at: c.updated_at,
-    // A contact known only by a display name (a user's linked contact) shows it as its first name.
-    first_name: c.first_name ?? (c.last_name === null ? c.name : null),
-    middle_name: c.middle_name,
-    last_name: c.last_name,
-    phone: c.phone,
-    email: c.email,
-    avatar: c.avatar_url,
-    is_manual: c.user_id === null,
-  };
+const legacyJson = (ids: ExternalIds) =>
+  `"legacy_id":${json(ids.legacy_id)},"nextgen_legacy_id":${json(ids.nextgen_legacy_id)}`;
+
+function contactJson(c: ContactCard): string {
+  // A contact known only by a display name (a user's linked contact) shows it as its first name.
+  const firstName = c.first_name ?? (c.last_name === null ? c.name : null);
+  return (
+    `{"id":${json(c.id)},${legacyJson(c.external_ids)},"created_at":${json(c.created_at)},` +
+    `"updated_at":${json(c.updated_at)},"first_name":${json(firstName)},"middle_name":${json(c.middle_name)},` +
+    `"last_name":${json(c.last_name)},"phone":${json(c.phone)},"email":${json(c.email)},` +
+    `"avatar":${json(c.avatar_url)},"is_manual":${c.user_id === null}}`
+  );
 }
 
-/** A group as the church platform shows it: users by id, hand-entered contacts, and every member. */
-export function groupOut(group: Group, members: Contact[]) {
-  const manual = members.filter((c) => c.user_id === null);
-  return {
-    id: group.id,
-    user_ids: members.filter((c) => c.user_id !== null).map((c) => c.user_id!),
-    manual_contacts: manual.map((c) => ({
-      first_name: c.first_name,
-      middle_name: c.middle_name,
-      last_name: c.last_name,
-      phone: c.phone,
-      email: c.email,
-    })),
-    contacts: members.map(contactOut),
-    ...legacyOf(group.external_ids),
-    created_at: group.created_at,
-    updated_at: group.updated_at,
-    name: group.name,
-    thumbnail: group.thumbnail_url,
-    church: group.organisation_id,
-  };
+const manualJson = (c: ContactCard) =>
+  `{"first_name":${json(c.first_name)},"middle_name":${json(c.middle_name)},"last_name":${json(c.last_name)},` +
+  `"phone":${json(c.phone)},"email":${json(c.email)}}`;
+
+/** A group as the church platform shows it (users by id, hand-entered contacts, every member), in pieces. */
+function* groupJson(group: Group, members: ContactCard[]): Generator<string> {
+  const users = members.filter((c) => c.user_id !== null).map((c) => json(c.user_id));
+  const manual = members.filter((c) => c.user_id === null).map(manualJson);
+  yield `{"id":${json(group.id)},"user_ids":[${users.join(',')}],"manual_contacts":[${manual.join(',')}],"contacts":[`;
+  for (const [i, member] of members.entries()) yield (i > 0 ? ',' : '') + contactJson(member);
+  yield (
+    `],${legacyJson(group.external_ids)},"created_at":${json(group.created_at)},` +
+    `"updated_at":${json(group.updated_at)},"name":${json(group.name)},"thumbnail":${json(group.thumbnail_url)},` +
+    `"church":${json(group.organisation_id)}}`
+  );
+}
+
+/** One group's JSON (the single-group answers). */
+export const groupText = (group: Group, members: ContactCard[]) => [...groupJson(group, members)].join('');
+
+/**
+ * A page of groups as JSON, in pieces of about PIECE_CHARS, each group written once its members
+ * are read. Nothing is written before the first group's members are read, so that a failure
+ * there is still an error answer rather than a cut-off body.
+ */
+export async function* pageJson(
+  head: { count: number; next: string | null; previous: string | null },
+  groups: Group[],
+  members: AsyncIterable<ContactCard[]>,
+): AsyncGenerator<string> {
+  let out = `{"count":${head.count},"next":${json(head.next)},"previous":${json(head.previous)},"results":[`;
+  let index = 0;
+  for await (const cards of members) {
+    if (index > 0) out += ',';
+    for (const piece of groupJson(groups[index++]!, cards)) {
+      out += piece;
+      if (out.length >= PIECE_CHARS) {
+        yield out;
+        out = '';
+      }
+    }
+  }
+  yield out + ']}';
 }
 
 /** The writable group fields a body names; `church` must be the caller's own organisation. */
