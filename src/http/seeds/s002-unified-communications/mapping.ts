@@ -36,12 +36,25 @@ const manualJson = (c: ContactCard) =>
   `{"first_name":${json(c.first_name)},"middle_name":${json(c.middle_name)},"last_name":${json(c.last_name)},` +
   `"phone":${json(c.phone)},"email":${json(c.email)}}`;
 
+/** The members `write` shows, as the elements of a JSON array, one piece each. */
+function* elements(members: ContactCard[], write: (c: ContactCard) => string | null): Generator<string> {
+  let comma = '';
+  for (const member of members) {
+    const text = write(member);
+    if (text === null) continue;
+    yield comma + text;
+    comma = ',';
+  }
+}
+
 /** A group as the church platform shows it (users by id, hand-entered contacts, every member), in pieces. */
 function* groupJson(group: Group, members: ContactCard[]): Generator<string> {
-  const users = members.filter((c) => c.user_id !== null).map((c) => json(c.user_id));
-  const manual = members.filter((c) => c.user_id === null).map(manualJson);
-  yield `{"id":${json(group.id)},"user_ids":[${users.join(',')}],"manual_contacts":[${manual.join(',')}],"contacts":[`;
-  for (const [i, member] of members.entries()) yield (i > 0 ? ',' : '') + contactJson(member);
+  yield `{"id":${json(group.id)},"user_ids":[`;
+  yield* elements(members, (c) => (c.user_id === null ? null : json(c.user_id)));
+  yield '],"manual_contacts":[';
+  yield* elements(members, (c) => (c.user_id === null ? manualJson(c) : null));
+  yield '],"contacts":[';
+  yield* elements(members, contactJson);
   yield (
     `],${legacyJson(group.external_ids)},"created_at":${json(group.created_at)},` +
     `"updated_at":${json(group.updated_at)},"name":${json(group.name)},"thumbnail":${json(group.thumbnail_url)},` +
