@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type PgModule from 'pg';
+import { lazyRequire } from '../domain/lazy.js';
 import { withConflictErrors } from './conflicts.js';
 import type { Database } from './schema.js';
 import { cachingStatements } from './statement-cache.js';
@@ -33,8 +34,11 @@ export interface Connection {
   durability?: string;
 }
 
-// bigint (int8) columns hold integer keys and epoch milliseconds, all well inside 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+/** pg, loaded when a PostgreSQL URL is first opened: a server on SQLite never loads it. */
+const pg = lazyRequire<typeof PgModule>('pg', (loaded) =>
+  // bigint (int8) columns hold integer keys and epoch milliseconds, all well inside 2^53.
+  loaded.types.setTypeParser(loaded.types.builtins.INT8, (value) => Number.parseInt(value, 10)),
+);
 
 export function dialectOf(url: string): Dialect {
   if (url.startsWith('sqlite:')) return 'sqlite';
@@ -72,7 +76,7 @@ function connectSqlite(options: ConnectionOptions): Connection {
 }
 
 function connectPostgres(options: ConnectionOptions): Connection {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  const pool = new (pg().Pool)({ connectionString: options.url, max: options.poolSize ?? 10 });
   // An idle connection the server drops (a restart, an administrator) is an 'error' event on
   // the pool; unhandled, it would end the process. The pool discards that client and the
   // next query opens a new one, so there is nothing else to do.

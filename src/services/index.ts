@@ -62,7 +62,7 @@ export async function createServices(
     }),
     idempotency: new IdempotencyService(store),
     rateLimiter: new RateLimiter(
-      config.redisUrl ? new RedisRateStore(config.redisUrl) : new MemoryRateStore(),
+      config.redisUrl ? await RedisRateStore.connect(config.redisUrl) : new MemoryRateStore(),
       config.rateLimit ?? 0,
       (config.rateWindowSeconds ?? 60) * 1000,
     ),

@@ -1,9 +1,12 @@
-import { parse } from 'csv-parse/sync';
 import { invalid } from '../errors.js';
+import { lazyRequire } from '../lazy.js';
 import type { SourceRow } from './mapping.js';
 
 /** A record longer than this is a row error: no contact needs it, and it bounds the memory one row takes. */
 export const MAX_RECORD_LENGTH = 64 * 1024;
+
+/** csv-parse, loaded by the first import that reads a quoted record. */
+const csv = lazyRequire<typeof import('csv-parse/sync')>('csv-parse/sync');
 
 const QUOTE = 0x22;
 const CR = 0x0d;
@@ -262,7 +265,7 @@ class RowBuilder {
     const texts: string[] = [];
     for (const f of framed) if ('quoted' in f && f.quoted) texts.push(f.text);
     if (texts.length === 0) return [];
-    const records = parse(texts.join(this.terminator), {
+    const records = csv().parse(texts.join(this.terminator), {
       delimiter: this.delimiter,
       record_delimiter: this.terminator,
       relax_quotes: true,

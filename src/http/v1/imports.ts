@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { stringify } from 'csv-stringify/sync';
 import { CHANNELS } from '../../domain/contact.js';
 import { invalid } from '../../domain/errors.js';
 import { formatOf, type ImportFormat } from '../../domain/formats/index.js';
@@ -223,6 +222,8 @@ export const importRoutes =
       },
       async (request, reply) => {
         await services.imports.get(request.actor, request.params.id);
+        // csv-stringify is loaded by the first call, not by every server's start.
+        const { stringify } = await import('csv-stringify/sync');
         const lines = async function* () {
           yield stringify([['row', 'reason', 'raw']]);
           for await (const e of services.imports.errors(request.actor, request.params.id))
