@@ -96,7 +96,7 @@ describe.each(dialects)('every operation of every surface refuses bad credential
 
   beforeAll(async () => {
     h = await createHarness(dialect, { jwtSecret: secret });
-    operations = allOperations(h.app);
+    operations = await allOperations(h.app);
     ids = await recordsOf(h, h.a, 'Alpha');
     const victim = await h.a.addUser('viewer', 'victim');
     const forged = await forgedTokens({

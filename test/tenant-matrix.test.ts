@@ -63,7 +63,7 @@ describe.each(dialects)('organisation B against organisation A’s records, on %
 
   beforeAll(async () => {
     h = await createHarness(dialect);
-    operations = allOperations(h.app).filter((op) => !(keyOf(op) in PUBLIC));
+    operations = (await allOperations(h.app)).filter((op) => !(keyOf(op) in PUBLIC));
     a = await recordsOf(h, h.a, 'Alpha');
     b = await recordsOf(h, h.b, 'Bravo');
     credentials = [

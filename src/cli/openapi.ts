@@ -16,8 +16,8 @@ export async function openApiDocument(): Promise<string> {
   });
   const app = await buildApp(services, { logLevel: 'silent' });
   try {
-    await app.ready();
-    return JSON.stringify(app.swagger(), null, 2) + '\n';
+    const document = await app.inject({ method: 'GET', url: '/openapi.json' });
+    return JSON.stringify(document.json(), null, 2) + '\n';
   } finally {
     await app.close();
     await services.rateLimiter.close();

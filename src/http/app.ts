@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SERVER_LIMITS } from '../config.js';
 import type { Services } from '../services/index.js';
 import { urlForLog } from './auth.js';
+import { servedDocs } from './docs.js';
 import { describeRoute } from './openapi.js';
 import { seedApis } from './seeds/index.js';
 import { v1 } from './v1/index.js';
-import { refuseNul, serializerCompiler, validatorCompiler } from './validation.js';
+import { compilersFactory, refuseNul } from './validation.js';
 
 export interface AppOptions {
   logLevel?: string;
@@ -72,10 +71,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     // Path parameters are checked by each route's schema, in its surface's error style; the router's
     // own limit (a bare 414) only stops what no schema would take: 100 characters, percent-encoded.
     routerOptions: { maxParamLength: 1200 },
-    ajv: { customOptions: { coerceTypes: false } },
+    schemaController: { compilersFactory },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
   app.addHook('preValidation', refuseNul);
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
@@ -90,48 +87,49 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     done(null, payload);
   });
 
-  await app.register(swagger, {
-    transform: describeRoute,
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Roster',
-        version: '0.1.0',
-        description:
-          'Contacts, groups and memberships for messaging platforms. See the README for a walk-through.',
-        contact: { name: 'The operator of this Roster server' },
-        license: { name: 'MIT', identifier: 'MIT' },
-      },
-      servers: [THIS_SERVER],
-      tags: [
-        { name: 'Auth', description: 'Tokens for a username and password; refresh and logout' },
-        { name: 'Contacts', description: "The organisation's contacts" },
-        { name: 'Groups', description: 'Groups of contacts and their members' },
-        { name: 'Organisation', description: "The caller's organisation and its settings" },
-        { name: 'Users', description: "The organisation's users and their roles" },
-        { name: 'API keys', description: 'Keys for machine clients' },
-        { name: 'Imports and exports', description: 'Contacts from and to CSV, vCard and JSON Lines' },
-        { name: 'Seed 000: organisation contact groups', description: 'Compatibility surface' },
-        { name: 'Seed 001: messaging contacts', description: 'Compatibility surface' },
-        { name: 'Seed 002: unified-communications contact groups', description: 'Compatibility surface' },
-        { name: 'Seed 003: SMS address book', description: 'Compatibility surface' },
-      ],
-      components: {
-        securitySchemes: {
-          basic: { type: 'http', scheme: 'basic' },
-          bearer: {
-            type: 'http',
-            scheme: 'bearer',
-            description: 'A JWT from POST /v1/auth/token, or an API key',
+  servedDocs(
+    app,
+    {
+      transform: describeRoute,
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Roster',
+          version: '0.1.0',
+          description:
+            'Contacts, groups and memberships for messaging platforms. See the README for a walk-through.',
+          contact: { name: 'The operator of this Roster server' },
+          license: { name: 'MIT', identifier: 'MIT' },
+        },
+        servers: [THIS_SERVER],
+        tags: [
+          { name: 'Auth', description: 'Tokens for a username and password; refresh and logout' },
+          { name: 'Contacts', description: "The organisation's contacts" },
+          { name: 'Groups', description: 'Groups of contacts and their members' },
+          { name: 'Organisation', description: "The caller's organisation and its settings" },
+          { name: 'Users', description: "The organisation's users and their roles" },
+          { name: 'API keys', description: 'Keys for machine clients' },
+          { name: 'Imports and exports', description: 'Contacts from and to CSV, vCard and JSON Lines' },
+          { name: 'Seed 000: organisation contact groups', description: 'Compatibility surface' },
+          { name: 'Seed 001: messaging contacts', description: 'Compatibility surface' },
+          { name: 'Seed 002: unified-communications contact groups', description: 'Compatibility surface' },
+          { name: 'Seed 003: SMS address book', description: 'Compatibility surface' },
+        ],
+        components: {
+          securitySchemes: {
+            basic: { type: 'http', scheme: 'basic' },
+            bearer: {
+              type: 'http',
+              scheme: 'bearer',
+              description: 'A JWT from POST /v1/auth/token, or an API key',
+            },
           },
         },
+        security: [{ basic: [] }, { bearer: [] }],
       },
-      security: [{ basic: [] }, { bearer: [] }],
     },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    '/docs',
+  );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {

@@ -4,6 +4,7 @@ import fastJsonStringify from 'fast-json-stringify';
 import { Stream } from 'node:stream';
 import type {
   FastifyRequest,
+  FastifyServerOptions,
   FastifySchemaCompiler,
   FastifySchemaValidationError,
   FastifySerializerCompiler,
@@ -24,7 +25,7 @@ const text = addFormats.default(new Ajv.default({ ...options, coerceTypes: 'arra
 
 type Errors = FastifySchemaValidationError[] | null | undefined;
 
-export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
+const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   let compiled: ValidateFunction | undefined;
   const validate = Object.assign(
     (data: unknown) => {
@@ -38,10 +39,24 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   return validate;
 };
 
-export const serializerCompiler: FastifySerializerCompiler<unknown> = ({ schema }) => {
+const serializerCompiler: FastifySerializerCompiler<unknown> = ({ schema }) => {
   let compiled: ((data: unknown) => string) | undefined;
   return (data) => (compiled ??= fastJsonStringify(forSerializer(schema) as object))(data);
 };
+
+type CompilersFactory = NonNullable<
+  NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
+>;
+/**
+ * These compilers, given as Fastify is created (`schemaController`), so that it does not load
+ * and set up its default ones (@fastify/ajv-compiler and ~30 modules of Ajv) only to have them
+ * replaced. The option's types are the default compilers'; Fastify calls these as it would
+ * call the ones set with setValidatorCompiler and setSerializerCompiler.
+ */
+export const compilersFactory = {
+  buildValidator: () => validatorCompiler,
+  buildSerializer: () => serializerCompiler,
+} as unknown as CompilersFactory;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null;
