@@ -7,6 +7,7 @@
 // Scenarios: get-api-key (default), get-basic, get-jwt, group-page, post-contact.
 // SQL_TIMES=1 prints the time each statement of build A takes per request instead;
 // PROFILE=file.cpuprofile writes a CPU profile of build A's requests instead.
+// CONCURRENCY=64 keeps that many requests in flight (default 1: one after the other).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
@@ -96,13 +97,17 @@ async function setup(dist) {
   return { app, next: scenarios[scenario] };
 }
 
-/** CPU microseconds per request over `count` requests. */
+/** CPU microseconds per request over `count` requests, `CONCURRENCY` of them in flight at a time. */
 async function measure(build, count) {
   const before = process.cpuUsage();
-  for (let i = 0; i < count; i++) {
-    const response = await build.app.inject(build.next());
-    if (response.statusCode >= 300) throw new Error(`${response.statusCode} ${response.body}`);
-  }
+  let started = 0;
+  const client = async () => {
+    while (started++ < count) {
+      const response = await build.app.inject(build.next());
+      if (response.statusCode >= 300) throw new Error(`${response.statusCode} ${response.body}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Number(process.env.CONCURRENCY ?? 1) }, client));
   const used = process.cpuUsage(before);
   return (used.user + used.system) / count;
 }
