@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import type { Database as SqliteConnection } from 'better-sqlite3';
+import { Kysely } from 'kysely';
 import type PgModule from 'pg';
 import { lazyRequire } from '../domain/lazy.js';
 import { withConflictErrors } from './conflicts.js';
 import type { Database } from './schema.js';
+import { splitSqliteDialect } from './sqlite-driver.js';
 import { cachingStatements } from './statement-cache.js';
 import { TenantPostgresDialect } from './tenant-session.js';
 
@@ -52,16 +54,16 @@ export function connect(options: ConnectionOptions): Connection {
 
 function connectSqlite(options: ConnectionOptions): Connection {
   const path = options.url.slice('sqlite:'.length);
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new SqliteDatabase(path);
+  const inMemory = path === ':memory:';
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   const synchronous = options.sqliteSynchronous ?? 'NORMAL';
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(`synchronous = ${synchronous}`);
-  sqlite.pragma(`busy_timeout = ${options.sqliteBusyTimeoutMs ?? 5000}`);
-  // 16 MiB of pages: the operating system caches the file as well, so a bigger private cache
-  // bought no speed on 1,000,000 contacts (2 GB) and held the server above 150 MB of RSS.
-  sqlite.pragma('cache_size = -16384');
-  sqlite.pragma('temp_store = MEMORY');
+  const writer = openSqlite(path, options);
+  writer.pragma('journal_mode = WAL');
+  writer.pragma(`synchronous = ${synchronous}`);
+  // A second connection to read while the first writes (sqlite-driver.ts); an in-memory
+  // database is private to its connection, so it has the one.
+  const reader = inMemory ? undefined : openSqlite(path, options);
+  reader?.pragma('query_only = 1');
   const durability =
     synchronous === 'FULL'
       ? 'SQLite WAL, synchronous=FULL: every acknowledged write survives a process crash and a power loss'
@@ -69,10 +71,22 @@ function connectSqlite(options: ConnectionOptions): Connection {
   return {
     dialect: 'sqlite',
     db: new Kysely<Database>({
-      dialect: withConflictErrors(new SqliteDialect({ database: cachingStatements(sqlite) })),
+      dialect: withConflictErrors(
+        splitSqliteDialect(cachingStatements(writer), reader && cachingStatements(reader)),
+      ),
     }),
     durability,
   };
+}
+
+function openSqlite(path: string, options: ConnectionOptions): SqliteConnection {
+  const sqlite = new SqliteDatabase(path);
+  sqlite.pragma(`busy_timeout = ${options.sqliteBusyTimeoutMs ?? 5000}`);
+  // 8 MiB of pages a connection: the operating system caches the file as well, so a bigger
+  // private cache bought no speed on 1,000,000 contacts (2 GB) and held the server above 150 MB of RSS.
+  sqlite.pragma('cache_size = -8192');
+  sqlite.pragma('temp_store = MEMORY');
+  return sqlite;
 }
 
 function connectPostgres(options: ConnectionOptions): Connection {

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { connect, type ConnectionOptions, type Dialect } from './connection.js';
+import { groupCommit } from './group-commit.js';
 import { grantDataPrivileges, migrateToLatest } from './migrate.js';
 import { retryConflicts } from './retry.js';
 import type { Database } from './schema.js';
@@ -36,7 +37,7 @@ export interface Store {
 export function openStore(options: ConnectionOptions): Store {
   const { dialect, db: root, durability } = connect(options);
 
-  const current = new AsyncLocalStorage<Transaction<Database>>();
+  const current = new AsyncLocalStorage<Kysely<Database>>();
   const executor = () => current.getStore() ?? root;
   // On PostgreSQL every statement carries its tenant to the session (tenant-session.ts).
   const as = <E extends Kysely<Database>>(on: E, tenant: string): E =>
@@ -47,6 +48,12 @@ export function openStore(options: ConnectionOptions): Store {
   // their own, neither pool's connections switch tenant on each request (one round trip each).
   const instanceRoot =
     dialect === 'postgres' ? as(connect({ ...options, poolSize: 2 }).db, INSTANCE_TENANT) : root;
+  // PostgreSQL runs transactions side by side on its pool; SQLite's single writer commits
+  // those waiting together (group-commit.ts).
+  const begin =
+    dialect === 'postgres'
+      ? <T>(work: (trx: Kysely<Database>) => Promise<T>) => root.transaction().execute(work)
+      : groupCommit(root);
   return {
     dialect,
     durability: async () => durability ?? describePostgresDurability(root),
@@ -58,9 +65,7 @@ export function openStore(options: ConnectionOptions): Store {
     transaction: (organisationId, work) => {
       const open = current.getStore();
       if (open) return work(scopeOn(open, organisationId));
-      return retryConflicts(() =>
-        root.transaction().execute((trx) => current.run(trx, () => work(scopeOn(trx, organisationId)))),
-      );
+      return retryConflicts(() => begin((trx) => current.run(trx, () => work(scopeOn(trx, organisationId)))));
     },
     migrate: async () => {
       if (dialect !== 'postgres' || !options.ownerUrl) {

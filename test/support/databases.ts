@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 
 export type TestDialect = 'sqlite' | 'postgres';
@@ -37,11 +40,18 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A database of its own for one test file: in-memory SQLite, or a new PostgreSQL database dropped afterwards. */
-export async function freshDatabase(dialect: TestDialect, sqlitePath = ':memory:'): Promise<TestDatabase> {
+/**
+ * A database of its own for one test file, dropped afterwards: a SQLite file (as a server runs
+ * it, with its reader connection beside the writer), or a new PostgreSQL database.
+ */
+export async function freshDatabase(dialect: TestDialect, sqlitePath?: string): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
-    const url = `sqlite:${sqlitePath}`;
-    return { url, env: { DATABASE_URL: url }, drop: async () => {} };
+    const dir = sqlitePath ? undefined : mkdtempSync(join(tmpdir(), 'roster-test-'));
+    const url = `sqlite:${sqlitePath ?? join(dir!, 'roster.db')}`;
+    const drop = async () => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    };
+    return { url, env: { DATABASE_URL: url }, drop };
   }
   const name = `roster_test_${randomBytes(6).toString('hex')}`;
   await admin((client) => client.query(`create database ${name}`));
