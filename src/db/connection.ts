@@ -7,6 +7,7 @@ import type PgModule from 'pg';
 import { lazyRequire } from '../domain/lazy.js';
 import { withConflictErrors } from './conflicts.js';
 import type { Database } from './schema.js';
+import { startCheckpointer } from './checkpointer.js';
 import { splitSqliteDialect } from './sqlite-driver.js';
 import { cachingStatements } from './statement-cache.js';
 import { TenantPostgresDialect } from './tenant-session.js';
@@ -64,6 +65,8 @@ function connectSqlite(options: ConnectionOptions): Connection {
   // database is private to its connection, so it has the one.
   const reader = inMemory ? undefined : openSqlite(path, options);
   reader?.pragma('query_only = 1');
+  if (!inMemory) writer.pragma('wal_autocheckpoint = 0');
+  const checkpointer = inMemory ? undefined : startCheckpointer(path, synchronous);
   const durability =
     synchronous === 'FULL'
       ? 'SQLite WAL, synchronous=FULL: every acknowledged write survives a process crash and a power loss'
@@ -72,7 +75,7 @@ function connectSqlite(options: ConnectionOptions): Connection {
     dialect: 'sqlite',
     db: new Kysely<Database>({
       dialect: withConflictErrors(
-        splitSqliteDialect(cachingStatements(writer), reader && cachingStatements(reader)),
+        splitSqliteDialect(cachingStatements(writer), reader && cachingStatements(reader), checkpointer),
       ),
     }),
     durability,

@@ -26,12 +26,17 @@ import {
  * Without a reader (an in-memory database, which a second connection would not share), the
  * writer serves both, as Kysely's own driver does.
  */
-export function splitSqliteDialect(writer: SqliteDatabase, reader?: SqliteDatabase): Dialect {
+export function splitSqliteDialect(
+  writer: SqliteDatabase,
+  reader?: SqliteDatabase,
+  checkpointer?: { terminate(): Promise<unknown> },
+): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
     createQueryCompiler: () => new SqliteQueryCompiler(),
     createIntrospector: (db) => new SqliteIntrospector(db),
-    createDriver: () => new SplitDriver(new Side(writer), reader ? new Side(reader) : undefined),
+    createDriver: () =>
+      new SplitDriver(new Side(writer), reader ? new Side(reader) : undefined, checkpointer),
   };
 }
 
@@ -45,6 +50,7 @@ class SplitDriver implements Driver {
   constructor(
     readonly writer: Side,
     reader: Side | undefined,
+    private readonly checkpointer?: { terminate(): Promise<unknown> },
   ) {
     this.#reader = reader ?? writer;
   }
@@ -73,6 +79,8 @@ class SplitDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
+    // The checkpointer's connection goes first, so the writer's close, the last, checkpoints what is left.
+    await this.checkpointer?.terminate();
     this.writer.db.close();
     if (this.#reader !== this.writer) this.#reader.db.close();
   }

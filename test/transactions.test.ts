@@ -1,0 +1,142 @@
+import { statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uuidv7 } from '../src/domain/ids.js';
+import { insertGroup, listGroupRows } from '../src/db/repositories/groups.js';
+import { insertOrganisation } from '../src/db/repositories/instance.js';
+import type { TenantScope } from '../src/db/scope.js';
+import { openStore, type Store } from '../src/db/store.js';
+import { dialects, freshDatabase, type TestDatabase } from './support/databases.js';
+
+/**
+ * The store's transactions as the services rely on them, on each database. On SQLite those
+ * begun together share one commit (group-commit.ts) and reads outside a transaction run on
+ * a connection of their own (sqlite-driver.ts): neither may change what a transaction means.
+ */
+describe.each(dialects)('transactions on %s', (dialect) => {
+  let database: TestDatabase;
+  let store: Store;
+  let organisationId: string;
+
+  beforeAll(async () => {
+    database = await freshDatabase(dialect);
+    store = openStore({ url: database.url, ownerUrl: database.ownerUrl, poolSize: 4 });
+    await store.migrate();
+    const now = Date.now();
+    organisationId = (
+      await insertOrganisation(store.db, {
+        id: uuidv7(),
+        name: 'Transactions',
+        default_country: 'AU',
+        default_language: 'en',
+        allow_duplicate_phones: 0,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+      })
+    ).id;
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+
+  const addGroup = (scope: TenantScope, name: string) => {
+    const now = Date.now();
+    return insertGroup(scope, {
+      id: uuidv7(),
+      name,
+      description: null,
+      translations: '{}',
+      is_active: 1,
+      is_default: 0,
+      thumbnail_url: null,
+      external_ids: '{}',
+      member_count: 0,
+      created_by: null,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+      version: 1,
+    });
+  };
+  const names = async (prefix: string) =>
+    (await listGroupRows(store.scope(organisationId), { q: prefix }, 'name', 1000)).items
+      .map((g) => g.name)
+      .sort();
+  const inTransaction = <T>(work: (scope: TenantScope) => Promise<T>) =>
+    store.transaction(organisationId, work);
+
+  it('commits each of many concurrent transactions, and each one answers with its own result', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        inTransaction(async (scope) => (await addGroup(scope, `many ${i}`)).name),
+      ),
+    );
+    expect(results).toEqual(Array.from({ length: 30 }, (_, i) => `many ${i}`));
+    expect(await names('many ')).toHaveLength(30);
+  });
+
+  it('undoes a transaction that fails after writing, and only that one, when others commit beside it', async () => {
+    const failure = new Error('failed after writing');
+    const outcomes = await Promise.allSettled([
+      inTransaction((scope) => addGroup(scope, 'beside kept 1')),
+      inTransaction(async (scope) => {
+        await addGroup(scope, 'beside undone');
+        throw failure;
+      }),
+      inTransaction((scope) => addGroup(scope, 'beside kept 2')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBe(failure);
+    expect(await names('beside ')).toEqual(['beside kept 1', 'beside kept 2']);
+  });
+
+  it('keeps the others of a group when one fails before writing anything', async () => {
+    const outcomes = await Promise.allSettled([
+      inTransaction((scope) => addGroup(scope, 'early kept 1')),
+      inTransaction(async () => {
+        throw new Error('refused before writing');
+      }),
+      inTransaction((scope) => addGroup(scope, 'early kept 2')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await names('early ')).toEqual(['early kept 1', 'early kept 2']);
+  });
+
+  it('lets a transaction read its own writes, and nobody else before it commits', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let seenInside: string[] = [];
+    const open = inTransaction(async (scope) => {
+      await addGroup(scope, 'uncommitted one');
+      seenInside = (await listGroupRows(scope, { q: 'uncommitted' }, 'name', 10)).items.map((g) => g.name);
+      await held;
+    });
+    await sleep(50);
+    // A read from outside, while the transaction is open, neither waits for it nor sees it.
+    expect(await names('uncommitted')).toEqual([]);
+    expect(seenInside).toEqual(['uncommitted one']);
+    release();
+    await open;
+    expect(await names('uncommitted')).toEqual(['uncommitted one']);
+  });
+
+  it.runIf(dialect === 'sqlite')(
+    'checkpoints the WAL into the database file while serving (SQLite only: PostgreSQL checkpoints itself)',
+    async () => {
+      const file = new URL(database.url.replace(/^sqlite:/, 'file:')).pathname;
+      const before = statSync(file).size;
+      for (let batch = 0; batch < 20; batch++) {
+        await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            inTransaction((scope) => addGroup(scope, `pages ${batch}-${i} ${'x'.repeat(2000)}`)),
+          ),
+        );
+      }
+      const deadline = Date.now() + 5000;
+      while (statSync(file).size <= before + 1_000_000 && Date.now() < deadline) await sleep(50);
+      expect(statSync(file).size).toBeGreaterThan(before + 1_000_000);
+    },
+  );
+});
