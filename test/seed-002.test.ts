@@ -385,6 +385,17 @@ describe.each(dialects)('seed 002, unified-communications contact groups, on %s'
     }
   });
 
+  it('answers every client listing at once with the whole page, as it answers one alone', async () => {
+    await createGroup('Listed at once');
+    const list = () => h.request({ method: 'GET', url: `${PATH}?page_size=100`, headers: jwt });
+    const alone = (await list()).body;
+    // More clients than pages are written at once: the others wait their turn, none is cut off.
+    const together = await Promise.all(Array.from({ length: 12 }, list));
+    expect(together.map((r) => r.statusCode)).toEqual(together.map(() => 200));
+    expect(together.map((r) => r.body)).toEqual(together.map(() => alone));
+    expect((await list()).body).toBe(alone);
+  });
+
   it('refuses bad input field by field and writes nothing', async () => {
     const before = (await h.request({ method: 'GET', url: `${PATH}?page_size=100`, headers: jwt })).json()
       .count;
