@@ -22,6 +22,13 @@ const MAX_PAGE_SIZE = 100;
  */
 const PAGES_AT_ONCE = 2;
 
+/**
+ * A client that stops reading keeps its page's turn: after this long with nothing written to
+ * its socket, the connection is closed and the turn passes on, so two stalled clients cannot
+ * hold up every other one's list for good.
+ */
+const STALLED_READER_MS = 30_000;
+
 /** Answers are JSON text made by mapping.ts (the route schemas document them; they do not serialise them). */
 const sendJson = (reply: FastifyReply, body: string | Readable) =>
   reply.type('application/json; charset=utf-8').send(body);
@@ -88,6 +95,8 @@ export const unifiedCommunications =
           previous: page > 1 ? pageUrl(request, page - 1) : null,
         };
         // A page embeds every member of its groups (megabytes): streamed, it is never held whole.
+        const socket = request.raw.socket as { setTimeout?: (ms: number) => void } | undefined;
+        socket?.setTimeout?.(STALLED_READER_MS);
         const body = listPages(() =>
           pageJson(
             head,
