@@ -352,12 +352,9 @@ export class ContactsService {
     }
   }
 
-  private async insert(
-    scope: TenantScope,
-    row: Omit<ContactRow, 'key' | 'organisation_id'>,
-  ): Promise<number> {
+  private async insert(scope: TenantScope, row: contacts.NewContactRow): Promise<number> {
     try {
-      return (await contacts.insertContacts(scope, [row])).get(row.id)!;
+      return await contacts.insertContact(scope, row);
     } catch (error) {
       throw duplicatePhoneOr(error, row.phone);
     }

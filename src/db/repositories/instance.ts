@@ -31,8 +31,14 @@ export function insertOrganisation(db: Kysely<Database>, row: Omit<OrganisationR
   return db.insertInto('organisations').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-export function findOrganisationRow(db: Kysely<Database>, id: string) {
-  return db.selectFrom('organisations').selectAll().where('id', '=', id).executeTakeFirst();
+/** Every contact write reads its organisation (country, phone rule): prepared. */
+const ORGANISATION = prepare((db: Kysely<Database>, p: { id: string }) =>
+  db.selectFrom('organisations').selectAll().where('id', '=', p.id),
+);
+
+export async function findOrganisationRow(db: Kysely<Database>, id: string) {
+  const [row] = await runPrepared(ORGANISATION, db, INSTANCE_KEY, db, { id });
+  return row;
 }
 
 export function updateOrganisationRow(
