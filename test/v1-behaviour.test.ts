@@ -125,6 +125,30 @@ describe.each(dialects)('the canonical API’s behaviour on %s', (dialect) => {
       expect(put.json()).toMatchObject({ name: 'Replaced', custom: {}, company: null });
     });
 
+    it('answers a write with the contact exactly as a read then shows it', async () => {
+      const created = await post('/v1/contacts', {
+        first_name: 'Echo',
+        phone: '0412 345 600',
+        custom: { tier: 'gold', visits: 3 },
+        external_ids: { crm: 'c-1' },
+        consent: { whatsapp: 'subscribed' },
+      });
+      const read = await get(`/v1/contacts/${created.json().id}`);
+      expect(created.json()).toEqual(read.json());
+      expect(created.headers.etag).toBe(read.headers.etag);
+      const patched = await h.request({
+        method: 'PATCH',
+        url: `/v1/contacts/${created.json().id}`,
+        headers: { ...auth, 'if-match': read.headers.etag as string },
+        payload: { last_name: 'Again', custom: { visits: 4 }, consent: { email: 'unsubscribed' } },
+      });
+      const reread = await get(`/v1/contacts/${created.json().id}`);
+      expect(patched.json()).toEqual(reread.json());
+      expect(patched.headers.etag).toBe(reread.headers.etag);
+      expect(reread.json()).toMatchObject({ name: 'Echo Again', custom: { tier: 'gold', visits: 4 } });
+      expect(Object.keys(reread.json().consent).sort()).toEqual(['email', 'whatsapp']);
+    });
+
     it('refuses a second live contact with the same number, unless the organisation allows it', async () => {
       const first = (await post('/v1/contacts', { name: 'One', phone: '0412 700 800' })).json();
       const dup = await post('/v1/contacts', { name: 'Two', phone: '+61412700800' });

@@ -7,6 +7,7 @@ import {
   sortKey,
   validateContactText,
   type Channel,
+  type Consent,
   type ConsentStatus,
   type ContactInput,
   type CustomAttributes,
@@ -86,7 +87,7 @@ export class ContactsService {
       await this.ensurePhoneFree(scope, org, fields.phone, undefined);
       const now = Date.now();
       const id = uuidv7(now);
-      const key = await this.insert(scope, {
+      const row = {
         ...fields,
         id,
         created_by: actor.userId,
@@ -94,10 +95,12 @@ export class ContactsService {
         updated_at: now,
         deleted_at: null,
         version: 1,
-      });
-      if (consent) await this.applyConsent(scope, key, consent, now);
+      };
+      const key = await this.insert(scope, row);
+      const written = consent ? await this.applyConsent(scope, key, consent, now) : {};
       if (placement) await placeContact(scope, key, placement, actor.userId);
-      return this.load(scope, { key });
+      // What was just written is the contact: reading it back would be a statement for nothing.
+      return contacts.toContact({ ...row, key, organisation_id: actor.organisationId }, written);
     });
   }
 
@@ -324,17 +327,22 @@ export class ContactsService {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
     return this.store.transaction(actor.organisationId, async (scope) => {
-      const row = await this.row(scope, by);
+      const found = wellFormed(by) ? await contacts.findContactWithConsent(scope, by) : undefined;
+      if (!found) throw notFound('Contact');
+      const { row } = found;
       checkVersion(row.version, expectedVersion);
       if (placement) await checkGroups(scope, placement.groupKeys);
       const current = inputOf(contacts.toContact(row));
       const fields = await this.fieldsFrom(actor, org, next(current));
-      await this.ensurePhoneFree(scope, org, fields.phone, row.key);
+      // A live contact keeping its phone_unique already holds it: the unique index vouches for that.
+      if (fields.phone_unique !== row.phone_unique)
+        await this.ensurePhoneFree(scope, org, fields.phone, row.key);
       const now = Date.now();
       const updated = await this.updateRow(scope, row, { ...fields, updated_at: now });
-      if (consent) await this.applyConsent(scope, updated.key, consent, now);
+      const written = consent ? await this.applyConsent(scope, updated.key, consent, now) : {};
       if (placement) await placeContact(scope, updated.key, placement, actor.userId);
-      return this.load(scope, { key: updated.key });
+      // The updated row and the consent as read and written are the contact, without reading it back.
+      return contacts.toContact(updated, { ...found.consent, ...written });
     });
   }
 
@@ -377,7 +385,8 @@ export class ContactsService {
     key: number,
     consent: ConsentInput,
     now: number,
-  ): Promise<void> {
+  ): Promise<Consent> {
+    const written: Consent = {};
     for (const [channel, value] of Object.entries(consent)) {
       if (value === undefined) continue;
       const entry =
@@ -385,7 +394,9 @@ export class ContactsService {
           ? { status: value, source: 'api' }
           : { status: value.status, source: value.source ?? 'api' };
       await contacts.setConsent(scope, key, channel as Channel, { ...entry, changed_at: now });
+      written[channel as Channel] = contacts.consentEntry(entry.status, now, entry.source);
     }
+    return written;
   }
 
   private async countMemberships(scope: TenantScope, contactKey: number, sign: 1 | -1): Promise<void> {

@@ -161,23 +161,12 @@ function lookupRows(scope: TenantScope, by: { id: string } | { key: number }, in
   return scope.run(LOOKUPS[column][includeDeleted ? 1 : 0], { value });
 }
 
-export async function findContactRow(
+/** One contact's row, live or not, with its consent. */
+export async function findContactWithConsent(
   scope: TenantScope,
   by: { id: string } | { key: number },
   includeDeleted = false,
-): Promise<ContactRow | undefined> {
-  const [first] = await lookupRows(scope, by, includeDeleted);
-  if (!first) return undefined;
-  const { consent_channel, consent_status, consent_changed_at, consent_source, ...row } = first;
-  return row;
-}
-
-/** One contact as the API shows it, consent included. */
-export async function findContact(
-  scope: TenantScope,
-  by: { id: string } | { key: number },
-  includeDeleted = false,
-): Promise<Contact | undefined> {
+): Promise<{ row: ContactRow; consent: Consent } | undefined> {
   const rows = await lookupRows(scope, by, includeDeleted);
   if (rows.length === 0) return undefined;
   const consent: Consent = {};
@@ -189,10 +178,28 @@ export async function findContact(
         consent_source!,
       );
   const { consent_channel, consent_status, consent_changed_at, consent_source, ...row } = rows[0]!;
-  return toContact(row, consent);
+  return { row, consent };
 }
 
-const consentEntry = (status: string, changedAt: number, source: string) => ({
+export async function findContactRow(
+  scope: TenantScope,
+  by: { id: string } | { key: number },
+  includeDeleted = false,
+): Promise<ContactRow | undefined> {
+  return (await findContactWithConsent(scope, by, includeDeleted))?.row;
+}
+
+/** One contact as the API shows it, consent included. */
+export async function findContact(
+  scope: TenantScope,
+  by: { id: string } | { key: number },
+  includeDeleted = false,
+): Promise<Contact | undefined> {
+  const found = await findContactWithConsent(scope, by, includeDeleted);
+  return found && toContact(found.row, found.consent);
+}
+
+export const consentEntry = (status: string, changedAt: number, source: string) => ({
   status: status as ConsentStatus,
   at: iso(changedAt),
   source,
