@@ -125,6 +125,21 @@ describe.each(dialects)('the canonical API’s behaviour on %s', (dialect) => {
       expect(put.json()).toMatchObject({ name: 'Replaced', custom: {}, company: null });
     });
 
+    it('keeps a number as typed through writes that leave it alone', async () => {
+      const c = (await post('/v1/contacts', { name: 'Typed', phone: '0412 345 678' })).json();
+      expect(c).toMatchObject({ phone: '+61412345678', phone_raw: '0412 345 678', phone_valid: true });
+      const patch = (payload: object) =>
+        h.request({ method: 'PATCH', url: `/v1/contacts/${c.id}`, headers: auth, payload });
+      expect((await patch({ company: 'Acme' })).json()).toMatchObject({
+        phone: '+61412345678',
+        phone_raw: '0412 345 678',
+        phone_valid: true,
+      });
+      expect((await get(`/v1/contacts/${c.id}`)).json().phone_raw).toBe('0412 345 678');
+      const retyped = (await patch({ phone: '+61 412 345 679' })).json();
+      expect(retyped).toMatchObject({ phone: '+61412345679', phone_raw: '+61 412 345 679' });
+    });
+
     it('answers a write with the contact exactly as a read then shows it', async () => {
       const created = await post('/v1/contacts', {
         first_name: 'Echo',

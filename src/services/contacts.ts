@@ -14,7 +14,7 @@ import {
 } from '../domain/contact.js';
 import { normaliseEmail } from '../domain/email.js';
 import { isUuid, uuidv7 } from '../domain/ids.js';
-import { normalisePhone } from '../domain/phone.js';
+import { normalisePhone, type NormalisedPhone } from '../domain/phone.js';
 import type { Contact, Organisation } from '../domain/records.js';
 import { requirePermission } from '../domain/roles.js';
 import * as contacts from '../db/repositories/contacts.js';
@@ -278,9 +278,14 @@ export class ContactsService {
   }
 
   /** Reads and checks an input into stored fields: the one place contact input becomes a row. */
-  async fieldsFrom(actor: Actor, org: Organisation, input: ContactInput): Promise<ContactFields> {
+  async fieldsFrom(
+    actor: Actor,
+    org: Organisation,
+    input: ContactInput,
+    stored?: ContactRow,
+  ): Promise<ContactFields> {
     validateContactText(input);
-    const phone = input.phone ? normalisePhone(input.phone, org.default_country) : null;
+    const phone = input.phone ? phoneOf(input.phone, org, stored) : null;
     const email = input.email ? normaliseEmail(input.email) : null;
     if (
       input.user_id &&
@@ -333,7 +338,7 @@ export class ContactsService {
       checkVersion(row.version, expectedVersion);
       if (placement) await checkGroups(scope, placement.groupKeys);
       const current = inputOf(contacts.toContact(row));
-      const fields = await this.fieldsFrom(actor, org, next(current));
+      const fields = await this.fieldsFrom(actor, org, next(current), row);
       // A live contact keeping its phone_unique already holds it: the unique index vouches for that.
       if (fields.phone_unique !== row.phone_unique)
         await this.ensurePhoneFree(scope, org, fields.phone, row.key);
@@ -431,6 +436,16 @@ export class ContactsService {
     );
     return rows.map((row) => contacts.toContact(row, consent.get(row.key)));
   }
+}
+
+/**
+ * A number left as stored (an update's input holds the stored E.164) keeps the reading it was
+ * stored with: its phone_raw is how it was typed, which reading the E.164 again would lose.
+ */
+function phoneOf(input: string, org: Organisation, stored: ContactRow | undefined): NormalisedPhone {
+  if (stored?.phone === input && stored.phone_raw !== null && stored.phone_valid !== null)
+    return { e164: stored.phone, raw: stored.phone_raw, valid: stored.phone_valid === 1 };
+  return normalisePhone(input, org.default_country);
 }
 
 /**
