@@ -343,7 +343,7 @@ export class ContactsService {
       if (fields.phone_unique !== row.phone_unique)
         await this.ensurePhoneFree(scope, org, fields.phone, row.key);
       const now = Date.now();
-      const updated = await this.updateRow(scope, row, { ...fields, updated_at: now });
+      const updated = await this.updateRow(scope, row, { ...changedFields(row, fields), updated_at: now });
       const written = consent ? await this.applyConsent(scope, updated.key, consent, now) : {};
       if (placement) await placeContact(scope, updated.key, placement, actor.userId);
       // The updated row and the consent as read and written are the contact, without reading it back.
@@ -436,6 +436,14 @@ export class ContactsService {
     );
     return rows.map((row) => contacts.toContact(row, consent.get(row.key)));
   }
+}
+
+/** The fields that differ from the stored row: an update sets only those, a PATCH mostly touching one or two. */
+function changedFields(row: ContactRow, fields: ContactFields): Partial<ContactFields> {
+  const changed: Partial<ContactFields> = {};
+  for (const [column, value] of Object.entries(fields) as [keyof ContactFields, unknown][])
+    if (row[column] !== value) (changed as Record<string, unknown>)[column] = value;
+  return changed;
 }
 
 /**
