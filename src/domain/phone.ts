@@ -42,9 +42,11 @@ export function normalisePhone(input: string, defaultCountry: string, field = 'p
   const readings = [tryParse(raw, country)];
   if (!raw.startsWith('+') && !raw.startsWith('0')) readings.push(tryParse(`+${digits}`, undefined));
   const parsed = readings.filter((p): p is PhoneNumber => p !== undefined);
-  const chosen = parsed.find((p) => p.isValid()) ?? parsed.find((p) => p.isPossible());
+  // Validity is the costly part of a reading: asked once per reading, not again of the chosen one.
+  const valid = parsed.find((p) => p.isValid());
+  const chosen = valid ?? parsed.find((p) => p.isPossible());
   if (!chosen) throw invalid(field, `is not a possible phone number (read with default country ${country})`);
-  return { e164: chosen.number, raw, valid: chosen.isValid() };
+  return { e164: chosen.number, raw, valid: valid !== undefined };
 }
 
 /** The phone as the WhatsApp and SMS platforms write it: E.164 digits without the plus. */
