@@ -133,6 +133,22 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
     });
   });
 
+  it('keeps the number as typed of a contact a row matches without giving a number', async () => {
+    const typed = (
+      await h.request({
+        method: 'POST',
+        url: '/v1/contacts',
+        headers: auth,
+        payload: { name: 'Annie Easley', phone: '0400 777 888', email: 'ae@example.com' },
+      })
+    ).json();
+    const csv = 'name,email,company\nAnnie Easley,ae@example.com,Lewis\n';
+    expect(await importFile(csv, 'mode=upsert')).toMatchObject({ updated: 1, failed: 0 });
+    const after = (await h.request({ method: 'GET', url: `/v1/contacts/${typed.id}`, headers: auth })).json();
+    expect(after).toMatchObject({ company: 'Lewis', phone: '+61400777888', phone_raw: '0400 777 888' });
+    expect(await importFile(csv, 'mode=upsert')).toMatchObject({ updated: 0, unchanged: 1 });
+  });
+
   it('skips matches and in-file duplicates in skip mode, and changes consent only when asked', async () => {
     const csv = 'name,phone\nSkip Existing,0400 111 222\nNew Person,0400 555 666\nNew Again,0400 555 666\n';
     const job = await importFile(csv, `mode=skip&consent=${encodeURIComponent('{"sms":"subscribed"}')}`);

@@ -199,7 +199,7 @@ async function decide(
       const input = merge(currentInput, p.input, ctx.options);
       let fields: ContactFields;
       try {
-        fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input);
+        fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input, match);
       } catch (error) {
         if (!(error instanceof DomainError) || error.code !== 'validation') throw error;
         fail(error.message);
