@@ -161,11 +161,11 @@ export class ContactsService {
   ): Promise<Contact> {
     requirePermission(actor.role, options.permanent ? 'manage_users' : 'write');
     return this.store.transaction(actor.organisationId, async (scope) => {
-      const row = await this.row(scope, by, options.permanent);
+      const { row, consent } = await this.found(scope, by, options.permanent);
       checkVersion(row.version, options.expectedVersion);
       const now = Date.now();
       const deleted = {
-        ...(await this.load(scope, { key: row.key }, true)),
+        ...contacts.toContact(row, consent),
         deleted_at: new Date(now).toISOString(),
       };
       // The conditional update comes first: of concurrent deletes of one version only one
@@ -187,7 +187,7 @@ export class ContactsService {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
     return this.store.transaction(actor.organisationId, async (scope) => {
-      const row = await this.row(scope, { id }, true);
+      const { row } = await this.found(scope, { id }, true);
       if (row.deleted_at === null) return this.load(scope, { key: row.key });
       await this.ensurePhoneFree(scope, org, row.phone_unique, row.key);
       await contacts.updateContactRow(scope, row.key, row.version, {
@@ -332,8 +332,7 @@ export class ContactsService {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
     return this.store.transaction(actor.organisationId, async (scope) => {
-      const found = wellFormed(by) ? await contacts.findContactWithConsent(scope, by) : undefined;
-      if (!found) throw notFound('Contact');
+      const found = await this.found(scope, by);
       const { row } = found;
       checkVersion(row.version, expectedVersion);
       if (placement) await checkGroups(scope, placement.groupKeys);
@@ -409,14 +408,17 @@ export class ContactsService {
     await groups.adjustMemberCounts(scope, new Map(rows.map((r) => [r.group_key, sign])));
   }
 
-  private async row(
+  /** The contact's row and consent, or a 404. */
+  private async found(
     scope: TenantScope,
     by: { id: string } | { key: number },
     includeDeleted = false,
-  ): Promise<ContactRow> {
-    const row = wellFormed(by) ? await contacts.findContactRow(scope, by, includeDeleted) : undefined;
-    if (!row) throw notFound('Contact');
-    return row;
+  ): Promise<{ row: ContactRow; consent: Consent }> {
+    const found = wellFormed(by)
+      ? await contacts.findContactWithConsent(scope, by, includeDeleted)
+      : undefined;
+    if (!found) throw notFound('Contact');
+    return found;
   }
 
   private async load(
