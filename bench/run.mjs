@@ -25,7 +25,8 @@ const options = {
   profile: env.BENCH_PROFILE === '1',
 };
 const wanted = env.BENCH_SCENARIOS?.split(',');
-const scenarios = SCENARIOS.filter((s) => s.name === 'limit' || !wanted || wanted.includes(s.name));
+const BASELINES = new Set(['limit', 'framework']);
+const scenarios = SCENARIOS.filter((s) => BASELINES.has(s.name) || !wanted || wanted.includes(s.name));
 const resultsDir = join(ROOT, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
 const log = (line) => console.log(line);
@@ -94,6 +95,12 @@ async function runDatabase(database, dataset, pin) {
   });
   const { contactBody } = await checkDataset(server.url, org);
   const limit = await startLimit({ body: contactBody, cpu: pin.pinned ? pin.server : undefined });
+  const framework = await startLimit({
+    body: contactBody,
+    cpu: pin.pinned ? pin.server : undefined,
+    framework: 'fastify',
+  });
+  const targetOf = { limit, framework };
   const metaFile = join(resultsDir, 'run', `meta-${database}.json`);
   writeFileSync(metaFile, JSON.stringify({ largest: org }));
   const job = { ...options, metaFile, deepCursors: cursors, pin };
@@ -102,12 +109,12 @@ async function runDatabase(database, dataset, pin) {
   try {
     for (let round = 0; round < options.rounds; round++) {
       for (const scenario of scenarios) {
-        const onLimit = scenario.name === 'limit';
+        const baseline = targetOf[scenario.name];
         const result = await runScenario(
           scenario,
-          onLimit ? limit : server,
+          baseline ?? server,
           { ...job, round },
-          onLimit ? undefined : tracked,
+          baseline ? undefined : tracked,
         );
         rounds
           .get(scenario.name)
@@ -120,6 +127,7 @@ async function runDatabase(database, dataset, pin) {
   } finally {
     tracked.peak = Math.max(tracked.peak, server.memory().peak);
     await limit.stop();
+    await framework.stop();
     await server.stop();
     await dataset.drop?.();
   }

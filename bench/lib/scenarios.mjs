@@ -50,6 +50,13 @@ export const SCENARIOS = [
     prepare: () => [{ method: 'GET', path: '/' }],
   },
   {
+    name: 'framework',
+    title: 'Fastify, the same constant body',
+    // Not one of Roster's reads: what the framework alone costs, for the "why" of the by-id targets.
+    kind: 'floor',
+    prepare: () => [{ method: 'GET', path: '/' }],
+  },
+  {
     name: 'get-api-key',
     title: 'GET /v1/contacts/:id, API key',
     kind: 'read',

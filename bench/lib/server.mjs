@@ -32,9 +32,12 @@ export async function startRoster({ databaseUrl, ownerUrl, cpu, resultsDir, prof
   return { url, child, coldStartMs, memory: () => memoryOf(child.pid), stop: () => stop(child) };
 }
 
-/** The limit server, on the same core as the server under test. */
-export async function startLimit({ body, cpu }) {
-  const child = startNode(['bench/lib/limit-server.mjs'], { cpu, env: { LIMIT_BODY: body } });
+/** The limit server (or with `framework`, Fastify's floor), on the same core as the server under test. */
+export async function startLimit({ body, cpu, framework }) {
+  const child = startNode(['bench/lib/limit-server.mjs'], {
+    cpu,
+    env: { LIMIT_BODY: body, ...(framework && { LIMIT_FRAMEWORK: framework }) },
+  });
   const { port } = await firstJsonLine(child);
   return {
     url: `http://127.0.0.1:${port}`,
