@@ -78,7 +78,8 @@ export function groupCommit(root: Kysely<Database>) {
       const group = open ?? (open = start());
       const member: Member = { work, resolve: resolve as (value: unknown) => void, reject };
       group.members.push(member);
-      group.tail = group.tail.then(() => inGroup(group, member));
+      // A statement of the group's own failing (total_changes(), say) breaks it, like a half-done write.
+      group.tail = group.tail.then(() => inGroup(group, member)).catch(() => void (group.broken = true));
     });
   };
 }
