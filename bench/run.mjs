@@ -14,7 +14,7 @@ import { datasetSize, postgresDataset, sqliteDataset } from './lib/dataset.mjs';
 import { cpuTicks, jsonLines, pinning, ROOT, sampleRss, startNode, waitUntilIdle } from './lib/processes.mjs';
 import { median, printSection, summarise, targets, writeResults } from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
-import { checkDataset, SERVER_ENV, startLimit, startRoster } from './lib/server.mjs';
+import { checkDataset, SERVER_ENV, START_FLAGS, startLimit, startRoster } from './lib/server.mjs';
 
 const env = process.env;
 const options = {
@@ -155,7 +155,7 @@ log(
   `${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s per scenario, ${options.rounds} round(s)${options.rounds > 1 ? ' (medians)' : ''}`,
 );
 log(
-  `server: rate limiting off (ROSTER_RATE_LIMIT=${SERVER_ENV.ROSTER_RATE_LIMIT}), LOG_LEVEL=${SERVER_ENV.LOG_LEVEL}${options.profile ? ', --cpu-prof into bench/results/profiles' : ''}`,
+  `server: node ${START_FLAGS.join(' ')} (as npm start), rate limiting off (ROSTER_RATE_LIMIT=${SERVER_ENV.ROSTER_RATE_LIMIT}), LOG_LEVEL=${SERVER_ENV.LOG_LEVEL}${options.profile ? ', --cpu-prof into bench/results/profiles' : ''}`,
 );
 log(`dataset: ${JSON.stringify(datasetSize())}`);
 

@@ -1,5 +1,6 @@
-// The server under test: bin/roster.js serve in its own process, as an operator starts it, with
-// rate limiting off and request logging at warn (both said in the output).
+// The server under test: bin/roster.js serve in its own process, as an operator starts it (with
+// `npm start`'s Node flags), with rate limiting off and request logging at warn (both said in the output).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstJsonLine, freePort, memoryOf, startNode, stop, waitUntilServing } from './processes.mjs';
 
@@ -9,10 +10,18 @@ export const SERVER_ENV = {
   ROSTER_ACCESS_TOKEN_TTL: '3600',
 };
 
+/** The V8 flags `npm start` gives the server, read from package.json so the two cannot drift apart. */
+export const START_FLAGS = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+  .scripts.start.split(' ')
+  .filter((word) => word.startsWith('--'));
+
 /** Starts Roster on `databaseUrl`; resolves once /readyz answers, with the cold-start time. */
 export async function startRoster({ databaseUrl, ownerUrl, cpu, resultsDir, profile }) {
   const port = await freePort();
-  const args = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`] : [];
+  const args = [
+    ...START_FLAGS,
+    ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`] : []),
+  ];
   const started = performance.now();
   const child = startNode([...args, 'bin/roster.js', 'serve'], {
     cpu,
