@@ -39,6 +39,8 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
     await harness.services.imports.settled(actor, res.json().id);
     return (await harness.request({ method: 'GET', url: `/v1/imports/${res.json().id}`, headers })).json();
   }
+  const createContact = async (payload: Record<string, unknown>) =>
+    (await h.request({ method: 'POST', url: '/v1/contacts', headers: auth, payload })).json();
   const contactsWhere = async (query: string) =>
     (await h.request({ method: 'GET', url: `/v1/contacts?limit=1000&${query}`, headers: auth })).json().items;
   const addsUp = (job: Job) =>
@@ -93,19 +95,12 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
   });
 
   it('upserts by phone then email, handles duplicates inside the file by the same rule, and fills only empty fields when asked', async () => {
-    const existing = (
-      await h.request({
-        method: 'POST',
-        url: '/v1/contacts',
-        headers: auth,
-        payload: {
-          name: 'Katherine Johnson',
-          phone: '0400 111 222',
-          company: 'NASA',
-          consent: { sms: 'unsubscribed' },
-        },
-      })
-    ).json();
+    const existing = await createContact({
+      name: 'Katherine Johnson',
+      phone: '0400 111 222',
+      company: 'NASA',
+      consent: { sms: 'unsubscribed' },
+    });
     const csv =
       'name,phone,email,company\n' +
       'Katherine Johnson,+61400111222,kj@example.com,Langley\n' +
@@ -134,14 +129,11 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
   });
 
   it('keeps the number as typed of a contact a row matches without giving a number', async () => {
-    const typed = (
-      await h.request({
-        method: 'POST',
-        url: '/v1/contacts',
-        headers: auth,
-        payload: { name: 'Annie Easley', phone: '0400 777 888', email: 'ae@example.com' },
-      })
-    ).json();
+    const typed = await createContact({
+      name: 'Annie Easley',
+      phone: '0400 777 888',
+      email: 'ae@example.com',
+    });
     const csv = 'name,email,company\nAnnie Easley,ae@example.com,Lewis\n';
     expect(await importFile(csv, 'mode=upsert')).toMatchObject({ updated: 1, failed: 0 });
     const after = (await h.request({ method: 'GET', url: `/v1/contacts/${typed.id}`, headers: auth })).json();
@@ -186,14 +178,7 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
   });
 
   it('rolls an import back, listing what changed since instead of undoing it', async () => {
-    const target = (
-      await h.request({
-        method: 'POST',
-        url: '/v1/contacts',
-        headers: auth,
-        payload: { name: 'Undo Target', phone: '0400 999 000', company: 'Before' },
-      })
-    ).json();
+    const target = await createContact({ name: 'Undo Target', phone: '0400 999 000', company: 'Before' });
     const csv =
       'name,phone,company\nUndo Target,0400 999 000,After\nUndo New,0400 999 001,\nUndo Touched,0400 999 002,\n';
     const job = await importFile(csv, 'group_name=Undo');
@@ -256,12 +241,7 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
   });
 
   it('exports with the list filters, escaping formulas, and re-imports to the same contacts', async () => {
-    await h.request({
-      method: 'POST',
-      url: '/v1/contacts',
-      headers: auth,
-      payload: { name: '=cmd|calc', phone: '0400 246 810', custom: { note: '@risk' } },
-    });
+    await createContact({ name: '=cmd|calc', phone: '0400 246 810', custom: { note: '@risk' } });
     const csv = await h.request({
       method: 'GET',
       url: '/v1/contacts/export?format=csv&bom=true',
