@@ -41,11 +41,13 @@ export function groupCommit(root: Kysely<Database>) {
   const close = async (group: Group) => {
     if (open === group) open = undefined;
     await group.tail;
-    const trx = await group.trx.catch((error: unknown) => error);
-    if (!isTransaction(trx)) {
+    let trx: ControlledTransaction<Database>;
+    try {
+      trx = await group.trx;
+    } catch (error) {
       // The group could not begin (the database locked by another process past busy_timeout,
       // or closed): nothing of it ran.
-      for (const member of group.members) member.reject(trx);
+      for (const member of group.members) member.reject(error);
       return;
     }
     try {
@@ -119,8 +121,5 @@ function settle(member: Member): void {
   if (outcome.ok) member.resolve(outcome.value);
   else member.reject(outcome.error);
 }
-
-const isTransaction = (value: unknown): value is ControlledTransaction<Database> =>
-  typeof value === 'object' && value !== null && 'commit' in value;
 
 const noop = () => undefined;

@@ -332,8 +332,7 @@ export class ContactsService {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
     return this.store.transaction(actor.organisationId, async (scope) => {
-      const found = await this.found(scope, by);
-      const { row } = found;
+      const { row, consent: stored } = await this.found(scope, by);
       checkVersion(row.version, expectedVersion);
       if (placement) await checkGroups(scope, placement.groupKeys);
       const current = inputOf(contacts.toContact(row));
@@ -346,7 +345,7 @@ export class ContactsService {
       const written = consent ? await this.applyConsent(scope, updated.key, consent, now) : {};
       if (placement) await placeContact(scope, updated.key, placement, actor.userId);
       // The updated row and the consent as read and written are the contact, without reading it back.
-      return contacts.toContact(updated, { ...found.consent, ...written });
+      return contacts.toContact(updated, { ...stored, ...written });
     });
   }
 
