@@ -47,10 +47,13 @@ export interface FuzzRequest {
   mutation?: string;
 }
 
+const JSON_MEDIA = /^application\/(?:[\w.-]+\+)?json$/;
+
 export function operationsOf(document: Document): Operation[] {
   return Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, spec]) => {
-      const json = spec.requestBody?.content && Object.entries(spec.requestBody.content)[0];
+      // Bodies are generated as JSON: a file upload's media types (POST /v1/imports) get none.
+      const json = Object.entries(spec.requestBody?.content ?? {}).find(([type]) => JSON_MEDIA.test(type));
       return {
         id: spec.operationId,
         method: method.toUpperCase(),

@@ -122,6 +122,48 @@ function json<T>(name: string, value: string | undefined): T | undefined {
   throw invalid(name, 'must be a JSON object');
 }
 
+const FORMAT_NAMES: Record<ImportFormat, string> = { csv: 'CSV', vcf: 'vCard', jsonl: 'JSON Lines' };
+
+/**
+ * The file an import reads, as the body's content type or a form's file part carries it.
+ * No `type`: the route gets the bytes as a stream, which the import reads row by row (OpenAPI
+ * 3.1 describes a file body by its media type alone), so the schema holds nothing to validate.
+ */
+const file = (contentType: string) => {
+  const format = formatOf(contentType);
+  return Type.Unsafe<Readable>({
+    contentMediaType: contentType,
+    description: format
+      ? `The file, read as ${FORMAT_NAMES[format]} unless format= says otherwise`
+      : 'The file; say which format with format=, or name it with filename= (.csv, .tsv, .txt, .vcf, .jsonl, ...)',
+  });
+};
+
+/**
+ * What POST /imports reads: the file as the raw body, in one of the media types it is streamed
+ * from, or as the one file of a multipart form (the form's other fields are not read). The
+ * form's part says its format by its own content type or file name, as a raw body does by
+ * the request's; format= overrides either.
+ */
+const ImportBody = {
+  content: {
+    ...Object.fromEntries(FILE_TYPES.map((type) => [type, { schema: file(type) }])),
+    'multipart/form-data': {
+      schema: Type.Unsafe({
+        type: 'object',
+        properties: {
+          file: {
+            ...file('application/octet-stream'),
+            description:
+              "The file. Its format is format= if given, else its part's content type (as for a raw body), else its file name's extension",
+          },
+        },
+        required: ['file'],
+      }),
+    },
+  },
+};
+
 /** A streamed file: its size is the organisation's data, not a constant. */
 function download(types: string | string[], description: string) {
   const media = { schema: Type.Unsafe<Readable>({ type: 'string', description: 'The file' }) };
@@ -148,8 +190,10 @@ export const importRoutes =
         schema: withErrors(
           {
             tags,
-            summary: 'Import contacts from a CSV, vCard or JSON Lines file sent as the body',
+            summary:
+              'Import contacts from a CSV, vCard or JSON Lines file, sent as the body or as the file of a multipart form',
             querystring: ImportQuery,
+            body: ImportBody,
             response: { 202: ImportJob },
           },
           CREATES,
