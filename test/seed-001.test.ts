@@ -24,7 +24,7 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
   let h: Harness;
   let token: string;
   const send = (
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE',
     url: string,
     body: object = {},
     headers: Record<string, string> = CURL_FORM,
@@ -106,6 +106,17 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
     expect(v1.json().items).toHaveLength(1);
     expect(v1.json().items[0]).toMatchObject({ name: first.name, channel: 'whatsapp' });
     expect(fromObjectId('contact', first._id)).toBeGreaterThan(0);
+  });
+
+  it('answers a HEAD with the token in the body as its GET, without the body', async () => {
+    const { _id } = (await send('POST', '/contact', { name: 'Headed', number: '08034446666' })).json().data;
+    for (const url of ['/contact?type=all', `/contact/${_id}`]) {
+      const [get, head] = [await send('GET', url), await send('HEAD', url)];
+      expect(get.statusCode, url).toBe(200);
+      expect(head.statusCode, url).toBe(200);
+      expect(head.headers['content-length'], url).toBe(get.headers['content-length']);
+      expect(head.body, url).toBe('');
+    }
   });
 
   it('tells my contacts from all of the organisation’s, newest first', async () => {

@@ -7,7 +7,7 @@ import type { Harness, Login, Tenant } from './harness.js';
  * added without a way to call it here fails them.
  */
 export type Surface = 'v1' | 'seed 000' | 'seed 001' | 'seed 002' | 'seed 003';
-export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface Operation {
   method: Method;
@@ -75,7 +75,9 @@ const isHiddenPublic = (path: string) =>
 
 /**
  * The operations to test: the document's, plus any route it hides that is not one of the
- * public ones, so nothing the router serves escapes the matrices.
+ * public ones, so nothing the router serves escapes the matrices; and a HEAD for every GET,
+ * which Fastify answers with the GET's route (exposeHeadRoutes) and the document leaves out.
+ * The HEADs come last, after the GETs they are compared with.
  */
 export async function allOperations(app: FastifyInstance): Promise<Operation[]> {
   const documented = await operationsOf(app);
@@ -83,12 +85,39 @@ export async function allOperations(app: FastifyInstance): Promise<Operation[]> 
   const hidden = routesOf(app)
     .filter((route) => !known.has(keyOf(route)) && !isHiddenPublic(route.path))
     .map((route) => ({ ...route, surface: surfaceOf(route.path), documented: false }));
-  return [...documented, ...hidden];
+  const operations = [...documented, ...hidden];
+  const heads = operations
+    .filter((op) => op.method === 'GET')
+    .map((op) => ({ ...op, method: 'HEAD' as const }));
+  return [...operations, ...heads];
+}
+
+/** The GET a HEAD asks for without its body. */
+export const getOf = (op: Operation): Operation => (op.method === 'HEAD' ? { ...op, method: 'GET' } : op);
+
+/** Headers that differ between two answers to the same request: they say when and which, not what. */
+const PER_ANSWER = new Set(['x-request-id', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+/**
+ * Is this HEAD's answer its GET's without the body? The same status and headers (ETag,
+ * Content-Type, WWW-Authenticate, Content-Length when the GET's has one), and no body.
+ * Returns what differs, or undefined.
+ */
+export function unlikeGet(head: LightMyRequestResponse, get: LightMyRequestResponse): string | undefined {
+  const shown = (res: LightMyRequestResponse) =>
+    JSON.stringify({
+      status: res.statusCode,
+      headers: Object.entries(res.headers)
+        .filter(([name]) => !PER_ANSWER.has(name) && !name.startsWith('ratelimit-'))
+        .sort(([a], [b]) => a.localeCompare(b)),
+    });
+  if (head.body !== '') return `HEAD answered a body: ${head.body.slice(0, 200)}`;
+  return shown(head) === shown(get) ? undefined : `HEAD ${shown(head)} unlike GET ${shown(get)}`;
 }
 
 /**
  * Every route the router serves (HEAD aside: Fastify answers it with the GET handler and its
- * hooks), in the document's {param} notation, parsed from printRoutes' tree.
+ * hooks, and allOperations adds it), in the document's {param} notation, parsed from printRoutes' tree.
  */
 export function routesOf(app: FastifyInstance): Pick<Operation, 'method' | 'path'>[] {
   const parents: string[] = [];
@@ -213,7 +242,7 @@ const BODILESS = new Set([
   'DELETE /api/unified-communications/contact-groups/{id}',
 ]);
 
-const normalised = (op: Operation) => keyOf({ method: op.method, path: op.path.replace(/\/$/, '') });
+const normalised = (op: Operation) => keyOf({ method: getOf(op).method, path: op.path.replace(/\/$/, '') });
 
 /** True when the suite knows how to call the operation (else the matrices fail, naming it). */
 export const covered = (op: Operation) =>

@@ -22,7 +22,7 @@ function parseBody(text: string): unknown {
   return Object.fromEntries(new URLSearchParams(trimmed));
 }
 
-/** Fastify never reads a GET body; this API puts its token there, so it is read here. */
+/** Fastify never reads a GET or HEAD body; this API puts its token there, so it is read here. */
 async function readGetBody(request: FastifyRequest): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -44,7 +44,8 @@ export function readAnyBodyAsJson(app: FastifyInstance): void {
     }
   });
   app.addHook('preValidation', async (request) => {
-    if (request.method === 'GET') request.body = await readGetBody(request);
+    // A HEAD is its GET without the answer's body: it carries the token where the GET does.
+    if (request.method === 'GET' || request.method === 'HEAD') request.body = await readGetBody(request);
     // Requests without any body still get {}: the schemas expect an object.
     request.body ??= {};
   });
