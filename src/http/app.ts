@@ -7,7 +7,9 @@ import { urlForLog } from './auth.js';
 import { servedDocs } from './docs.js';
 import { describeRoute } from './openapi.js';
 import { seedApis } from './seeds/index.js';
+import { unknownPaths } from './unknown-paths.js';
 import { v1 } from './v1/index.js';
+import { problemHandler } from './v1/problem.js';
 import { compilersFactory, refuseNul } from './validation.js';
 
 export interface AppOptions {
@@ -73,6 +75,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     routerOptions: { maxParamLength: 1200 },
     schemaController: { compilersFactory },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // The routes of no surface (health checks, docs) answer errors as /v1 does.
+  app.setErrorHandler(problemHandler);
   app.addHook('preValidation', refuseNul);
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
@@ -140,8 +144,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     }
   });
 
-  await app.register(v1(services, { requireIfMatch: options.requireIfMatch ?? false }), { prefix: '/v1' });
+  const v1Prefix = '/v1';
+  await app.register(v1(services, { requireIfMatch: options.requireIfMatch ?? false }), { prefix: v1Prefix });
   const seedLimits = { listMax: options.seedListMax ?? SERVER_LIMITS.seedListMax };
-  for (const seed of seedApis) await app.register(seed(services, seedLimits));
+  for (const seed of seedApis) await app.register(seed.routes(services, seedLimits));
+  await app.register(
+    unknownPaths([{ prefixes: [v1Prefix], errors: problemHandler }, ...seedApis], problemHandler),
+  );
   return app;
 }

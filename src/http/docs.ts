@@ -57,6 +57,8 @@ export function servedDocs(
     const answered = await (
       await docsApp()
     ).inject({ method: 'GET', url: request.url, headers: request.headers });
+    // No such page or file: this server's own 404, as for any path it does not serve.
+    if (answered.statusCode === 404) return reply.callNotFound();
     for (const [name, value] of Object.entries(answered.headers))
       if (value !== undefined && !OWN_HEADERS.has(name)) reply.header(name, value);
     // A redirect has no body, and no content type for one.

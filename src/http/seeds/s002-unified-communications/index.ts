@@ -48,13 +48,18 @@ function pageOf(raw: string | undefined): number {
   return page;
 }
 
+/** Seed 002's errors: Django REST Framework's, as its JWT authentication words them. */
+export const unifiedCommunicationsErrors = drfErrorHandler({
+  invalidCredentials: 'Given token not valid for any token type',
+});
+
 /** Seed 002: a church platform's contact groups that hold platform users and hand-entered contacts. */
 export const unifiedCommunications =
   (services: Services): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { groups, groupMembers } = services;
     const listPages = concurrencyLimit(PAGES_AT_ONCE);
-    app.setErrorHandler(drfErrorHandler({ invalidCredentials: 'Given token not valid for any token type' }));
+    app.setErrorHandler(unifiedCommunicationsErrors);
     app.addHook('onRequest', async (request) => {
       await authenticate(services, request);
     });
