@@ -182,7 +182,10 @@ export const importRoutes =
     // Files are streamed to the import as they arrive, never held whole in memory: as the raw
     // body, or as the one file of a multipart form.
     app.addContentTypeParser(FILE_TYPES, (_request, payload, done) => done(null, payload));
-    await app.register(multipart, { limits: { files: 1, fields: 20 } });
+    // The import service bounds a file's size (ROSTER_IMPORT_MAX_BYTES, 413), as for a raw body.
+    // Left to its default (the 1 MiB body limit), multipart ended a larger file early without
+    // an error, and the import completed with the rows before the cut.
+    await app.register(multipart, { limits: { files: 1, fields: 20, fileSize: Infinity } });
 
     app.post(
       '/imports',
