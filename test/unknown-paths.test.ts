@@ -115,7 +115,13 @@ describe.each(dialects)('paths no route serves, on %s', (dialect) => {
       payload: 'x',
     });
     expect(malformed.statusCode).toBe(415);
-    expect(malformed.json()).toMatchObject({ status: 415, code: 'unsupported_media_type' });
+    // No route serves it, so the 415 names no media type to send instead.
+    expect(malformed.json()).toMatchObject({
+      status: 415,
+      code: 'unsupported_media_type',
+      detail: 'The Content-Type header is not a media type',
+    });
+    expect(malformed.headers.accept).toBeUndefined();
     // The surfaces' own routes are untouched: a known route still answers, and seed 000 its 405.
     expect((await h.request({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const notAllowed = await h.request({

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from './support/databases.js';
 import { createHarness, type Harness } from './support/harness.js';
+import { snapshot } from './support/snapshot.js';
 
 describe.each(dialects)('the canonical API’s behaviour on %s', (dialect) => {
   let h: Harness;
@@ -61,6 +62,35 @@ describe.each(dialects)('the canonical API’s behaviour on %s', (dialect) => {
         payload: 'null',
       });
       expect(nothing.statusCode).toBe(400);
+    });
+
+    it('refuses a body of a media type the route does not read with 415 naming those its requestBody declares, writing nothing', async () => {
+      const doc = (await get('/openapi.json')).json();
+      const declared = (url: string) => Object.keys(doc.paths[url].post.requestBody.content);
+      expect(declared('/v1/imports')).toEqual(expect.arrayContaining(['text/csv', 'multipart/form-data']));
+      const before = await snapshot(h);
+      // The file upload, a JSON route, and a seed's route (the seeds share the classification, each in its own style).
+      const routes: [string, (body: Record<string, unknown>) => unknown][] = [
+        ['/v1/imports', (body) => body.detail],
+        ['/v1/contacts', (body) => body.detail],
+        ['/api/contact/new', (body) => (body.error as { message: string }).message],
+      ];
+      for (const [url, messageOf] of routes) {
+        expect(doc.paths[url].post.responses['415'].headers, url).toHaveProperty('Accept');
+        const res = await post(url, '<contact/>', { 'content-type': 'application/xml' });
+        expect(res.statusCode, url).toBe(415);
+        expect(res.headers.accept, url).toBe(declared(url).join(', '));
+        const message = String(messageOf(res.json()));
+        expect(message, url).toMatch(/^Send the body as /);
+        for (const type of declared(url)) expect(message, url).toContain(type);
+        expect(message, url).not.toContain('application/xml');
+      }
+      const malformed = await post('/v1/contacts', 'x', { 'content-type': 'no media type' });
+      expect(malformed.statusCode).toBe(415);
+      expect(malformed.json().detail).toBe(
+        'The Content-Type header is not a media type; send the body as application/json',
+      );
+      expect(await snapshot(h)).toEqual(before);
     });
 
     it('answers bad list parameters and ids with 4xx, never 5xx', async () => {

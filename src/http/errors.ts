@@ -69,7 +69,40 @@ function fieldsOfValidation(error: FastifyLikeError): FieldIssue[] {
   });
 }
 
-export function classify(error: unknown): Classified {
+/**
+ * The media types the route a request reached reads its body as: its body's `content` keys,
+ * else JSON, the rule @fastify/swagger writes the route's requestBody by, so that a 415 names
+ * what the OpenAPI document declares. Undefined when no route serves the request.
+ */
+function mediaTypesOf(request: FastifyRequest): string[] | undefined {
+  if (request.is404) return undefined;
+  const body = (request.routeOptions.schema as { body?: { content?: object } } | undefined)?.body;
+  if (!body) return [];
+  return body.content ? Object.keys(body.content) : ['application/json'];
+}
+
+const either = (types: string[]) =>
+  types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types.at(-1)}` : types.join('');
+
+/** Why a body's media type was refused, and what the route would have read instead. */
+function unsupportedMediaType(request: FastifyRequest): Pick<Classified, 'message' | 'details'> {
+  const types = mediaTypesOf(request);
+  const said = [
+    // Fastify refuses a Content-Type that does not parse as a media type before it looks for a route's parser.
+    request.headers['content-type'] !== undefined &&
+      request.mediaType === undefined &&
+      'the Content-Type header is not a media type',
+    types?.length === 0 && 'this route reads no body',
+    types?.length && `send the body as ${either(types)}`,
+  ].filter((part): part is string => typeof part === 'string');
+  const message = said.join('; ') || 'the content type of the body is not accepted';
+  return {
+    message: message[0]!.toUpperCase() + message.slice(1),
+    details: types?.length ? { accepts: types } : {},
+  };
+}
+
+export function classify(error: unknown, request: FastifyRequest): Classified {
   if (error instanceof DomainError) {
     const { fields = [], ...details } = error.details;
     return {
@@ -111,13 +144,7 @@ export function classify(error: unknown): Classified {
         details: {},
       };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return {
-        status: 415,
-        code: 'unsupported_media_type',
-        message: 'Send the body as application/json',
-        fields: [],
-        details: {},
-      };
+      return { status: 415, code: 'unsupported_media_type', fields: [], ...unsupportedMediaType(request) };
   }
   // Fastify's own 4xx (a bad header, an aborted body): passed on, never turned into a 5xx.
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
@@ -128,12 +155,14 @@ export function classify(error: unknown): Classified {
 
 /**
  * classify(), plus what every surface does alike: a 5xx is logged (its body never says more
- * than "internal"), and a caller turned away by a busy database is told when to retry.
+ * than "internal"), a caller turned away by a busy database is told when to retry, and one
+ * whose body's media type was refused which the route reads (in Accept, as RFC 9110 has a 415 do).
  */
 export function classifyReply(error: unknown, request: FastifyRequest, reply: FastifyReply): Classified {
-  const problem = classify(error);
+  const problem = classify(error, request);
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-  const { retry_after } = problem.details;
+  const { retry_after, accepts } = problem.details;
   if (typeof retry_after === 'number') reply.header('retry-after', String(retry_after));
+  if (Array.isArray(accepts)) reply.header('accept', accepts.join(', '));
   return problem;
 }

@@ -65,6 +65,9 @@ const REQUEST_ID = {
   ),
 };
 const RETRY_AFTER = { 'Retry-After': header(Seconds, 'Seconds to wait before trying again') };
+const ACCEPT = {
+  Accept: header(Type.String({ maxLength: 2000 }), 'The media types this route reads its body as'),
+};
 const WWW_AUTHENTICATE = {
   'WWW-Authenticate': header(Type.String({ maxLength: 200 }), 'The schemes this surface accepts'),
 };
@@ -92,6 +95,7 @@ export function errorResponses(
     headers: {
       ...((status === 429 || status === 409) && RETRY_AFTER),
       ...(status === 401 && options.challenges !== false && WWW_AUTHENTICATE),
+      ...(status === 415 && ACCEPT),
     },
     content: { [contentType]: { schema: body } },
   });
