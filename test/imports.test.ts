@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { markRunningImportsInterrupted } from '../src/db/repositories/instance.js';
 import { dialects } from './support/databases.js';
 import { createHarness, type Harness } from './support/harness.js';
+import { snapshot } from './support/snapshot.js';
 
 interface Job {
   id: string;
@@ -329,6 +330,34 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
     expect(one).toHaveLength(1);
     expect(one[0]).toMatchObject({ phone: '+61400864299', external_ids: { crm: 'L-1' } });
     expect(await contactsWhere('q=legacy')).toHaveLength(3);
+  });
+
+  it('refuses a file whose format neither its type nor its name tells with 400, writing nothing', async () => {
+    const before = await snapshot(h);
+    const uploads: [string, string, string][] = [
+      ['filename=people.xlsx', 'application/octet-stream', 'name\nX\n'],
+      // A name that is a member every JavaScript object has is no format either.
+      ['filename=people.constructor', 'application/octet-stream', 'name\nX\n'],
+      ['filename=people.constructor', 'text/plain', 'name\nX\n'],
+      [
+        '',
+        FORM_TYPE,
+        multipartForm('name\nX\n')
+          .replace('people.csv', 'people.constructor')
+          .replace('Content-Type: text/csv', 'Content-Type: text/plain'),
+      ],
+    ];
+    for (const [query, type, payload] of uploads) {
+      const res = await h.request({
+        method: 'POST',
+        url: `/v1/imports?${query}`,
+        headers: { ...auth, 'content-type': type },
+        payload,
+      });
+      expect(res.statusCode, `${query} ${type}`).toBe(400);
+      expect(res.json().errors, `${query} ${type}`).toEqual([expect.objectContaining({ field: 'format' })]);
+    }
+    expect(await snapshot(h)).toEqual(before);
   });
 
   it('takes the file as its documented requestBody says: any declared media type as the body, or the form field', async () => {

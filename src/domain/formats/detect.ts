@@ -1,36 +1,38 @@
 export type ImportFormat = 'csv' | 'vcf' | 'jsonl';
 
-const CONTENT_TYPES: Record<string, ImportFormat> = {
-  'text/csv': 'csv',
-  'text/tab-separated-values': 'csv',
-  'application/csv': 'csv',
-  'application/vnd.ms-excel': 'csv',
-  'text/vcard': 'vcf',
-  'text/x-vcard': 'vcf',
-  'text/directory': 'vcf',
-  'application/x-ndjson': 'jsonl',
-  'application/jsonl': 'jsonl',
-  'application/x-jsonlines': 'jsonl',
-  'application/jsonlines': 'jsonl',
-};
+// Maps, not object literals: in those, a file named "people.constructor" found a member every
+// object inherits and got a function for its format, which was a 500.
+const CONTENT_TYPES = new Map<string, ImportFormat>([
+  ['text/csv', 'csv'],
+  ['text/tab-separated-values', 'csv'],
+  ['application/csv', 'csv'],
+  ['application/vnd.ms-excel', 'csv'],
+  ['text/vcard', 'vcf'],
+  ['text/x-vcard', 'vcf'],
+  ['text/directory', 'vcf'],
+  ['application/x-ndjson', 'jsonl'],
+  ['application/jsonl', 'jsonl'],
+  ['application/x-jsonlines', 'jsonl'],
+  ['application/jsonlines', 'jsonl'],
+]);
 
-const EXTENSIONS: Record<string, ImportFormat> = {
-  csv: 'csv',
-  tsv: 'csv',
-  txt: 'csv',
-  vcf: 'vcf',
-  vcard: 'vcf',
-  jsonl: 'jsonl',
-  ndjson: 'jsonl',
-};
+const EXTENSIONS = new Map<string, ImportFormat>([
+  ['csv', 'csv'],
+  ['tsv', 'csv'],
+  ['txt', 'csv'],
+  ['vcf', 'vcf'],
+  ['vcard', 'vcf'],
+  ['jsonl', 'jsonl'],
+  ['ndjson', 'jsonl'],
+]);
 
 /** The format a file claims by its content type, then by its name's extension. */
 export function formatOf(contentType: string | undefined, filename?: string): ImportFormat | undefined {
   const type = contentType?.split(';')[0]?.trim().toLowerCase();
-  const byType = type ? CONTENT_TYPES[type] : undefined;
+  const byType = type ? CONTENT_TYPES.get(type) : undefined;
   if (byType) return byType;
   const extension = filename?.toLowerCase().match(/\.([a-z]+)$/)?.[1];
-  return extension ? EXTENSIONS[extension] : undefined;
+  return extension ? EXTENSIONS.get(extension) : undefined;
 }
 
 /** The format of a text by its first characters: a vCard begins so, a JSON Lines file with an object, anything else is CSV. */
