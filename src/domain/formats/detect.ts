@@ -1,8 +1,11 @@
 export type ImportFormat = 'csv' | 'vcf' | 'jsonl';
 
-// Maps, not object literals: in those, a file named "people.constructor" found a member every
-// object inherits and got a function for its format, which was a 500.
-const CONTENT_TYPES = new Map<string, ImportFormat>([
+/**
+ * The media types a file is taken in, each with the format it names; text/plain and
+ * application/octet-stream name none, so format= or the file's name tells. An import's raw
+ * body is read in exactly these, and its OpenAPI requestBody declares them.
+ */
+const MEDIA_TYPES = new Map<string, ImportFormat | undefined>([
   ['text/csv', 'csv'],
   ['text/tab-separated-values', 'csv'],
   ['application/csv', 'csv'],
@@ -14,7 +17,11 @@ const CONTENT_TYPES = new Map<string, ImportFormat>([
   ['application/jsonl', 'jsonl'],
   ['application/x-jsonlines', 'jsonl'],
   ['application/jsonlines', 'jsonl'],
+  ['text/plain', undefined],
+  ['application/octet-stream', undefined],
 ]);
+
+export const FILE_MEDIA_TYPES: readonly string[] = [...MEDIA_TYPES.keys()];
 
 const EXTENSIONS = new Map<string, ImportFormat>([
   ['csv', 'csv'],
@@ -26,10 +33,14 @@ const EXTENSIONS = new Map<string, ImportFormat>([
   ['ndjson', 'jsonl'],
 ]);
 
-/** The format a file claims by its content type, then by its name's extension. */
+/**
+ * The format a file claims by its content type, then by its name's extension. Both are Maps,
+ * not object literals: in one, a file named "people.constructor" found a member every object
+ * inherits and got a function for its format, which was a 500.
+ */
 export function formatOf(contentType: string | undefined, filename?: string): ImportFormat | undefined {
   const type = contentType?.split(';')[0]?.trim().toLowerCase();
-  const byType = type ? CONTENT_TYPES.get(type) : undefined;
+  const byType = type ? MEDIA_TYPES.get(type) : undefined;
   if (byType) return byType;
   const extension = filename?.toLowerCase().match(/\.([a-z]+)$/)?.[1];
   return extension ? EXTENSIONS.get(extension) : undefined;

@@ -10,7 +10,7 @@ import {
 } from './mapping.js';
 import { readVcards } from './vcard-reader.js';
 
-export { formatOf, sniffFormat, type ImportFormat } from './detect.js';
+export { FILE_MEDIA_TYPES, formatOf, sniffFormat, type ImportFormat } from './detect.js';
 export type { ImportedContact, MappingOptions, Target } from './mapping.js';
 
 /**

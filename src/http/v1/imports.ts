@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CHANNELS } from '../../domain/contact.js';
 import { invalid } from '../../domain/errors.js';
-import { formatOf, type ImportFormat } from '../../domain/formats/index.js';
+import { FILE_MEDIA_TYPES, formatOf, type ImportFormat } from '../../domain/formats/index.js';
 import { exportHeader, exportRow } from '../../domain/formats/writers.js';
 import type { Services } from '../../services/index.js';
 import { IMPORT_STATUSES } from '../../services/imports/jobs.js';
@@ -14,18 +14,6 @@ import { Count, Nullable, Text, Timestamp, Uuid } from '../openapi.js';
 import { CREATES, IdParam, withErrors } from './schemas.js';
 
 const tags = ['Imports and exports'];
-const FILE_TYPES = [
-  'text/csv',
-  'text/tab-separated-values',
-  'text/plain',
-  'text/vcard',
-  'text/x-vcard',
-  'application/x-ndjson',
-  'application/jsonl',
-  'application/x-jsonlines',
-  'application/octet-stream',
-  'application/vnd.ms-excel',
-];
 const Format = Type.Union([Type.Literal('csv'), Type.Literal('vcf'), Type.Literal('jsonl')]);
 const Mode = Type.Union([Type.Literal('create'), Type.Literal('upsert'), Type.Literal('skip')]);
 
@@ -147,7 +135,7 @@ const file = (contentType: string) => {
  */
 const ImportBody = {
   content: {
-    ...Object.fromEntries(FILE_TYPES.map((type) => [type, { schema: file(type) }])),
+    ...Object.fromEntries(FILE_MEDIA_TYPES.map((type) => [type, { schema: file(type) }])),
     'multipart/form-data': {
       schema: Type.Unsafe({
         type: 'object',
@@ -181,7 +169,7 @@ export const importRoutes =
   async (app) => {
     // Files are streamed to the import as they arrive, never held whole in memory: as the raw
     // body, or as the one file of a multipart form.
-    app.addContentTypeParser(FILE_TYPES, (_request, payload, done) => done(null, payload));
+    app.addContentTypeParser([...FILE_MEDIA_TYPES], (_request, payload, done) => done(null, payload));
     // The import service bounds a file's size (ROSTER_IMPORT_MAX_BYTES, 413), as for a raw body.
     // Left to its default (the 1 MiB body limit), multipart ended a larger file early without
     // an error, and the import completed with the rows before the cut.
