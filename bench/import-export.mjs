@@ -1,21 +1,25 @@
 // Times a bulk import and an export of the generated file through Roster's services, and the
 // peak memory of the process doing it. SQLite always; PostgreSQL too when BENCH_DATABASE_URL is set.
 // Usage: npm run build && node bench/import-export.mjs [ROWS]
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../dist/db/store.js';
 import { exportRow } from '../dist/domain/formats/writers.js';
 import { createServices } from '../dist/services/index.js';
+import { runDirectory } from './lib/scratch.mjs';
 
 const rows = Number(process.argv[2] ?? process.env.BENCH_ROWS ?? 1_000_000);
 mkdirSync('bench/results', { recursive: true });
+const runDir = runDirectory('bench/results');
 const file = `bench/results/contacts-${rows}.csv`;
 try {
   statSync(file);
 } catch {
-  execFileSync('node', ['bench/generate-contacts.mjs', String(rows), file]);
+  // Made in the run's directory and moved into place whole: another run may be reading it already.
+  const made = join(runDir, 'contacts.csv');
+  execFileSync('node', ['bench/generate-contacts.mjs', String(rows), made]);
+  renameSync(made, file);
 }
 
 let peakRss = 0;
@@ -24,7 +28,7 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 async function run(name, url) {
   const store = openStore({ url, sqliteSynchronous: 'NORMAL' });
   await store.migrate();
-  const dir = join(tmpdir(), `roster-bench-${Date.now()}`);
+  const dir = join(runDir, `imports-${name}`);
   const services = await createServices(store, {
     accessTokenTtlSeconds: 60,
     refreshTokenTtlSeconds: 60,
@@ -104,14 +108,11 @@ async function run(name, url) {
   };
   await services.rateLimiter.close();
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
   return result;
 }
 
 const results = [];
-const sqliteDir = join(tmpdir(), `roster-bench-db-${Date.now()}`);
-results.push(await run('sqlite', `sqlite:${sqliteDir}/roster.db`));
-rmSync(sqliteDir, { recursive: true, force: true });
+results.push(await run('sqlite', `sqlite:${join(runDir, 'roster.db')}`));
 if (process.env.BENCH_DATABASE_URL) results.push(await run('postgres', process.env.BENCH_DATABASE_URL));
 clearInterval(sampler);
 for (const r of results) {

@@ -14,6 +14,7 @@ import { datasetSize, postgresDataset, sqliteDataset } from './lib/dataset.mjs';
 import { cpuTicks, jsonLines, pinning, ROOT, sampleRss, startNode, waitUntilIdle } from './lib/processes.mjs';
 import { median, printSection, summarise, targets, writeResults } from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
+import { runDirectory } from './lib/scratch.mjs';
 import { checkDataset, SERVER_ENV, START_FLAGS, startLimit, startRoster } from './lib/server.mjs';
 
 const env = process.env;
@@ -29,6 +30,7 @@ const BASELINES = new Set(['limit', 'framework']);
 const scenarios = SCENARIOS.filter((s) => BASELINES.has(s.name) || !wanted || wanted.includes(s.name));
 const resultsDir = join(ROOT, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
+const runDir = runDirectory(resultsDir);
 const log = (line) => console.log(line);
 
 /** Cursors at 50-95% of the organisation's contacts by name, made by the service's own encoder. */
@@ -81,7 +83,16 @@ async function runScenario(scenario, target, job, tracked) {
   return { ...result, peakRss };
 }
 
+/** Measures one database, then drops the run's copy of it (PostgreSQL), whatever happened. */
 async function runDatabase(database, dataset, pin) {
+  try {
+    return await measureDatabase(database, dataset, pin);
+  } finally {
+    await dataset.drop?.();
+  }
+}
+
+async function measureDatabase(database, dataset, pin) {
   const { url, ownerUrl, meta } = dataset;
   const org = meta.largest;
   // Read as the owner: the serving role sees contacts only under an organisation's tenant.
@@ -91,6 +102,7 @@ async function runDatabase(database, dataset, pin) {
     ownerUrl,
     cpu: pin.pinned ? pin.server : undefined,
     resultsDir,
+    runDir,
     profile: options.profile,
   });
   const { contactBody } = await checkDataset(server.url, org);
@@ -101,7 +113,7 @@ async function runDatabase(database, dataset, pin) {
     framework: 'fastify',
   });
   const targetOf = { limit, framework };
-  const metaFile = join(resultsDir, 'run', `meta-${database}.json`);
+  const metaFile = join(runDir, `meta-${database}.json`);
   writeFileSync(metaFile, JSON.stringify({ largest: org }));
   const job = { ...options, metaFile, deepCursors: cursors, pin };
   const tracked = { peak: server.memory().peak };
@@ -129,7 +141,6 @@ async function runDatabase(database, dataset, pin) {
     await limit.stop();
     await framework.stop();
     await server.stop();
-    await dataset.drop?.();
   }
   const limitRps = median(rounds.get('limit').map((r) => r.rps));
   const rows = scenarios.map((s) => summarise(s, rounds.get(s.name), limitRps));
@@ -161,7 +172,7 @@ log(`dataset: ${JSON.stringify(datasetSize())}`);
 
 const sections = [];
 if (env.BENCH_SQLITE !== '0') {
-  sections.push(await runDatabase('sqlite', await sqliteDataset(resultsDir, log), pin));
+  sections.push(await runDatabase('sqlite', await sqliteDataset(resultsDir, runDir, log), pin));
   printSection(sections.at(-1), log);
 }
 if (env.BENCH_DATABASE_URL) {

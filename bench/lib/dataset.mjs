@@ -4,18 +4,11 @@
 // repositories' inserts) but in big transactions instead of through the import path, which runs at
 // about 11,000 rows/s. Built once per dataset version and size, then reused: SQLite as a file under
 // bench/results/, PostgreSQL as a template database.
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { FIRST_NAMES } from './names.mjs';
+import { exclusively, onInterrupt } from './scratch.mjs';
 import { openStore } from '../../dist/db/store.js';
 import { insertContacts } from '../../dist/db/repositories/contacts.js';
 import { addMembers } from '../../dist/db/repositories/memberships.js';
@@ -237,30 +230,37 @@ async function migrated(url, ownerUrl) {
 
 const metaPath = (dir, name) => join(dir, `${name}.json`);
 
-/** The SQLite dataset for this size: built (and cached) when missing, copied fresh for a run. */
-export async function sqliteDataset(dir, log) {
+/**
+ * The SQLite dataset for this size: built (and cached) when missing, copied fresh into the run's
+ * own directory. Runs started together build it once: the others wait, then copy it.
+ */
+export async function sqliteDataset(dir, runDir, log) {
   const size = datasetSize();
   const name = `dataset-v${VERSION}-${size.contacts}-${size.groups}`;
   const file = join(dir, `${name}.db`);
-  let cached = existsSync(file) && existsSync(metaPath(dir, name));
-  let buildSeconds = null;
-  if (!cached) {
-    log(`building the SQLite dataset (${size.contacts} contacts, ${size.groups} groups): ${file}`);
-    const started = performance.now();
-    const partial = `${file}.partial`;
-    rmSync(partial, { force: true });
-    const meta = await build(`sqlite:${partial}`, size, log);
-    renameSync(partial, file);
-    buildSeconds = (performance.now() - started) / 1000;
-    writeFileSync(metaPath(dir, name), JSON.stringify({ ...meta, buildSeconds }));
-  }
+  const copy = join(runDir, 'roster.db');
+  const cached = await exclusively(
+    file,
+    async () => {
+      const found = existsSync(file) && existsSync(metaPath(dir, name));
+      if (!found) {
+        log(`building the SQLite dataset (${size.contacts} contacts, ${size.groups} groups): ${file}`);
+        const started = performance.now();
+        const partial = `${file}.partial`;
+        rmSync(partial, { force: true });
+        const meta = await build(`sqlite:${partial}`, size, log);
+        renameSync(partial, file);
+        const buildSeconds = (performance.now() - started) / 1000;
+        writeFileSync(metaPath(dir, name), JSON.stringify({ ...meta, buildSeconds }));
+      }
+      await migrated(`sqlite:${file}`);
+      copyFileSync(file, copy);
+      return found;
+    },
+    log,
+  );
   const meta = JSON.parse(readFileSync(metaPath(dir, name), 'utf8'));
-  const runDir = join(dir, 'run');
-  rmSync(runDir, { recursive: true, force: true });
-  mkdirSync(runDir, { recursive: true });
-  await migrated(`sqlite:${file}`);
-  copyFileSync(file, join(runDir, 'roster.db'));
-  return { url: `sqlite:${join(runDir, 'roster.db')}`, meta, cached, buildSeconds: meta.buildSeconds };
+  return { url: `sqlite:${copy}`, meta, cached, buildSeconds: meta.buildSeconds };
 }
 
 async function admin(url, work) {
@@ -278,39 +278,50 @@ export async function postgresDataset(baseUrl, dir, log) {
   const size = datasetSize();
   const name = `dataset-v${VERSION}-${size.contacts}-${size.groups}`;
   const template = `roster_bench_v${VERSION}_${size.contacts}_${size.groups}`;
-  const run = 'roster_bench_run';
+  // The run's own database, as its SQLite copy is in its own directory.
+  const run = `roster_bench_run_${process.pid}`;
   const urlOf = (db) => Object.assign(new URL(baseUrl), { pathname: `/${db}` }).toString();
-  const exists = await admin(
-    baseUrl,
-    async (c) => (await c.query('select 1 from pg_database where datname = $1', [template])).rowCount === 1,
-  );
-  const cached = exists && existsSync(metaPath(dir, `${name}-pg`));
-  if (!cached) {
-    log(`building the PostgreSQL dataset (${size.contacts} contacts, ${size.groups} groups): ${template}`);
-    const started = performance.now();
-    await admin(baseUrl, async (c) => {
-      await c.query(`drop database if exists ${template} with (force)`);
-      await c.query(`create database ${template}`);
-    });
-    const meta = await build(urlOf(template), size, log);
-    await admin(urlOf(template), (c) => c.query('vacuum analyze'));
-    writeFileSync(
-      metaPath(dir, `${name}-pg`),
-      JSON.stringify({ ...meta, buildSeconds: (performance.now() - started) / 1000 }),
-    );
-  }
-  // Served as the README's PostgreSQL setup: a role that owns no table, so row-level security binds it.
   const appUrl = (db) => Object.assign(new URL(urlOf(db)), { username: APP_ROLE }).toString();
-  await admin(baseUrl, (c) =>
-    c.query(
-      `do $$ begin if not exists (select from pg_roles where rolname = '${APP_ROLE}') then create role ${APP_ROLE} login; end if; end $$`,
-    ),
+  const drop = () => admin(baseUrl, (c) => c.query(`drop database if exists ${run} with (force)`));
+  // Building, migrating and cloning the template each need it to themselves.
+  const cached = await exclusively(
+    join(dir, `${name}-pg`),
+    async () => {
+      const exists = await admin(
+        baseUrl,
+        async (c) =>
+          (await c.query('select 1 from pg_database where datname = $1', [template])).rowCount === 1,
+      );
+      const found = exists && existsSync(metaPath(dir, `${name}-pg`));
+      if (!found) {
+        log(
+          `building the PostgreSQL dataset (${size.contacts} contacts, ${size.groups} groups): ${template}`,
+        );
+        const started = performance.now();
+        await admin(baseUrl, async (c) => {
+          await c.query(`drop database if exists ${template} with (force)`);
+          await c.query(`create database ${template}`);
+        });
+        const meta = await build(urlOf(template), size, log);
+        await admin(urlOf(template), (c) => c.query('vacuum analyze'));
+        writeFileSync(
+          metaPath(dir, `${name}-pg`),
+          JSON.stringify({ ...meta, buildSeconds: (performance.now() - started) / 1000 }),
+        );
+      }
+      // Served as the README's PostgreSQL setup: a role that owns no table, so row-level security binds it.
+      await admin(baseUrl, (c) =>
+        c.query(
+          `do $$ begin if not exists (select from pg_roles where rolname = '${APP_ROLE}') then create role ${APP_ROLE} login; end if; end $$`,
+        ),
+      );
+      await migrated(appUrl(template), urlOf(template));
+      onInterrupt(drop);
+      await admin(baseUrl, (c) => c.query(`create database ${run} template ${template}`));
+      return found;
+    },
+    log,
   );
-  await migrated(appUrl(template), urlOf(template));
-  await admin(baseUrl, async (c) => {
-    await c.query(`drop database if exists ${run} with (force)`);
-    await c.query(`create database ${run} template ${template}`);
-  });
   const meta = JSON.parse(readFileSync(metaPath(dir, `${name}-pg`), 'utf8'));
   return {
     url: appUrl(run),
@@ -318,6 +329,6 @@ export async function postgresDataset(baseUrl, dir, log) {
     meta,
     cached,
     buildSeconds: meta.buildSeconds,
-    drop: () => admin(baseUrl, (c) => c.query(`drop database if exists ${run} with (force)`)),
+    drop,
   };
 }

@@ -15,8 +15,11 @@ export const START_FLAGS = JSON.parse(readFileSync(new URL('../../package.json',
   .scripts.start.split(' ')
   .filter((word) => word.startsWith('--'));
 
-/** Starts Roster on `databaseUrl`; resolves once /readyz answers, with the cold-start time. */
-export async function startRoster({ databaseUrl, ownerUrl, cpu, resultsDir, profile }) {
+/**
+ * Starts Roster on `databaseUrl`, its uploads in the run's own directory; resolves once /readyz
+ * answers, with the cold-start time.
+ */
+export async function startRoster({ databaseUrl, ownerUrl, cpu, resultsDir, runDir, profile }) {
   const port = await freePort();
   const args = [
     ...START_FLAGS,
@@ -33,7 +36,7 @@ export async function startRoster({ databaseUrl, ownerUrl, cpu, resultsDir, prof
       HOST: '127.0.0.1',
       PORT: String(port),
       SQLITE_SYNCHRONOUS: process.env.BENCH_SQLITE_SYNCHRONOUS ?? 'NORMAL',
-      ROSTER_IMPORT_DIR: join(resultsDir, 'run', 'imports'),
+      ROSTER_IMPORT_DIR: join(runDir, 'imports'),
     },
   });
   const url = `http://127.0.0.1:${port}`;
