@@ -4,8 +4,9 @@
 // Environment: BENCH_CONTACTS (1000000), BENCH_GROUPS (contacts / 100), BENCH_DURATION (10 s),
 // BENCH_WARMUP (2 s), BENCH_CONNECTIONS (64), BENCH_ROUNDS (1; medians when more),
 // BENCH_SCENARIOS (comma-separated names, default all), BENCH_PROFILE=1 (server --cpu-prof),
+// BENCH_MEMORY=1 (the server's memory sampled by bench/lib/memory-probe.cjs into bench/results/),
 // BENCH_SQLITE_SYNCHRONOUS (NORMAL), BENCH_DATABASE_URL (postgres://...), BENCH_SQLITE=0 (PostgreSQL only).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../dist/db/store.js';
@@ -24,6 +25,7 @@ const options = {
   connections: Number(env.BENCH_CONNECTIONS ?? 64),
   rounds: Number(env.BENCH_ROUNDS ?? 1),
   profile: env.BENCH_PROFILE === '1',
+  memory: env.BENCH_MEMORY === '1',
 };
 const wanted = env.BENCH_SCENARIOS?.split(',');
 const BASELINES = new Set(['limit', 'framework']);
@@ -92,11 +94,26 @@ async function runDatabase(database, dataset, pin) {
   }
 }
 
+/** What the server's memory was made of after start and at its highest sample, from the probe's file. */
+function memoryParts(file) {
+  const samples = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
+    .filter((sample) => sample.parts);
+  const highest = samples.reduce((a, b) => (b.rssMb > a.rssMb ? b : a));
+  const view = ({ rssMb, heapUsedMb, spacesMb, parts }) => ({ rssMb, heapUsedMb, spacesMb, parts });
+  return { file, atStart: view(samples[0]), atHighest: view(highest) };
+}
+
 async function measureDatabase(database, dataset, pin) {
   const { url, ownerUrl, meta } = dataset;
   const org = meta.largest;
   // Read as the owner: the serving role sees contacts only under an organisation's tenant.
   const { cursors, durability } = await deepCursors(ownerUrl ?? url, org);
+  const memoryFile = options.memory
+    ? join(resultsDir, `memory-${startedAt.replace(/[:.]/g, '-')}-${database}.jsonl`)
+    : undefined;
   const server = await startRoster({
     databaseUrl: url,
     ownerUrl,
@@ -104,6 +121,7 @@ async function measureDatabase(database, dataset, pin) {
     resultsDir,
     runDir,
     profile: options.profile,
+    memoryFile,
   });
   const { contactBody } = await checkDataset(server.url, org);
   const limit = await startLimit({ body: contactBody, cpu: pin.pinned ? pin.server : undefined });
@@ -152,6 +170,7 @@ async function measureDatabase(database, dataset, pin) {
     peakRssMb: Math.round(tracked.peak / 2 ** 20),
     contactBytes: Buffer.byteLength(contactBody),
     rows,
+    ...(memoryFile && { memory: memoryParts(memoryFile) }),
   };
   section.targets = targets(section);
   return section;

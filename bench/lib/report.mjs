@@ -118,6 +118,13 @@ export function printSection(section, log) {
   log(
     `   cold start to first /readyz: ${Math.round(section.coldStartMs)} ms; server peak RSS over the run: ${section.peakRssMb} MB`,
   );
+  if (section.memory) {
+    const { atStart, atHighest } = section.memory;
+    const parts = ({ rssMb, heapUsedMb, spacesMb, parts: p }) =>
+      `${rssMb} MB: node binary ${p.node}, other files ${p.files}, malloc heap ${p.mallocHeap}, thread arenas ${p.threadArenas}, other anonymous ${p.otherAnonymous} (V8 heap ${Object.values(spacesMb).reduce((a, b) => a + b, 0)} MB, ${heapUsedMb} live; new ${spacesMb.new}, old ${spacesMb.old})`;
+    log(`   memory after start ${parts(atStart)}`);
+    log(`   memory at its highest ${parts(atHighest)}; samples in ${section.memory.file}`);
+  }
   log(table(section.rows));
   log('\ntargets:');
   for (const t of section.targets) log(`  ${t.ok ? 'met   ' : 'MISSED'} ${t.label}: ${t.figure}`);
@@ -130,7 +137,7 @@ function markdown(section) {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...section.rows.map(
       (r) =>
-        `| ${r.title}${r.detail ? ` (${r.detail})` : ''} | ${r.rps} | ${r.ratio === null ? '' : `${Math.round(r.ratio * 100)}%`} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.cpuMsPerRequest?.toFixed(2) ?? ''} | ${r.peakRssMb} |`,
+        `| ${r.title}${r.detail ? ` (${r.detail})` : ''} | ${r.rps} | ${r.ratio === null ? '' : `${Math.round(r.ratio * 100)}%`} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.cpuMsPerRequest?.toFixed(3) ?? ''} | ${r.peakRssMb} |`,
     ),
     '',
     ...section.targets.map((t) => `- ${t.ok ? 'met' : '**missed**'}: ${t.label}: ${t.figure}`),

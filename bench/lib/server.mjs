@@ -2,6 +2,7 @@
 // `npm start`'s Node flags), with rate limiting off and request logging at warn (both said in the output).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { firstJsonLine, freePort, memoryOf, startNode, stop, waitUntilServing } from './processes.mjs';
 
 export const SERVER_ENV = {
@@ -10,6 +11,8 @@ export const SERVER_ENV = {
   ROSTER_ACCESS_TOKEN_TTL: '3600',
 };
 
+const MEMORY_PROBE = fileURLToPath(new URL('memory-probe.mjs', import.meta.url));
+
 /** The V8 flags `npm start` gives the server, read from package.json so the two cannot drift apart. */
 export const START_FLAGS = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
   .scripts.start.split(' ')
@@ -17,13 +20,14 @@ export const START_FLAGS = JSON.parse(readFileSync(new URL('../../package.json',
 
 /**
  * Starts Roster on `databaseUrl`, its uploads in the run's own directory; resolves once /readyz
- * answers, with the cold-start time.
+ * answers, with the cold-start time. `memoryFile`: the memory probe's samples go there.
  */
-export async function startRoster({ databaseUrl, ownerUrl, cpu, resultsDir, runDir, profile }) {
+export async function startRoster({ databaseUrl, ownerUrl, cpu, resultsDir, runDir, profile, memoryFile }) {
   const port = await freePort();
   const args = [
     ...START_FLAGS,
     ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`] : []),
+    ...(memoryFile ? ['--import', MEMORY_PROBE] : []),
   ];
   const started = performance.now();
   const child = startNode([...args, 'bin/roster.js', 'serve'], {
@@ -37,6 +41,7 @@ export async function startRoster({ databaseUrl, ownerUrl, cpu, resultsDir, runD
       PORT: String(port),
       SQLITE_SYNCHRONOUS: process.env.BENCH_SQLITE_SYNCHRONOUS ?? 'NORMAL',
       ROSTER_IMPORT_DIR: join(runDir, 'imports'),
+      ...(memoryFile && { MEMORY_PROBE_FILE: memoryFile }),
     },
   });
   const url = `http://127.0.0.1:${port}`;
