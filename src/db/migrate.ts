@@ -5,6 +5,7 @@ import { imports } from './migrations/0002_imports.js';
 import { tokenRevocation } from './migrations/0003_token_revocation.js';
 import { rowLevelSecurity } from './migrations/0004_row_level_security.js';
 import { contactWords } from './migrations/0005_contact_words.js';
+import { membershipSortName } from './migrations/0006_membership_sort_name.js';
 
 /** Migrations are compiled into the package, so `roster migrate` needs no files on disk. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -14,6 +15,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0003_token_revocation': tokenRevocation(dialect),
     '0004_row_level_security': rowLevelSecurity(dialect),
     '0005_contact_words': contactWords(dialect),
+    '0006_membership_sort_name': membershipSortName(dialect),
   };
 }
 

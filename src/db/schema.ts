@@ -144,6 +144,8 @@ export interface MembershipsTable {
   contact_key: number;
   added_at: number;
   added_by: string | null;
+  /** The contact's sort_name, kept by addMembers and a trigger on contacts (migration 0006). */
+  sort_name: string;
 }
 
 export interface IdempotencyKeysTable {

@@ -77,6 +77,22 @@ export class TenantScope {
     >;
   }
 
+  /**
+   * INSERT ... SELECT: the rows of `rows` (a query from this scope's builders), named in order
+   * by `columns`, stamped with the organisation as insertInto stamps its rows.
+   */
+  insertFrom<T extends TenantTable>(
+    table: T,
+    columns: (keyof TenantInsert<T> & string)[],
+    rows: SelectQueryBuilder<Database, TenantTable, object>,
+  ): InsertQueryBuilder<Database, T, InsertResult> {
+    const stamped = rows.select(sql<string>`cast(${this.organisationId} as text)`.as('organisation_id'));
+    return this.executor
+      .insertInto(table)
+      .columns([...columns, 'organisation_id'] as never)
+      .expression(stamped as never) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
+  }
+
   /** The scope's own organisation row: the organisations table keyed by the tenant itself. */
   organisation() {
     return {

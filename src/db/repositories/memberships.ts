@@ -1,7 +1,12 @@
+import { sql } from 'kysely';
 import type { TenantScope } from '../scope.js';
 import { chunks, inChunks } from './chunks.js';
 
-/** Adds contacts to a group, ignoring those already in it; returns the keys actually added. */
+/**
+ * Adds contacts of the organisation to a group, ignoring those already in it; returns the keys
+ * actually added. The only writer of memberships: each is selected from its contact, which
+ * gives it the contact's sort_name (migration 0006) and leaves out a key of no contact here.
+ */
 export async function addMembers(
   scope: TenantScope,
   groupKey: number,
@@ -11,14 +16,19 @@ export async function addMembers(
 ) {
   const added: number[] = [];
   for (const batch of chunks(contactKeys)) {
-    const rows = batch.map((contact_key) => ({
-      group_key: groupKey,
-      contact_key,
-      added_at: now,
-      added_by: addedBy,
-    }));
+    // Typed, because PostgreSQL reads a bare parameter in a select list as text.
+    const contacts = scope
+      .selectFrom('contacts')
+      .select([
+        sql<number>`cast(${groupKey} as bigint)`.as('group_key'),
+        'contacts.key as contact_key',
+        sql<number>`cast(${now} as bigint)`.as('added_at'),
+        sql<string | null>`cast(${addedBy} as text)`.as('added_by'),
+        'contacts.sort_name',
+      ])
+      .where('contacts.key', 'in', batch);
     const inserted = await scope
-      .insertInto('memberships', rows)
+      .insertFrom('memberships', ['group_key', 'contact_key', 'added_at', 'added_by', 'sort_name'], contacts)
       .onConflict((oc) => oc.columns(['organisation_id', 'group_key', 'contact_key']).doNothing())
       .returning('contact_key')
       .execute();
