@@ -1,28 +1,13 @@
-import { Kysely, Migrator, PostgresDialect, type CompiledQuery } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { core } from '../src/db/migrations/0001_core.js';
-import { imports } from '../src/db/migrations/0002_imports.js';
-import { tokenRevocation } from '../src/db/migrations/0003_token_revocation.js';
-import { rowLevelSecurity } from '../src/db/migrations/0004_row_level_security.js';
+import { migrator } from '../src/db/migrate.js';
 import { listContactRows, prefixEnd } from '../src/db/repositories/contacts.js';
 import type { Database } from '../src/db/schema.js';
-import { TenantScope } from '../src/db/scope.js';
 import { openStore } from '../src/db/store.js';
-import { dialects, freshDatabase } from './support/databases.js';
+import { dialects, freshDatabase, session } from './support/databases.js';
 import { createHarness, type Harness } from './support/harness.js';
-
-/** A session outside Roster's data layer, as the serving role or (ownerUrl) the owner, under a tenant. */
-async function session<T>(url: string, tenant: string, work: (c: pg.Client) => Promise<T>) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`select set_config('roster.tenant', $1, false)`, [tenant]);
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+import { planOf, statementsOf } from './support/plans.js';
 
 describe.each(dialects)('q search on %s', (dialect) => {
   let h: Harness;
@@ -180,19 +165,9 @@ describe.skipIf(!dialects.includes('postgres'))(
         dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.ownerUrl, max: 1 }) }),
       });
       try {
-        const before = {
-          '0001_core': core('postgres'),
-          '0002_imports': imports('postgres'),
-          '0003_token_revocation': tokenRevocation('postgres'),
-          '0004_row_level_security': rowLevelSecurity('postgres'),
-        };
-        const migrator = new Migrator({
-          db: owner,
-          provider: { getMigrations: async () => before },
-          migrationTableName: 'roster_migrations',
-          migrationLockTableName: 'roster_migrations_lock',
-        });
-        expect((await migrator.migrateToLatest()).error).toBeUndefined();
+        expect(
+          (await migrator(owner, 'postgres').migrateTo('0004_row_level_security')).error,
+        ).toBeUndefined();
         for (const [organisation, doc] of [
           ['org-1', 'ada lovelace 61412345678'],
           ['org-2', 'ada byron'],
@@ -254,31 +229,13 @@ describe.skipIf(!dialects.includes('postgres'))(
 
     it('reads the words’ index, not every contact, as the serving role', async () => {
       // The repository's own statement, captured, then explained in a session of the serving role.
-      const statements: CompiledQuery[] = [];
-      const pool = new pg.Pool({ connectionString: h.database.url, max: 1 });
-      pool.on(
-        'connect',
-        (client) => void client.query(`select set_config('roster.tenant', $1, false)`, [h.a.org.id]),
-      );
-      const db = new Kysely<Database>({
-        dialect: new PostgresDialect({ pool }),
-        log: (event) => void statements.push(event.query),
-      });
-      try {
-        const scope = new TenantScope(db, h.a.org.id, 'postgres');
+      const [search] = await statementsOf('postgres', h.database, h.a.org.id, async (scope) => {
         const page = await listContactRows(scope, { q: 'person1234 plan' }, 'name', 50);
         expect(page.items.map((row) => row.display_name)).toHaveLength(11);
-        const [search] = statements;
-        const plan = await session(h.database.url, h.a.org.id, async (c) =>
-          (await c.query(`explain (analyze, format text) ${search!.sql}`, [...search!.parameters])).rows
-            .map((row) => row['QUERY PLAN'] as string)
-            .join('\n'),
-        );
-        expect(plan).toMatch(/Index (Only )?Scan using contact_words_pk on contact_words/);
-        expect(plan).not.toMatch(/Seq Scan on contacts/);
-      } finally {
-        await db.destroy();
-      }
+      });
+      const plan = await planOf('postgres', h.database, h.a.org.id, search!);
+      expect(plan).toMatch(/Index (Only )?Scan using contact_words_pk on contact_words/);
+      expect(plan).not.toMatch(/Seq Scan on contacts/);
     });
   },
 );

@@ -19,14 +19,17 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   };
 }
 
-export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<MigrationResultSet> {
-  const migrator = new Migrator({
+/** The migrator of Roster's migrations; tests take it to stop short of the latest. */
+export const migrator = (db: Kysely<any>, dialect: Dialect) =>
+  new Migrator({
     db,
     provider: { getMigrations: async () => migrations(dialect) },
     migrationTableName: 'roster_migrations',
     migrationLockTableName: 'roster_migrations_lock',
   });
-  const result = await migrator.migrateToLatest();
+
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<MigrationResultSet> {
+  const result = await migrator(db, dialect).migrateToLatest();
   if (result.error) throw result.error;
   return result;
 }

@@ -68,3 +68,15 @@ export async function freshDatabase(dialect: TestDialect, sqlitePath?: string): 
       admin((client) => client.query(`drop database if exists ${name} with (force)`)).then(() => {}),
   };
 }
+
+/** A session outside Roster's data layer, as the serving role or (ownerUrl) the owner, under a tenant. */
+export async function session<T>(url: string, tenant: string, work: (c: pg.Client) => Promise<T>) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`select set_config('roster.tenant', $1, false)`, [tenant]);
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
