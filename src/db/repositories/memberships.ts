@@ -26,7 +26,12 @@ export async function addMembers(
         sql<string | null>`cast(${addedBy} as text)`.as('added_by'),
         'contacts.sort_name',
       ])
-      .where('contacts.key', 'in', batch);
+      .where('contacts.key', 'in', batch)
+      // In key order, which the (organisation, key) index gives: otherwise SQLite, on the sampled
+      // statistics `pragma optimize` keeps (they put ~2,000 contacts in an organisation of
+      // 1,000,000), reads a long list by scanning the organisation's sort index for the keys
+      // (1,000 keys: 147 ms instead of 4).
+      .orderBy('contacts.key');
     const inserted = await scope
       .insertFrom('memberships', ['group_key', 'contact_key', 'added_at', 'added_by', 'sort_name'], contacts)
       .onConflict((oc) => oc.columns(['organisation_id', 'group_key', 'contact_key']).doNothing())
