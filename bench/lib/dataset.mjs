@@ -16,8 +16,11 @@ import { adjustMemberCounts } from '../../dist/db/repositories/groups.js';
 import { uuidv7 } from '../../dist/domain/ids.js';
 import { createServices } from '../../dist/services/index.js';
 
-/** Bump when the rows change shape, so stale caches are not reused. */
-const VERSION = 1;
+/**
+ * Bump when the rows change shape, so stale caches are not reused: a dataset migrated instead
+ * would put the migration's backfill into the cold-start figure (2: memberships' sort_name).
+ */
+const VERSION = 2;
 const ORGANISATIONS = 10;
 const PASSWORD = 'bench-password-not-secret';
 const BATCH = 10_000;
