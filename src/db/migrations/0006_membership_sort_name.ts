@@ -16,9 +16,9 @@ const createIndex = (db: Kysely<any>) =>
 /**
  * Each membership carries its contact's sort_name, so that a group's page by name is a range of
  * one index, (organisation, group, sort name, contact), joined to ~50 contacts by key, whatever
- * the group's size. Without it a page either read and sorted every member (a group of 10,000
- * among 1,000,000 contacts: 12 ms on SQLite) or walked the contacts' sort index testing each
- * contact for membership (~100 contacts a member for a 1% group: 20 ms at 19,000 members).
+ * the group's size (0.3 ms on SQLite among 1,000,000 contacts). Without it a page either read and
+ * sorted every member (11 ms for a group of 9,973) or walked the contacts' sort index testing
+ * each contact for membership (~100 contacts a member for a 1% group: 7-15 ms at 13,000-19,000).
  *
  * Two writers keep the copy true. A membership is only ever inserted by addMembers
  * (src/db/repositories/memberships.ts), which selects the value from the contact it adds. A
