@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../src/domain/ids.js';
@@ -7,6 +7,43 @@ import { insertOrganisation } from '../src/db/repositories/instance.js';
 import type { TenantScope } from '../src/db/scope.js';
 import { openStore, type Store } from '../src/db/store.js';
 import { dialects, freshDatabase, type TestDatabase } from './support/databases.js';
+
+/** A new organisation's id. */
+async function addOrganisation(store: Store, name: string) {
+  const now = Date.now();
+  const row = await insertOrganisation(store.db, {
+    id: uuidv7(),
+    name,
+    default_country: 'AU',
+    default_language: 'en',
+    allow_duplicate_phones: 0,
+    created_at: now,
+    updated_at: now,
+    version: 1,
+  });
+  return row.id;
+}
+
+/** A new group of this name; `description` makes its row as big as the test needs. */
+const addGroup = (scope: TenantScope, name: string, description: string | null = null) => {
+  const now = Date.now();
+  return insertGroup(scope, {
+    id: uuidv7(),
+    name,
+    description,
+    translations: '{}',
+    is_active: 1,
+    is_default: 0,
+    thumbnail_url: null,
+    external_ids: '{}',
+    member_count: 0,
+    created_by: null,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+    version: 1,
+  });
+};
 
 /**
  * The store's transactions as the services rely on them, on each database. On SQLite those
@@ -22,44 +59,13 @@ describe.each(dialects)('transactions on %s', (dialect) => {
     database = await freshDatabase(dialect);
     store = openStore({ url: database.url, ownerUrl: database.ownerUrl, poolSize: 4 });
     await store.migrate();
-    const now = Date.now();
-    organisationId = (
-      await insertOrganisation(store.db, {
-        id: uuidv7(),
-        name: 'Transactions',
-        default_country: 'AU',
-        default_language: 'en',
-        allow_duplicate_phones: 0,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-      })
-    ).id;
+    organisationId = await addOrganisation(store, 'Transactions');
   });
   afterAll(async () => {
     await store?.close();
     await database?.drop();
   });
 
-  const addGroup = (scope: TenantScope, name: string) => {
-    const now = Date.now();
-    return insertGroup(scope, {
-      id: uuidv7(),
-      name,
-      description: null,
-      translations: '{}',
-      is_active: 1,
-      is_default: 0,
-      thumbnail_url: null,
-      external_ids: '{}',
-      member_count: 0,
-      created_by: null,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-      version: 1,
-    });
-  };
   const names = async (prefix: string) =>
     (await listGroupRows(store.scope(organisationId), { q: prefix }, 'name', 1000)).items
       .map((g) => g.name)
@@ -140,3 +146,46 @@ describe.each(dialects)('transactions on %s', (dialect) => {
     },
   );
 });
+
+describe.runIf(dialects.includes('sqlite'))(
+  'the WAL under writes that never pause (SQLite only: PostgreSQL keeps its own)',
+  () => {
+    it('is started afresh and cut back to its limit while the writes and reads go on', async () => {
+      const database = await freshDatabase('sqlite');
+      const limit = 1024 * 1024;
+      const store = openStore({ url: database.url, sqliteWalLimitBytes: limit });
+      try {
+        await store.migrate();
+        const id = await addOrganisation(store, 'WAL');
+        const wal = `${new URL(database.url.replace(/^sqlite:/, 'file:')).pathname}-wal`;
+        const sizes: number[] = [];
+        const sampler = setInterval(() => sizes.push(existsSync(wal) ? statSync(wal).size : 0), 5);
+        const until = Date.now() + 2500;
+        const readers = Array.from({ length: 4 }, async () => {
+          while (Date.now() < until) {
+            await listGroupRows(store.scope(id), {}, 'name', 50);
+            // SQLite answers at once: without a turn of the event loop the writers' commits would wait.
+            await new Promise(setImmediate);
+          }
+        });
+        const writers = Array.from({ length: 8 }, async (_, w) => {
+          for (let i = 0; Date.now() < until; i++)
+            await store.transaction(id, (scope) => addGroup(scope, `wal ${w}-${i}`, 'y'.repeat(4000)));
+        });
+        await Promise.all([...writers, ...readers]);
+        clearInterval(sampler);
+        const largest = Math.max(...sizes);
+        expect(largest).toBeGreaterThan(2 * limit);
+        // The file shrank while the writes went on: the WAL was started afresh and cut back (a
+        // WAL file left to itself only grows, its frames overwritten once it starts afresh).
+        const cutBack = sizes.some(
+          (size, i) => i > 0 && sizes[i - 1]! > 2 * limit && size < sizes[i - 1]! / 2,
+        );
+        expect(cutBack).toBe(true);
+      } finally {
+        await store.close();
+        await database.drop();
+      }
+    });
+  },
+);

@@ -28,6 +28,11 @@ export interface ConnectionOptions {
   poolSize?: number;
   /** How long SQLite waits for another connection's lock before answering busy (409). */
   sqliteBusyTimeoutMs?: number;
+  /**
+   * SQLite: past this size the checkpoint thread makes the next writer start the WAL afresh,
+   * and a WAL file left bigger is cut back to it (journal_size_limit). 64 MiB unless given.
+   */
+  sqliteWalLimitBytes?: number;
 }
 
 export interface Connection {
@@ -65,8 +70,12 @@ function connectSqlite(options: ConnectionOptions): Connection {
   // database is private to its connection, so it has the one.
   const reader = inMemory ? undefined : openSqlite(path, options);
   reader?.pragma('query_only = 1');
-  if (!inMemory) writer.pragma('wal_autocheckpoint = 0');
-  const checkpointer = inMemory ? undefined : startCheckpointer(path, synchronous);
+  const walLimitBytes = options.sqliteWalLimitBytes ?? 64 * 1024 * 1024;
+  if (!inMemory) {
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.pragma(`journal_size_limit = ${walLimitBytes}`);
+  }
+  const checkpointer = inMemory ? undefined : startCheckpointer(path, synchronous, walLimitBytes);
   const durability =
     synchronous === 'FULL'
       ? 'SQLite WAL, synchronous=FULL: every acknowledged write survives a process crash and a power loss'
