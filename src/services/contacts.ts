@@ -19,7 +19,6 @@ import type { Contact, Organisation } from '../domain/records.js';
 import { requirePermission } from '../domain/roles.js';
 import * as contacts from '../db/repositories/contacts.js';
 import * as groups from '../db/repositories/groups.js';
-import * as memberships from '../db/repositories/memberships.js';
 import { findUserRow } from '../db/repositories/users.js';
 import type { ContactRow, ContactFilter, ContactSort } from '../db/repositories/contacts.js';
 import { concurrentDuplicate, isUniqueViolation } from '../db/errors.js';
@@ -168,17 +167,12 @@ export class ContactsService {
         ...contacts.toContact(row, consent),
         deleted_at: new Date(now).toISOString(),
       };
-      // The conditional update comes first: of concurrent deletes of one version only one
-      // gets past it, so member counts are adjusted once.
-      await this.updateRow(scope, row, {
+      // The conditional update comes first: of concurrent deletes of one version only one gets past it.
+      const updated = await this.updateRow(scope, row, {
         deleted_at: row.deleted_at ?? now,
         updated_at: now,
       });
-      if (row.deleted_at === null) await this.countMemberships(scope, row.key, -1);
-      if (options.permanent) {
-        await memberships.deleteMembershipsOfContact(scope, row.key);
-        await contacts.deleteContactRow(scope, row.key);
-      }
+      if (options.permanent) await contacts.deleteContactRow(scope, updated);
       return deleted;
     });
   }
@@ -190,11 +184,7 @@ export class ContactsService {
       const { row } = await this.found(scope, { id }, true);
       if (row.deleted_at === null) return this.load(scope, { key: row.key });
       await this.ensurePhoneFree(scope, org, row.phone_unique, row.key);
-      await contacts.updateContactRow(scope, row.key, row.version, {
-        deleted_at: null,
-        updated_at: Date.now(),
-      });
-      await this.countMemberships(scope, row.key, +1);
+      await contacts.updateContactRow(scope, row, { deleted_at: null, updated_at: Date.now() });
       return this.load(scope, { key: row.key });
     });
   }
@@ -355,7 +345,7 @@ export class ContactsService {
     changes: contacts.ContactChanges,
   ): Promise<ContactRow> {
     try {
-      const updated = await contacts.updateContactRow(scope, row.key, row.version, changes);
+      const updated = await contacts.updateContactRow(scope, row, changes);
       if (!updated) throw changedMeanwhile('contact');
       return updated;
     } catch (error) {
@@ -400,11 +390,6 @@ export class ContactsService {
       written[channel as Channel] = contacts.consentEntry(entry.status, now, entry.source);
     }
     return written;
-  }
-
-  private async countMemberships(scope: TenantScope, contactKey: number, sign: 1 | -1): Promise<void> {
-    const rows = await memberships.groupKeysOfContacts(scope, [contactKey]);
-    await groups.adjustMemberCounts(scope, new Map(rows.map((r) => [r.group_key, sign])));
   }
 
   /** The contact's row and consent, or a 404. */

@@ -35,7 +35,7 @@ const MEMBER_CHUNK = 200;
 
 type GroupBy = { id: string } | { key: number };
 
-/** Groups and their memberships; member counts change in the same transaction as memberships. */
+/** Groups and their memberships (the memberships repository keeps member counts). */
 export class GroupsService {
   constructor(
     private readonly store: Store,
@@ -159,7 +159,6 @@ export class GroupsService {
       const group = await this.row(scope, by);
       const keys = await this.contactKeys(scope, contactRefs);
       const added = await memberships.addMembers(scope, group.key, keys, actor.userId, Date.now());
-      await groups.adjustMemberCounts(scope, new Map([[group.key, added.length]]));
       return {
         added: added.length,
         already_members: keys.length - added.length,
@@ -174,7 +173,6 @@ export class GroupsService {
       const group = await this.row(scope, by);
       const keys = await this.contactKeys(scope, contactRefs, true);
       const removed = await memberships.removeMembers(scope, group.key, keys);
-      await groups.adjustMemberCounts(scope, new Map([[group.key, -removed.length]]));
       return {
         removed: removed.length,
         not_members: keys.length - removed.length,

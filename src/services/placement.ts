@@ -15,7 +15,7 @@ export async function checkGroups(scope: TenantScope, groupKeys: number[]): Prom
   if (found.length !== new Set(groupKeys).size) throw notFound('Group');
 }
 
-/** Applies a placement inside the caller's transaction, keeping member counts exact. */
+/** Applies a placement inside the caller's transaction. */
 export async function placeContact(
   scope: TenantScope,
   contactKey: number,
@@ -23,17 +23,10 @@ export async function placeContact(
   addedBy: string,
 ): Promise<void> {
   const current = (await memberships.groupKeysOfContacts(scope, [contactKey])).map((m) => m.group_key);
-  const deltas = new Map<number, number>();
-  if (placement.exclusive) {
-    for (const key of current.filter((k) => !placement.groupKeys.includes(k))) {
-      const removed = await memberships.removeMembers(scope, key, [contactKey]);
-      deltas.set(key, -removed.length);
-    }
-  }
+  if (placement.exclusive)
+    for (const key of current.filter((k) => !placement.groupKeys.includes(k)))
+      await memberships.removeMembers(scope, key, [contactKey]);
   const now = Date.now();
-  for (const key of placement.groupKeys.filter((k) => !current.includes(k))) {
-    const added = await memberships.addMembers(scope, key, [contactKey], addedBy, now);
-    deltas.set(key, added.length);
-  }
-  await groups.adjustMemberCounts(scope, deltas);
+  for (const key of placement.groupKeys.filter((k) => !current.includes(k)))
+    await memberships.addMembers(scope, key, [contactKey], addedBy, now);
 }

@@ -6,6 +6,7 @@ import { prepare } from '../prepared.js';
 import type { ContactsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
 import { inChunks } from './chunks.js';
+import * as memberships from './memberships.js';
 
 export type ContactRow = Selectable<ContactsTable>;
 export type ContactChanges = Updateable<Omit<ContactsTable, 'key' | 'organisation_id' | 'id'>>;
@@ -293,20 +294,34 @@ export function findLiveByUser(scope: TenantScope, userId: string) {
     .executeTakeFirst();
 }
 
-/** Applies changes only if the row is still at `version`; returns the new row, or undefined when it moved on. */
-export function updateContactRow(scope: TenantScope, key: number, version: number, changes: ContactChanges) {
-  return scope
+/**
+ * Applies changes only if the row is still at `version`; returns the new row, or undefined when
+ * it moved on. The one writer of deleted_at: a contact deleted or restored is uncounted or
+ * counted again in its groups here (memberships.liveChanged), whichever path deletes it.
+ */
+export async function updateContactRow(
+  scope: TenantScope,
+  current: Pick<ContactRow, 'key' | 'version' | 'deleted_at'>,
+  changes: ContactChanges,
+) {
+  const updated = await scope
     .updateTable('contacts')
-    .set({ ...changes, version: version + 1 })
-    .where('key', '=', key)
-    .where('version', '=', version)
+    .set({ ...changes, version: current.version + 1 })
+    .where('key', '=', current.key)
+    .where('version', '=', current.version)
     .returningAll()
     .executeTakeFirst();
+  if (updated && (current.deleted_at === null) !== (updated.deleted_at === null))
+    await memberships.liveChanged(scope, current.key, updated.deleted_at === null ? 1 : -1);
+  return updated;
 }
 
-export async function deleteContactRow(scope: TenantScope, key: number): Promise<void> {
-  await scope.deleteFrom('contact_consent').where('contact_key', '=', key).execute();
-  await scope.deleteFrom('contacts').where('key', '=', key).execute();
+/** Deletes a contact for good, with its consent and memberships (uncounted first if it was live). */
+export async function deleteContactRow(scope: TenantScope, current: Pick<ContactRow, 'key' | 'deleted_at'>) {
+  if (current.deleted_at === null) await memberships.liveChanged(scope, current.key, -1);
+  await memberships.deleteMembershipsOfContact(scope, current.key);
+  await scope.deleteFrom('contact_consent').where('contact_key', '=', current.key).execute();
+  await scope.deleteFrom('contacts').where('key', '=', current.key).execute();
 }
 
 /**

@@ -114,17 +114,6 @@ export async function groupRowsByOffset(scope: TenantScope, offset: number, limi
   return { rows, total: Number(total.n) };
 }
 
-export async function adjustMemberCounts(scope: TenantScope, deltas: Map<number, number>): Promise<void> {
-  for (const [groupKey, delta] of deltas) {
-    if (delta === 0) continue;
-    await scope
-      .updateTable('groups')
-      .set((eb) => ({ member_count: eb('member_count', '+', delta) }))
-      .where('key', '=', groupKey)
-      .execute();
-  }
-}
-
 export function findGroupRowsByKeys(scope: TenantScope, keys: number[]) {
   if (keys.length === 0) return Promise.resolve([]);
   return scope

@@ -2,10 +2,27 @@ import { sql } from 'kysely';
 import type { TenantScope } from '../scope.js';
 import { chunks, inChunks } from './chunks.js';
 
+/*
+ * A group's member_count is the number of its memberships whose contact is live. This module
+ * keeps it, beside every write that changes it: adding and removing members, and a contact
+ * becoming deleted or live again (liveChanged, which the contacts repository calls from the one
+ * update that sets deleted_at). No caller adjusts it.
+ */
+
+/** Adds `delta` to a group's member count. */
+function addToCount(scope: TenantScope, groupKey: number, delta: number) {
+  return scope
+    .updateTable('groups')
+    .set((eb) => ({ member_count: eb('member_count', '+', delta) }))
+    .where('key', '=', groupKey)
+    .execute();
+}
+
 /**
- * Adds contacts of the organisation to a group, ignoring those already in it; returns the keys
- * actually added. The only writer of memberships: each is selected from its contact, which
- * gives it the contact's sort_name (migration 0006) and leaves out a key of no contact here.
+ * Adds contacts of the organisation to a group, ignoring those already in it, and counts them;
+ * returns the keys actually added. The only writer of memberships: each is selected from its
+ * contact, which gives it the contact's sort_name (migration 0006) and leaves out a key of no
+ * contact here. Callers pass live contacts.
  */
 export async function addMembers(
   scope: TenantScope,
@@ -47,10 +64,14 @@ export async function addMembers(
       .execute();
     for (const row of inserted) added.push(row.contact_key);
   }
+  if (added.length > 0) await addToCount(scope, groupKey, added.length);
   return added;
 }
 
-/** Removes contacts from a group; returns the keys actually removed. */
+/**
+ * Removes contacts from a group and uncounts those that were live (an import's rollback may
+ * remove a member deleted since); returns the keys actually removed.
+ */
 export async function removeMembers(scope: TenantScope, groupKey: number, contactKeys: number[]) {
   const removed: number[] = [];
   for (const batch of chunks(contactKeys)) {
@@ -60,9 +81,40 @@ export async function removeMembers(scope: TenantScope, groupKey: number, contac
       .where('contact_key', 'in', batch)
       .returning('contact_key')
       .execute();
-    for (const row of deleted) removed.push(row.contact_key);
+    if (deleted.length === 0) continue;
+    const keys = deleted.map((row) => row.contact_key);
+    removed.push(...keys);
+    const live = scope
+      .selectFrom('contacts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('contacts.key', 'in', keys)
+      .where('contacts.deleted_at', 'is', null);
+    await scope
+      .updateTable('groups')
+      .set((eb) => ({ member_count: eb('member_count', '-', live) }))
+      .where('key', '=', groupKey)
+      .execute();
   }
   return removed;
+}
+
+/**
+ * A contact was deleted (-1) or restored (+1): each of its groups counts it accordingly. Called by
+ * the contacts repository's update when deleted_at changes between null and a time.
+ */
+export async function liveChanged(scope: TenantScope, contactKey: number, sign: 1 | -1): Promise<void> {
+  await scope
+    .updateTable('groups')
+    .set((eb) => ({ member_count: eb('member_count', '+', sign) }))
+    .where(
+      'key',
+      'in',
+      scope
+        .selectFrom('memberships')
+        .select('memberships.group_key')
+        .where('memberships.contact_key', '=', contactKey),
+    )
+    .execute();
 }
 
 /** The memberships of these contacts, oldest first for each contact. */
@@ -77,10 +129,12 @@ export async function groupKeysOfContacts(scope: TenantScope, contactKeys: numbe
   return rows.sort((a, b) => a.added_at - b.added_at || a.group_key - b.group_key);
 }
 
+/** Before a contact is deleted for good: the contacts repository uncounts it first if it was live. */
 export async function deleteMembershipsOfContact(scope: TenantScope, contactKey: number): Promise<void> {
   await scope.deleteFrom('memberships').where('contact_key', '=', contactKey).execute();
 }
 
+/** With its group deleted: a deleted group's count stays as it was, as its record shows it. */
 export async function deleteMembershipsOfGroup(scope: TenantScope, groupKey: number): Promise<void> {
   await scope.deleteFrom('memberships').where('group_key', '=', groupKey).execute();
 }

@@ -4,7 +4,6 @@ import type { ImportedContact, ReadRow } from '../../domain/formats/index.js';
 import { uuidv7 } from '../../domain/ids.js';
 import type { Organisation } from '../../domain/records.js';
 import * as contacts from '../../db/repositories/contacts.js';
-import * as groups from '../../db/repositories/groups.js';
 import * as imports from '../../db/repositories/imports.js';
 import * as memberships from '../../db/repositories/memberships.js';
 import type { ContactRow } from '../../db/repositories/contacts.js';
@@ -270,7 +269,7 @@ async function write(scope: TenantScope, ctx: BatchContext, plan: Plan, now: num
       after_version: 1,
     });
   for (const [key, u] of plan.updates) {
-    const updated = await contacts.updateContactRow(scope, key, u.before.version, {
+    const updated = await contacts.updateContactRow(scope, u.before, {
       ...u.fields,
       updated_at: now,
     });
@@ -307,7 +306,6 @@ async function write(scope: TenantScope, ctx: BatchContext, plan: Plan, now: num
       ctx.actor.userId,
       now,
     );
-    await groups.adjustMemberCounts(scope, new Map([[groupKey, added.length]]));
     for (const key of added)
       changes.push({
         job_key: ctx.jobKey,

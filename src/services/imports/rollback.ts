@@ -1,5 +1,4 @@
 import * as contacts from '../../db/repositories/contacts.js';
-import * as groups from '../../db/repositories/groups.js';
 import * as imports from '../../db/repositories/imports.js';
 import * as memberships from '../../db/repositories/memberships.js';
 import type { ImportChangeRow, ImportJobRow } from '../../db/repositories/imports.js';
@@ -18,8 +17,7 @@ const ROWS_PER_TRANSACTION = 1000;
 /** Undoes one logged change; returns why it could not, or undefined when it did. */
 async function undo(scope: TenantScope, change: ImportChangeRow): Promise<string | undefined> {
   if (change.kind === 'membership') {
-    const removed = await memberships.removeMembers(scope, change.group_key!, [change.contact_key]);
-    await groups.adjustMemberCounts(scope, new Map([[change.group_key!, -removed.length]]));
+    await memberships.removeMembers(scope, change.group_key!, [change.contact_key]);
     return undefined;
   }
   const row = await contacts.findContactRow(scope, { key: change.contact_key }, true);
@@ -27,13 +25,10 @@ async function undo(scope: TenantScope, change: ImportChangeRow): Promise<string
   if (row.version !== change.after_version || row.deleted_at !== null)
     return 'the contact has changed since the import';
   if (change.kind === 'created') {
-    const links = await memberships.groupKeysOfContacts(scope, [row.key]);
-    await groups.adjustMemberCounts(scope, new Map(links.map((l) => [l.group_key, -1])));
-    await memberships.deleteMembershipsOfContact(scope, row.key);
-    await contacts.deleteContactRow(scope, row.key);
+    await contacts.deleteContactRow(scope, row);
     return undefined;
   }
-  await contacts.updateContactRow(scope, row.key, row.version, {
+  await contacts.updateContactRow(scope, row, {
     ...JSON.parse(change.before!),
     updated_at: Date.now(),
   });
