@@ -1,4 +1,5 @@
 import { invalid } from './errors.js';
+import type { Contact } from './records.js';
 
 export const CHANNELS = ['sms', 'whatsapp', 'email', 'voice'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -30,6 +31,15 @@ export const CONTACT_FIELDS = [
   'language',
   'avatar_url',
 ] as const;
+
+/** Every field of ContactInput: what PATCH and imports read back from a stored contact to merge into. */
+export const CONTACT_INPUT_FIELDS = [
+  ...CONTACT_FIELDS,
+  'custom',
+  'external_ids',
+  'user_id',
+  'survey',
+] as const satisfies readonly (keyof ContactInput)[];
 
 /** Limits on custom attributes, documented in docs/api.md. */
 export const CUSTOM_LIMITS = { maxKeys: 50, maxKeyLength: 64, maxStringLength: 1000 } as const;
@@ -132,6 +142,34 @@ export function displayName(c: {
   if (c.name) return c.name;
   const parts = [c.first_name, c.middle_name, c.last_name].filter(Boolean).join(' ');
   return parts || c.company || c.email || c.phone || '';
+}
+
+/**
+ * Whether a contact's name is the one its parts give. Such a name is not kept as given when the
+ * parts change: an edit or an import that merges into the contact leaves it to be derived again.
+ */
+export const nameIsDerived = (c: Parameters<typeof displayName>[0]) =>
+  c.name === displayName({ ...c, name: null });
+
+/** The writable fields of a stored contact, as an input (a derived name left out to be derived again). */
+export function inputOf(c: Contact): ContactInput {
+  const input = Object.fromEntries(CONTACT_INPUT_FIELDS.map((f) => [f, c[f]])) as ContactInput;
+  if (nameIsDerived(input)) delete input.name;
+  return input;
+}
+
+/**
+ * One live contact per number, where the organisation wants it (phoneUnique is null where it
+ * allows duplicates): the holder among `holders` of the number a contact would take, other than
+ * the contact itself.
+ */
+export function phoneHolder<T>(
+  phoneUnique: string | null,
+  holders: readonly (T | undefined)[],
+  isSelf: (holder: T) => boolean = () => false,
+): T | undefined {
+  if (phoneUnique === null) return undefined;
+  return holders.find((h): h is T => h !== undefined && !isSelf(h));
 }
 
 /** A lower-cased key for sorting by name with a stable, index-friendly order. */

@@ -1,10 +1,9 @@
 import { DomainError, invalid, notFound } from '../domain/errors.js';
 import {
-  displayName,
+  inputOf,
+  phoneHolder,
   SEARCH_MAX_WORDS,
-  searchDocument,
   searchTokens,
-  sortKey,
   validateContactText,
   type Channel,
   type Consent,
@@ -20,7 +19,16 @@ import { requirePermission } from '../domain/roles.js';
 import * as contacts from '../db/repositories/contacts.js';
 import * as groups from '../db/repositories/groups.js';
 import { findUserRow } from '../db/repositories/users.js';
-import type { ContactRow, ContactFilter, ContactSort } from '../db/repositories/contacts.js';
+import type { ContactFilter, ContactSort } from '../db/repositories/contacts.js';
+import {
+  consentEntry,
+  decodeContact,
+  encodeContact,
+  storedPhone,
+  type ContactFields,
+  type ContactRow,
+  type NewContactRow,
+} from '../db/repositories/contact-codec.js';
 import { concurrentDuplicate, isUniqueViolation } from '../db/errors.js';
 import type { TenantScope } from '../db/scope.js';
 import type { Store } from '../db/store.js';
@@ -55,11 +63,6 @@ export interface ContactListQuery {
   cursor?: string;
   limit: number;
 }
-
-export type ContactFields = Omit<
-  ContactRow,
-  'key' | 'organisation_id' | 'id' | 'created_by' | 'created_at' | 'updated_at' | 'deleted_at' | 'version'
->;
 
 /** An id or key that can name a contact at all; anything else is a 404 without a query. */
 const wellFormed = (by: { id: string } | { key: number }) =>
@@ -99,7 +102,7 @@ export class ContactsService {
       const written = consent ? await this.applyConsent(scope, key, consent, now) : {};
       if (placement) await placeContact(scope, key, placement, actor.userId);
       // What was just written is the contact: reading it back would be a statement for nothing.
-      return contacts.toContact({ ...row, key, organisation_id: actor.organisationId }, written);
+      return decodeContact({ ...row, key, organisation_id: actor.organisationId }, written);
     });
   }
 
@@ -164,7 +167,7 @@ export class ContactsService {
       checkVersion(row.version, options.expectedVersion);
       const now = Date.now();
       const deleted = {
-        ...contacts.toContact(row, consent),
+        ...decodeContact(row, consent),
         deleted_at: new Date(now).toISOString(),
       };
       // The conditional update comes first: of concurrent deletes of one version only one gets past it.
@@ -286,29 +289,7 @@ export class ContactsService {
     ) {
       throw invalid('user_id', 'is not a user of this organisation');
     }
-    const parts = { ...input, phone: phone?.e164 ?? null, email };
-    const name = displayName({ ...parts, name: input.name ?? null });
-    const row = {
-      display_name: name,
-      sort_name: sortKey(name),
-      first_name: input.first_name ?? null,
-      middle_name: input.middle_name ?? null,
-      last_name: input.last_name ?? null,
-      company: input.company ?? null,
-      phone: phone?.e164 ?? null,
-      phone_raw: phone?.raw ?? null,
-      phone_valid: phone ? (phone.valid ? 1 : 0) : null,
-      phone_unique: phone && !org.allow_duplicate_phones ? phone.e164 : null,
-      email,
-      channel: input.channel ?? null,
-      avatar_url: input.avatar_url ?? null,
-      language: input.language ?? null,
-      custom: JSON.stringify(input.custom ?? {}),
-      external_ids: JSON.stringify(input.external_ids ?? {}),
-      survey: input.survey ? JSON.stringify(input.survey) : null,
-      user_id: input.user_id ?? null,
-    };
-    return { ...row, search_doc: searchDocument(row) };
+    return encodeContact({ input, phone, email, uniquePhones: !org.allow_duplicate_phones });
   }
 
   private async change(
@@ -325,7 +306,7 @@ export class ContactsService {
       const { row, consent: stored } = await this.found(scope, by);
       checkVersion(row.version, expectedVersion);
       if (placement) await checkGroups(scope, placement.groupKeys);
-      const current = inputOf(contacts.toContact(row));
+      const current = inputOf(decodeContact(row));
       const fields = await this.fieldsFrom(actor, org, next(current), row);
       // A live contact keeping its phone_unique already holds it: the unique index vouches for that.
       if (fields.phone_unique !== row.phone_unique)
@@ -335,7 +316,7 @@ export class ContactsService {
       const written = consent ? await this.applyConsent(scope, updated.key, consent, now) : {};
       if (placement) await placeContact(scope, updated.key, placement, actor.userId);
       // The updated row and the consent as read and written are the contact, without reading it back.
-      return contacts.toContact(updated, { ...stored, ...written });
+      return decodeContact(updated, { ...stored, ...written });
     });
   }
 
@@ -353,7 +334,7 @@ export class ContactsService {
     }
   }
 
-  private async insert(scope: TenantScope, row: contacts.NewContactRow): Promise<number> {
+  private async insert(scope: TenantScope, row: NewContactRow): Promise<number> {
     try {
       return await contacts.insertContact(scope, row);
     } catch (error) {
@@ -369,7 +350,7 @@ export class ContactsService {
   ): Promise<void> {
     if (!phone || org.allow_duplicate_phones) return;
     const holders = await contacts.findLiveByPhones(scope, [phone]);
-    const other = holders.find((h) => h.key !== ownKey);
+    const other = phoneHolder(phone, holders, (h) => h.key === ownKey);
     if (other) throw duplicatePhone(other.id);
   }
 
@@ -387,7 +368,7 @@ export class ContactsService {
           ? { status: value, source: 'api' }
           : { status: value.status, source: value.source ?? 'api' };
       await contacts.setConsent(scope, key, channel as Channel, { ...entry, changed_at: now });
-      written[channel as Channel] = contacts.consentEntry(entry.status, now, entry.source);
+      written[channel as Channel] = consentEntry(entry.status, now, entry.source);
     }
     return written;
   }
@@ -420,7 +401,7 @@ export class ContactsService {
       scope,
       rows.map((r) => r.key),
     );
-    return rows.map((row) => contacts.toContact(row, consent.get(row.key)));
+    return rows.map((row) => decodeContact(row, consent.get(row.key)));
   }
 }
 
@@ -437,9 +418,8 @@ function changedFields(row: ContactRow, fields: ContactFields): Partial<ContactF
  * stored with: its phone_raw is how it was typed, which reading the E.164 again would lose.
  */
 function phoneOf(input: string, org: Organisation, stored: ContactRow | undefined): NormalisedPhone {
-  if (stored?.phone === input && stored.phone_raw !== null && stored.phone_valid !== null)
-    return { e164: stored.phone, raw: stored.phone_raw, valid: stored.phone_valid === 1 };
-  return normalisePhone(input, org.default_country);
+  const kept = stored && storedPhone(stored);
+  return kept?.e164 === input ? kept : normalisePhone(input, org.default_country);
 }
 
 /**
@@ -455,26 +435,6 @@ const duplicatePhone = (holderId: string | undefined) =>
     fields: [{ field: 'phone', message: 'belongs to another contact' }],
   });
 
-/** The writable fields of a stored contact, as an input: what PATCH and imports merge into. */
-export function inputOf(c: Contact): ContactInput {
-  return {
-    name: c.name,
-    first_name: c.first_name,
-    middle_name: c.middle_name,
-    last_name: c.last_name,
-    company: c.company,
-    phone: c.phone,
-    email: c.email,
-    channel: c.channel,
-    avatar_url: c.avatar_url,
-    language: c.language,
-    custom: c.custom,
-    external_ids: c.external_ids,
-    user_id: c.user_id,
-    survey: c.survey,
-  };
-}
-
 function mergePatch(current: ContactInput, patch: ContactPatch): ContactInput {
   const next: ContactInput = { ...current };
   for (const [field, value] of Object.entries(patch) as [keyof ContactInput, unknown][]) {
@@ -482,8 +442,6 @@ function mergePatch(current: ContactInput, patch: ContactPatch): ContactInput {
     if (field === 'custom') next.custom = mergeCustom(current.custom ?? {}, value as ContactPatch['custom']);
     else (next as Record<string, unknown>)[field] = value;
   }
-  // A name given as such is kept as given; a derived one follows its parts.
-  if (patch.name === undefined && current.name === displayName({ ...current, name: null })) delete next.name;
   return next;
 }
 

@@ -1,14 +1,22 @@
-import { sql, type Selectable, type Updateable } from 'kysely';
+import { sql, type Updateable } from 'kysely';
 import type { Channel, Consent, ConsentStatus } from '../../domain/contact.js';
 import { queryTokens } from '../../domain/contact.js';
-import { iso, isoOrNull, type Contact, type ContactCard } from '../../domain/records.js';
+import type { Contact, ContactCard } from '../../domain/records.js';
 import { prepare } from '../prepared.js';
 import type { ContactsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
 import { inChunks } from './chunks.js';
+import {
+  CARD_COLUMNS,
+  consentEntry,
+  decodeCard,
+  decodeContact,
+  NEW_CONTACT_COLUMNS,
+  type ContactRow,
+  type NewContactRow,
+} from './contact-codec.js';
 import * as memberships from './memberships.js';
 
-export type ContactRow = Selectable<ContactsTable>;
 export type ContactChanges = Updateable<Omit<ContactsTable, 'key' | 'organisation_id' | 'id'>>;
 
 export type ContactSort = 'name' | 'created_at' | 'updated_at';
@@ -42,67 +50,6 @@ export function pageOf<T extends { key: number }>(
   const last = items[items.length - 1];
   return { items, next: rows.length > limit && last ? { value: sortValue(last), key: last.key } : null };
 }
-
-export function toContact(row: ContactRow, consent: Consent = {}): Contact {
-  return {
-    key: row.key,
-    id: row.id,
-    organisation_id: row.organisation_id,
-    name: row.display_name,
-    first_name: row.first_name,
-    middle_name: row.middle_name,
-    last_name: row.last_name,
-    company: row.company,
-    phone: row.phone,
-    phone_raw: row.phone_raw,
-    phone_valid: row.phone_valid === null ? null : row.phone_valid === 1,
-    email: row.email,
-    channel: row.channel as Channel | null,
-    avatar_url: row.avatar_url,
-    language: row.language,
-    custom: JSON.parse(row.custom),
-    external_ids: JSON.parse(row.external_ids),
-    consent,
-    survey: row.survey === null ? null : JSON.parse(row.survey),
-    user_id: row.user_id,
-    created_by: row.created_by,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
-    deleted_at: isoOrNull(row.deleted_at),
-    version: row.version,
-  };
-}
-
-export type NewContactRow = Omit<ContactRow, 'key' | 'organisation_id'>;
-
-/** Every column a new contact is given, spelled out: a prepared query's values cannot be spread. */
-const NEW_CONTACT_COLUMNS = Object.keys({
-  id: true,
-  display_name: true,
-  sort_name: true,
-  first_name: true,
-  middle_name: true,
-  last_name: true,
-  company: true,
-  phone: true,
-  phone_raw: true,
-  phone_valid: true,
-  phone_unique: true,
-  email: true,
-  channel: true,
-  avatar_url: true,
-  language: true,
-  custom: true,
-  external_ids: true,
-  survey: true,
-  user_id: true,
-  search_doc: true,
-  created_by: true,
-  created_at: true,
-  updated_at: true,
-  deleted_at: true,
-  version: true,
-} satisfies Record<keyof NewContactRow, true>) as (keyof NewContactRow)[];
 
 /** One contact, as every single create inserts it: prepared, Kysely building 26 columns being much of a write. */
 const INSERT_ONE = prepare((scope: TenantScope, row: NewContactRow) =>
@@ -197,14 +144,8 @@ export async function findContact(
   includeDeleted = false,
 ): Promise<Contact | undefined> {
   const found = await findContactWithConsent(scope, by, includeDeleted);
-  return found && toContact(found.row, found.consent);
+  return found && decodeContact(found.row, found.consent);
 }
-
-export const consentEntry = (status: string, changedAt: number, source: string) => ({
-  status: status as ConsentStatus,
-  at: iso(changedAt),
-  source,
-});
 
 export function findContactRowsByKeys(scope: TenantScope, keys: number[]) {
   return inChunks(keys, (chunk) =>
@@ -222,40 +163,12 @@ export async function findContactCardsByKeys(scope: TenantScope, keys: number[])
   const rows = await inChunks(keys, (chunk) =>
     scope
       .selectFrom('contacts')
-      .select([
-        'key',
-        'id',
-        'display_name',
-        'first_name',
-        'middle_name',
-        'last_name',
-        'phone',
-        'email',
-        'avatar_url',
-        'external_ids',
-        'user_id',
-        'created_at',
-        'updated_at',
-      ])
+      .select(CARD_COLUMNS)
       .where('key', 'in', chunk)
       .where('deleted_at', 'is', null)
       .execute(),
   );
-  return rows.map((row) => ({
-    key: row.key,
-    id: row.id,
-    name: row.display_name,
-    first_name: row.first_name,
-    middle_name: row.middle_name,
-    last_name: row.last_name,
-    phone: row.phone,
-    email: row.email,
-    avatar_url: row.avatar_url,
-    external_ids: JSON.parse(row.external_ids),
-    user_id: row.user_id,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
-  }));
+  return rows.map(decodeCard);
 }
 
 const LIVE_BY_PHONE = prepare((scope: TenantScope, p: { phone: string }) =>

@@ -142,22 +142,11 @@ function vcard(c: ExportedContact): string {
   return lines.map(fold).join('\r\n') + '\r\n';
 }
 
+/** A JSON line's keys, in order: the CSV columns, then the two objects a CSV row flattens. */
+const JSON_KEYS = [...COLUMNS, 'custom', 'external_ids'] as const;
+
 function jsonLine(c: ExportedContact): string {
-  const line: ExportedContact = {
-    id: c.id,
-    name: c.name,
-    first_name: c.first_name,
-    middle_name: c.middle_name,
-    last_name: c.last_name,
-    company: c.company,
-    phone: c.phone,
-    email: c.email,
-    channel: c.channel,
-    language: c.language,
-    avatar_url: c.avatar_url,
-    custom: c.custom,
-    external_ids: c.external_ids,
-  };
+  const line: Partial<ExportedContact> = Object.fromEntries(JSON_KEYS.map((key) => [key, c[key]]));
   if (c.groups) line.groups = c.groups;
   return JSON.stringify(line) + '\n';
 }

@@ -1,4 +1,4 @@
-import { displayName, type ContactInput } from '../../domain/contact.js';
+import { displayName, inputOf, phoneHolder, type ContactInput } from '../../domain/contact.js';
 import { DomainError } from '../../domain/errors.js';
 import type { ImportedContact, ReadRow } from '../../domain/formats/index.js';
 import { uuidv7 } from '../../domain/ids.js';
@@ -6,9 +6,14 @@ import type { Organisation } from '../../domain/records.js';
 import * as contacts from '../../db/repositories/contacts.js';
 import * as imports from '../../db/repositories/imports.js';
 import * as memberships from '../../db/repositories/memberships.js';
-import type { ContactRow } from '../../db/repositories/contacts.js';
+import {
+  CONTACT_FIELD_COLUMNS,
+  decodeContact,
+  type ContactFields,
+  type ContactRow,
+} from '../../db/repositories/contact-codec.js';
 import type { TenantScope } from '../../db/scope.js';
-import { inputOf, type ContactFields, type ContactsService } from '../contacts.js';
+import type { ContactsService } from '../contacts.js';
 import type { Actor } from '../context.js';
 import { POLICY_FIELDS, type ImportOptions } from './options.js';
 
@@ -47,25 +52,8 @@ interface Plan {
   counts: BatchCounts;
 }
 
-const UNDO_COLUMNS = [
-  'display_name',
-  'sort_name',
-  'first_name',
-  'middle_name',
-  'last_name',
-  'company',
-  'phone',
-  'phone_raw',
-  'phone_valid',
-  'phone_unique',
-  'email',
-  'channel',
-  'avatar_url',
-  'language',
-  'custom',
-  'external_ids',
-  'search_doc',
-] as const;
+/** What an update's undo log keeps of the contact before: every column its input sets. */
+const UNDO_COLUMNS = CONTACT_FIELD_COLUMNS;
 
 function toInput(row: ImportedContact, externalKey: string): ContactInput {
   const { external_id, ...input } = row;
@@ -128,6 +116,126 @@ async function prepare(ctx: BatchContext, rows: ReadRow[], plan: Plan): Promise<
   return prepared;
 }
 
+/** The live contacts a batch's rows may match, and which of them this import has written already. */
+interface Matches {
+  byPhone: Map<string, ContactRow>;
+  byEmail: Map<string, ContactRow>;
+  byExternal: Map<string, ContactRow>;
+  touched: Set<number>;
+}
+
+/** The rows to be created by this batch, by what later rows may match them on. */
+interface Pending {
+  byPhone: Map<string, Prepared>;
+  byEmail: Map<string, Prepared>;
+  byExternal: Map<string, Prepared>;
+}
+
+const externalIdOf = (ctx: BatchContext, p: Prepared) => p.input.external_ids?.[ctx.options.external_key];
+const distinct = <T>(values: (T | null | undefined)[]) =>
+  [...new Set(values)].filter((v): v is T => v !== null && v !== undefined);
+
+async function lookUpMatches(scope: TenantScope, ctx: BatchContext, prepared: Prepared[]): Promise<Matches> {
+  const phones = distinct(prepared.map((p) => p.fields.phone));
+  const emails = distinct(prepared.map((p) => p.fields.email));
+  const byPhone = new Map((await contacts.findLiveByPhones(scope, phones)).map((r) => [r.phone!, r]));
+  const byEmail = new Map<string, ContactRow>();
+  for (const r of await contacts.findLiveByEmails(scope, emails))
+    if (!byEmail.has(r.email!)) byEmail.set(r.email!, r);
+  const system = ctx.options.external_key;
+  const byExternal = new Map<string, ContactRow>();
+  if (ctx.options.match === 'external_id') {
+    const ids = distinct(prepared.map((p) => externalIdOf(ctx, p)));
+    for (const r of await contacts.findLiveByExternalIds(scope, system, ids))
+      byExternal.set(JSON.parse(r.external_ids)[system], r);
+  }
+  const touched = await imports.contactsTouchedByImport(
+    scope,
+    ctx.jobKey,
+    [...byPhone.values(), ...byEmail.values(), ...byExternal.values()].map((r) => r.key),
+  );
+  return { byPhone, byEmail, byExternal, touched };
+}
+
+/** What a row matches by the import's rule: an external id, or a phone then an email. */
+function lookup<T>(
+  ctx: BatchContext,
+  p: Prepared,
+  maps: { byPhone: Map<string, T>; byEmail: Map<string, T>; byExternal: Map<string, T> },
+): T | undefined {
+  if (ctx.options.match === 'external_id') {
+    const id = externalIdOf(ctx, p);
+    return id === undefined ? undefined : maps.byExternal.get(id);
+  }
+  const { phone, email } = p.fields;
+  return (phone && maps.byPhone.get(phone)) || (email && maps.byEmail.get(email)) || undefined;
+}
+
+/** The holder of the number a row's contact would take: a live contact or an earlier row of the batch. */
+const phoneHolderOf = (fields: ContactFields, matches: Matches, pending: Pending, self?: ContactRow) =>
+  phoneHolder<ContactRow | Prepared>(
+    fields.phone_unique,
+    [matches.byPhone.get(fields.phone_unique!), pending.byPhone.get(fields.phone_unique!)],
+    (holder) => holder === self,
+  );
+
+/** A row matching a live contact in upsert mode: the contact updated or left unchanged, or the row failed. */
+async function upsertInto(
+  ctx: BatchContext,
+  plan: Plan,
+  found: { matches: Matches; pending: Pending },
+  p: Prepared,
+  match: ContactRow,
+): Promise<void> {
+  const earlier = plan.updates.get(match.key);
+  const input = merge(earlier?.input ?? inputOf(decodeContact(match)), p.input, ctx.options);
+  let fields: ContactFields;
+  try {
+    fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input, match);
+  } catch (error) {
+    if (!(error instanceof DomainError) || error.code !== 'validation') throw error;
+    return fail(plan, p, error.message);
+  }
+  if (phoneHolderOf(fields, found.matches, found.pending, match))
+    return fail(plan, p, 'phone: belongs to another contact');
+  plan.members.set(match.key, p.row);
+  if (sameFields(match, fields) && !earlier) plan.counts.unchanged += 1;
+  else {
+    plan.updates.set(match.key, { before: match, input, fields, row: p.row });
+    plan.counts.updated += 1;
+  }
+}
+
+/** A row matching no contact: one to create, unless its number is taken (by an earlier row, in create mode). */
+function create(
+  ctx: BatchContext,
+  plan: Plan,
+  found: { matches: Matches; pending: Pending },
+  p: Prepared,
+  earlierRow: Prepared | undefined,
+) {
+  const { pending } = found;
+  if (phoneHolderOf(p.fields, found.matches, pending))
+    return fail(
+      plan,
+      p,
+      `phone: belongs to another contact${earlierRow ? ' (an earlier row of this file)' : ''}`,
+    );
+  const { phone, email } = p.fields;
+  const id = externalIdOf(ctx, p);
+  if (phone) pending.byPhone.set(phone, p);
+  if (email && !pending.byEmail.has(email)) pending.byEmail.set(email, p);
+  if (id !== undefined) pending.byExternal.set(id, p);
+  plan.creates.push(p);
+  plan.members.set(p, p.row);
+  plan.counts.created += 1;
+}
+
+function fail(plan: Plan, p: Prepared, reason: string): void {
+  plan.errors.push({ row_number: p.row, reason, raw: JSON.stringify(p.input) });
+  plan.counts.failed += 1;
+}
+
 /**
  * Decides what each row does: create, update (upsert), leave (skip) or fail. A row matches
  * a live contact by normalised phone, then email; a match that this import already created
@@ -139,106 +247,27 @@ async function decide(
   prepared: Prepared[],
   plan: Plan,
 ): Promise<void> {
-  const phones = [...new Set(prepared.map((p) => p.fields.phone).filter((v): v is string => v !== null))];
-  const emails = [...new Set(prepared.map((p) => p.fields.email).filter((v): v is string => v !== null))];
-  const byPhone = new Map((await contacts.findLiveByPhones(scope, phones)).map((r) => [r.phone!, r]));
-  const byEmail = new Map<string, ContactRow>();
-  for (const r of await contacts.findLiveByEmails(scope, emails))
-    if (!byEmail.has(r.email!)) byEmail.set(r.email!, r);
-  const { mode, match: matchBy, external_key: system } = ctx.options;
-  const externalId = (p: Prepared) => p.input.external_ids?.[system];
-  const byExternal = new Map<string, ContactRow>();
-  if (matchBy === 'external_id') {
-    const ids = [...new Set(prepared.map(externalId).filter((v): v is string => v !== undefined))];
-    for (const r of await contacts.findLiveByExternalIds(scope, system, ids))
-      byExternal.set(JSON.parse(r.external_ids)[system], r);
-  }
-  const touched = await imports.contactsTouchedByImport(
-    scope,
-    ctx.jobKey,
-    [...byPhone.values(), ...byEmail.values(), ...byExternal.values()].map((r) => r.key),
-  );
-  const pendingByPhone = new Map<string, Prepared>();
-  const pendingByEmail = new Map<string, Prepared>();
-  const pendingByExternal = new Map<string, Prepared>();
-
+  const found = {
+    matches: await lookUpMatches(scope, ctx, prepared),
+    pending: { byPhone: new Map(), byEmail: new Map(), byExternal: new Map() } as Pending,
+  };
+  const mode = ctx.options.mode;
   for (const p of prepared) {
-    const { phone, email } = p.fields;
-    const id = externalId(p);
-    const match =
-      matchBy === 'external_id'
-        ? id !== undefined
-          ? byExternal.get(id)
-          : undefined
-        : (phone && byPhone.get(phone)) || (email && byEmail.get(email)) || undefined;
-    const pending =
-      matchBy === 'external_id'
-        ? id !== undefined
-          ? pendingByExternal.get(id)
-          : undefined
-        : (phone && pendingByPhone.get(phone)) || (email && pendingByEmail.get(email)) || undefined;
-    const fail = (reason: string) => {
-      plan.errors.push({ row_number: p.row, reason, raw: JSON.stringify(p.input) });
-      plan.counts.failed += 1;
-    };
-    if (mode === 'skip' && (match || pending)) {
+    const match = lookup(ctx, p, found.matches);
+    const earlierRow = lookup(ctx, p, found.pending);
+    if (mode === 'skip' && (match || earlierRow)) {
       plan.counts.skipped += 1;
-      if (pending || touched.has(match!.key)) plan.counts.skipped_in_file += 1;
-      continue;
-    }
-    if (mode === 'upsert' && pending) {
-      pending.input = merge(pending.input, p.input, ctx.options);
-      pending.fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, pending.input);
+      if (earlierRow || found.matches.touched.has(match!.key)) plan.counts.skipped_in_file += 1;
+    } else if (mode === 'upsert' && earlierRow) {
+      earlierRow.input = merge(earlierRow.input, p.input, ctx.options);
+      earlierRow.fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, earlierRow.input);
       plan.counts.updated += 1;
-      continue;
+    } else if (mode === 'upsert' && match) {
+      await upsertInto(ctx, plan, found, p, match);
+    } else {
+      create(ctx, plan, found, p, earlierRow);
     }
-    if (mode === 'upsert' && match) {
-      const earlier = plan.updates.get(match.key);
-      const currentInput = earlier?.input ?? inputOfRow(match);
-      const input = merge(currentInput, p.input, ctx.options);
-      let fields: ContactFields;
-      try {
-        fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input, match);
-      } catch (error) {
-        if (!(error instanceof DomainError) || error.code !== 'validation') throw error;
-        fail(error.message);
-        continue;
-      }
-      const holder =
-        fields.phone_unique && fields.phone !== match.phone ? pendingByPhone.get(fields.phone!) : undefined;
-      if (holder || (fields.phone_unique && fields.phone !== match.phone && byPhone.has(fields.phone!))) {
-        fail('phone: belongs to another contact');
-        continue;
-      }
-      plan.members.set(match.key, p.row);
-      if (sameFields(match, fields) && !earlier) plan.counts.unchanged += 1;
-      else {
-        plan.updates.set(match.key, { before: match, input, fields, row: p.row });
-        plan.counts.updated += 1;
-      }
-      continue;
-    }
-    const phoneTaken =
-      p.fields.phone_unique !== null &&
-      (byPhone.has(p.fields.phone_unique) || pendingByPhone.has(p.fields.phone_unique));
-    if (phoneTaken) {
-      fail(`phone: belongs to another contact${pending ? ' (an earlier row of this file)' : ''}`);
-      continue;
-    }
-    if (phone) pendingByPhone.set(phone, p);
-    if (email && !pendingByEmail.has(email)) pendingByEmail.set(email, p);
-    if (id !== undefined) pendingByExternal.set(id, p);
-    plan.creates.push(p);
-    plan.members.set(p, p.row);
-    plan.counts.created += 1;
   }
-}
-
-/** A matched contact as an input; a display name derived from its parts is left to be derived again. */
-function inputOfRow(row: ContactRow): ContactInput {
-  const input = inputOf(contacts.toContact(row));
-  if (input.name === displayName({ ...input, name: null })) delete input.name;
-  return input;
 }
 
 /** Writes a batch's plan in the caller's transaction, with its undo log. */
