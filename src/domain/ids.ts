@@ -13,6 +13,12 @@ export function uuidv7(now = Date.now()): string {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);
 
+/** How services address a contact or a group: by its UUID (/v1, seeds 000 and 002) or integer key (seeds 001, 003). */
+export type RecordBy = { id: string } | { key: number };
+
+/** An id or key that can name a record at all; anything else is a 404 without a query. */
+export const isWellFormed = (by: RecordBy) => ('id' in by ? isUuid(by.id) : Number.isSafeInteger(by.key));
+
 /**
  * Mongo-style 24-hex ids for the seed API that used MongoDB (001). They are derived from
  * the record's integer key and its kind, so they need no lookup table, never change,

@@ -12,7 +12,7 @@ import {
   type CustomAttributes,
 } from '../domain/contact.js';
 import { normaliseEmail } from '../domain/email.js';
-import { isUuid, uuidv7 } from '../domain/ids.js';
+import { isUuid, isWellFormed, uuidv7, type RecordBy } from '../domain/ids.js';
 import { normalisePhone, type NormalisedPhone } from '../domain/phone.js';
 import type { Contact, Organisation } from '../domain/records.js';
 import { requirePermission } from '../domain/roles.js';
@@ -64,9 +64,12 @@ export interface ContactListQuery {
   limit: number;
 }
 
-/** An id or key that can name a contact at all; anything else is a 404 without a query. */
-const wellFormed = (by: { id: string } | { key: number }) =>
-  'id' in by ? isUuid(by.id) : Number.isSafeInteger(by.key);
+/** The optional parts of a write: the version the caller last read (If-Match), consent changes, groups. */
+export interface ContactWriteOptions {
+  expectedVersion?: number;
+  consent?: ConsentInput;
+  placement?: Placement;
+}
 
 /** Contacts: identity (one live contact per number), normalisation, consent, soft delete. */
 export class ContactsService {
@@ -78,8 +81,7 @@ export class ContactsService {
   async create(
     actor: Actor,
     input: ContactInput,
-    consent?: ConsentInput,
-    placement?: Placement,
+    { consent, placement }: Omit<ContactWriteOptions, 'expectedVersion'> = {},
   ): Promise<Contact> {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
@@ -106,59 +108,39 @@ export class ContactsService {
     });
   }
 
-  async get(actor: Actor, id: string): Promise<Contact> {
+  async get(actor: Actor, by: RecordBy): Promise<Contact> {
     requirePermission(actor.role, 'read');
-    return this.load(this.store.scope(actor.organisationId), { id });
-  }
-
-  async getByKey(actor: Actor, key: number): Promise<Contact> {
-    requirePermission(actor.role, 'read');
-    return this.load(this.store.scope(actor.organisationId), { key });
+    return this.load(this.store.scope(actor.organisationId), by);
   }
 
   /** PUT: every writable field takes the given value or becomes empty; consent changes only when given. */
   replace(
     actor: Actor,
-    id: string,
+    by: RecordBy,
     input: ContactInput,
-    expectedVersion?: number,
-    consent?: ConsentInput,
+    options: Omit<ContactWriteOptions, 'placement'> = {},
   ): Promise<Contact> {
-    return this.change(
-      actor,
-      { id },
-      expectedVersion,
-      (current) => ({
-        ...input,
-        custom: input.custom ?? {},
-        external_ids: input.external_ids ?? {},
-        survey: input.survey ?? current.survey,
-      }),
-      consent,
-    );
+    const next = (current: ContactInput) => ({
+      ...input,
+      custom: input.custom ?? {},
+      external_ids: input.external_ids ?? {},
+      survey: input.survey ?? current.survey,
+    });
+    return this.change(actor, by, next, options);
   }
 
   patch(
     actor: Actor,
-    by: { id: string } | { key: number },
+    by: RecordBy,
     patch: ContactPatch,
-    expectedVersion?: number,
-    consent?: ConsentInput,
-    placement?: Placement,
+    options: ContactWriteOptions = {},
   ): Promise<Contact> {
-    return this.change(
-      actor,
-      by,
-      expectedVersion,
-      (current) => mergePatch(current, patch),
-      consent,
-      placement,
-    );
+    return this.change(actor, by, (current) => mergePatch(current, patch), options);
   }
 
   async delete(
     actor: Actor,
-    by: { id: string } | { key: number },
+    by: RecordBy,
     options: { permanent?: boolean; expectedVersion?: number } = {},
   ): Promise<Contact> {
     requirePermission(actor.role, options.permanent ? 'manage_users' : 'write');
@@ -180,11 +162,11 @@ export class ContactsService {
     });
   }
 
-  async restore(actor: Actor, id: string): Promise<Contact> {
+  async restore(actor: Actor, by: RecordBy): Promise<Contact> {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
     return this.store.transaction(actor.organisationId, async (scope) => {
-      const { row } = await this.found(scope, { id }, true);
+      const { row } = await this.found(scope, by, true);
       if (row.deleted_at === null) return this.load(scope, { key: row.key });
       await this.ensurePhoneFree(scope, org, row.phone_unique, row.key);
       await contacts.updateContactRow(scope, row, { deleted_at: null, updated_at: Date.now() });
@@ -294,11 +276,9 @@ export class ContactsService {
 
   private async change(
     actor: Actor,
-    by: { id: string } | { key: number },
-    expectedVersion: number | undefined,
+    by: RecordBy,
     next: (current: ContactInput) => ContactInput,
-    consent?: ConsentInput,
-    placement?: Placement,
+    { expectedVersion, consent, placement }: ContactWriteOptions,
   ): Promise<Contact> {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
@@ -376,22 +356,18 @@ export class ContactsService {
   /** The contact's row and consent, or a 404. */
   private async found(
     scope: TenantScope,
-    by: { id: string } | { key: number },
+    by: RecordBy,
     includeDeleted = false,
   ): Promise<{ row: ContactRow; consent: Consent }> {
-    const found = wellFormed(by)
+    const found = isWellFormed(by)
       ? await contacts.findContactWithConsent(scope, by, includeDeleted)
       : undefined;
     if (!found) throw notFound('Contact');
     return found;
   }
 
-  private async load(
-    scope: TenantScope,
-    by: { id: string } | { key: number },
-    includeDeleted = false,
-  ): Promise<Contact> {
-    const contact = wellFormed(by) ? await contacts.findContact(scope, by, includeDeleted) : undefined;
+  private async load(scope: TenantScope, by: RecordBy, includeDeleted = false): Promise<Contact> {
+    const contact = isWellFormed(by) ? await contacts.findContact(scope, by, includeDeleted) : undefined;
     if (!contact) throw notFound('Contact');
     return contact;
   }

@@ -11,5 +11,3 @@ export interface Actor {
   /** For a JWT: the session (refresh-token family) it belongs to, which logout revokes. */
   sessionId?: string;
 }
-
-export const now = () => Date.now();

@@ -1,6 +1,6 @@
 import { DomainError, invalid, notFound } from '../domain/errors.js';
 import type { ExternalIds } from '../domain/contact.js';
-import { isUuid, uuidv7 } from '../domain/ids.js';
+import { isUuid, isWellFormed, uuidv7, type RecordBy } from '../domain/ids.js';
 import type { ContactCard, Group, Organisation, Translations } from '../domain/records.js';
 import { requirePermission } from '../domain/roles.js';
 import * as contacts from '../db/repositories/contacts.js';
@@ -33,8 +33,6 @@ export const MAX_MEMBERS_PER_CALL = 10_000;
 /** Member cards read per query when listing whole groups: bounds what one listing holds at once. */
 const MEMBER_CHUNK = 200;
 
-type GroupBy = { id: string } | { key: number };
-
 /** Groups and their memberships (the memberships repository keeps member counts). */
 export class GroupsService {
   constructor(
@@ -64,7 +62,7 @@ export class GroupsService {
     });
   }
 
-  async get(actor: Actor, by: GroupBy): Promise<Group> {
+  async get(actor: Actor, by: RecordBy): Promise<Group> {
     requirePermission(actor.role, 'read');
     return groups.toGroup(await this.row(this.store.scope(actor.organisationId), by));
   }
@@ -72,7 +70,7 @@ export class GroupsService {
   /** PUT replaces every writable field; PATCH (replace=false) changes only those given. */
   async update(
     actor: Actor,
-    by: GroupBy,
+    by: RecordBy,
     input: GroupInput,
     options: { replace?: boolean; expectedVersion?: number } = {},
   ): Promise<Group> {
@@ -96,11 +94,11 @@ export class GroupsService {
   }
 
   /** Soft-deletes a group: it disappears from every API; its contacts stay in the organisation. */
-  async delete(actor: Actor, by: GroupBy, expectedVersion?: number): Promise<Group> {
+  async delete(actor: Actor, by: RecordBy, options: { expectedVersion?: number } = {}): Promise<Group> {
     requirePermission(actor.role, 'write');
     return this.store.transaction(actor.organisationId, async (scope) => {
       const row = await this.row(scope, by);
-      checkVersion(row.version, expectedVersion);
+      checkVersion(row.version, options.expectedVersion);
       const now = Date.now();
       const updated = await groups.updateGroupRow(scope, row.key, row.version, {
         deleted_at: now,
@@ -153,7 +151,7 @@ export class GroupsService {
   }
 
   /** Adds contacts (by id or key) in one transaction; already-members are left as they are. */
-  async addMembers(actor: Actor, by: GroupBy, contactRefs: { ids?: string[]; keys?: number[] }) {
+  async addMembers(actor: Actor, by: RecordBy, contactRefs: { ids?: string[]; keys?: number[] }) {
     requirePermission(actor.role, 'write');
     return this.store.transaction(actor.organisationId, async (scope) => {
       const group = await this.row(scope, by);
@@ -167,7 +165,7 @@ export class GroupsService {
     });
   }
 
-  async removeMembers(actor: Actor, by: GroupBy, contactRefs: { ids?: string[]; keys?: number[] }) {
+  async removeMembers(actor: Actor, by: RecordBy, contactRefs: { ids?: string[]; keys?: number[] }) {
     requirePermission(actor.role, 'write');
     return this.store.transaction(actor.organisationId, async (scope) => {
       const group = await this.row(scope, by);
@@ -283,9 +281,8 @@ export class GroupsService {
       });
   }
 
-  private async row(scope: TenantScope, by: GroupBy): Promise<GroupRow> {
-    const valid = 'id' in by ? isUuid(by.id) : Number.isSafeInteger(by.key);
-    const row = valid ? await groups.findGroupRow(scope, by) : undefined;
+  private async row(scope: TenantScope, by: RecordBy): Promise<GroupRow> {
+    const row = isWellFormed(by) ? await groups.findGroupRow(scope, by) : undefined;
     if (!row) throw notFound('Group');
     return row;
   }

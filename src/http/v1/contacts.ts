@@ -85,7 +85,7 @@ export const contactRoutes =
       },
       async (request, reply) => {
         const { consent, ...input } = request.body;
-        const contact = await contacts.create(request.actor, input, consent);
+        const contact = await contacts.create(request.actor, input, { consent });
         setEtag(reply, contact);
         return reply.code(201).header('location', `/v1/contacts/${contact.id}`).send(contact);
       },
@@ -115,7 +115,7 @@ export const contactRoutes =
       '/contacts/:id',
       { schema: withErrors({ tags, summary: 'Get a contact', params: IdParam, response: { 200: Contact } }) },
       async (request, reply) => {
-        const contact = await contacts.get(request.actor, request.params.id);
+        const contact = await contacts.get(request.actor, { id: request.params.id });
         setEtag(reply, contact);
         return contact;
       },
@@ -137,13 +137,10 @@ export const contactRoutes =
       },
       async (request, reply) => {
         const { consent, ...input } = request.body;
-        const contact = await contacts.replace(
-          request.actor,
-          request.params.id,
-          input,
-          expectedVersion(request, requireIfMatch),
+        const contact = await contacts.replace(request.actor, { id: request.params.id }, input, {
+          expectedVersion: expectedVersion(request, requireIfMatch),
           consent,
-        );
+        });
         setEtag(reply, contact);
         return contact;
       },
@@ -165,13 +162,10 @@ export const contactRoutes =
       },
       async (request, reply) => {
         const { consent, ...patch } = request.body;
-        const contact = await contacts.patch(
-          request.actor,
-          { id: request.params.id },
-          patch,
-          expectedVersion(request, requireIfMatch),
+        const contact = await contacts.patch(request.actor, { id: request.params.id }, patch, {
+          expectedVersion: expectedVersion(request, requireIfMatch),
           consent,
-        );
+        });
         setEtag(reply, contact);
         return contact;
       },
@@ -218,7 +212,7 @@ export const contactRoutes =
         ),
       },
       async (request, reply) => {
-        const contact = await contacts.restore(request.actor, request.params.id);
+        const contact = await contacts.restore(request.actor, { id: request.params.id });
         setEtag(reply, contact);
         return contact;
       },

@@ -126,7 +126,7 @@ export const groupRoutes =
         await groups.delete(
           request.actor,
           { id: request.params.id },
-          expectedVersion(request, requireIfMatch),
+          { expectedVersion: expectedVersion(request, requireIfMatch) },
         );
         return reply.code(204).send(null);
       },

@@ -128,7 +128,7 @@ export const messagingContacts =
           survey: transaction,
         };
         const placement = group_id ? { groupKeys: [groupKeyOf(group_id)] } : undefined;
-        const contact = await contacts.create(request.actor, input, undefined, placement);
+        const contact = await contacts.create(request.actor, input, { placement });
         return ok('Contact created successfully!', await one(contactShapes(request.actor, [contact])));
       },
     );
@@ -168,7 +168,7 @@ export const messagingContacts =
         }),
       },
       async (request) => {
-        const contact = await contacts.getByKey(request.actor, keyOf('contact', request.params.id));
+        const contact = await contacts.get(request.actor, { key: keyOf('contact', request.params.id) });
         return ok('Contact fetched successfully!', await one(contactShapes(request.actor, [contact])));
       },
     );
@@ -204,9 +204,7 @@ export const messagingContacts =
             ...(channel !== undefined && { channel }),
             ...(transaction !== undefined && { survey: transaction }),
           },
-          undefined,
-          undefined,
-          placement,
+          { placement },
         );
         return ok('Contact updated successfully!', await one(contactShapes(request.actor, [contact])));
       },

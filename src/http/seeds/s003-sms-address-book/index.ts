@@ -82,8 +82,8 @@ export const smsAddressBook =
         ),
       },
       async (request) => {
-        const contact = await contacts.create(request.actor, contactIn(request.body), undefined, {
-          groupKeys: [key(request.body.group_id)],
+        const contact = await contacts.create(request.actor, contactIn(request.body), {
+          placement: { groupKeys: [key(request.body.group_id)] },
         });
         return { status: 'success' as const, result: { id: contact.key } };
       },
@@ -99,7 +99,7 @@ export const smsAddressBook =
       },
       async (request) => ({
         status: 'success' as const,
-        result: { contact: contactOut(await contacts.getByKey(request.actor, key(request.body.id))) },
+        result: { contact: contactOut(await contacts.get(request.actor, { key: key(request.body.id) })) },
       }),
     );
 
@@ -120,14 +120,9 @@ export const smsAddressBook =
         const { id, group_id } = request.body;
         const placement =
           group_id === undefined ? undefined : { groupKeys: [key(group_id)], exclusive: true };
-        const contact = await contacts.patch(
-          request.actor,
-          { key: key(id) },
-          contactIn(request.body),
-          undefined,
-          undefined,
+        const contact = await contacts.patch(request.actor, { key: key(id) }, contactIn(request.body), {
           placement,
-        );
+        });
         return { status: 'success' as const, result: { id: contact.key } };
       },
     );
