@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
-import { countOrganisations, markRunningImportsInterrupted } from '../db/repositories/instance.js';
 import { openConfiguredStore } from './store.js';
 import { buildApp } from '../http/app.js';
 import { createServices, type Services } from '../services/index.js';
@@ -11,7 +10,7 @@ import type { Io } from './main.js';
  * Roster. The credentials are printed once (or taken from ROSTER_ADMIN_*), never logged.
  */
 async function bootstrap(services: Services, config: Config, io: Io): Promise<void> {
-  if ((await countOrganisations(services.store.db)) > 0) return;
+  if (!(await services.accounts.isEmpty())) return;
   const org = await services.accounts.createOrganisation({ name: 'My organisation' });
   const username = config.adminUsername ?? 'admin';
   const password = config.adminPassword ?? randomBytes(12).toString('base64url');
@@ -37,8 +36,8 @@ async function bootstrap(services: Services, config: Config, io: Io): Promise<vo
 export async function serve(config: Config, io: Io): Promise<number> {
   const store = openConfiguredStore(config);
   await store.migrate();
-  const interrupted = await markRunningImportsInterrupted(store.db, Date.now());
   const services = await createServices(store, config);
+  const interrupted = await services.imports.markInterrupted();
   await bootstrap(services, config, io);
   const app = await buildApp(services, {
     logLevel: config.logLevel,

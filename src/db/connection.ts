@@ -48,7 +48,7 @@ const pg = lazyRequire<typeof PgModule>('pg', (loaded) =>
   loaded.types.setTypeParser(loaded.types.builtins.INT8, (value) => Number.parseInt(value, 10)),
 );
 
-export function dialectOf(url: string): Dialect {
+function dialectOf(url: string): Dialect {
   if (url.startsWith('sqlite:')) return 'sqlite';
   if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
   throw new Error(`DATABASE_URL must start with sqlite: or postgres:// (got ${url.split(':')[0]}:...)`);

@@ -9,7 +9,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 10, maxDelayMs: 200 };
+const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 10, maxDelayMs: 200 };
 
 /**
  * Runs a whole transaction again when it lost a serialisation or lock conflict, a bounded

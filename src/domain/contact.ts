@@ -33,7 +33,7 @@ export const CONTACT_FIELDS = [
 ] as const;
 
 /** Every field of ContactInput: what PATCH and imports read back from a stored contact to merge into. */
-export const CONTACT_INPUT_FIELDS = [
+const CONTACT_INPUT_FIELDS = [
   ...CONTACT_FIELDS,
   'custom',
   'external_ids',
@@ -148,8 +148,7 @@ export function displayName(c: {
  * Whether a contact's name is the one its parts give. Such a name is not kept as given when the
  * parts change: an edit or an import that merges into the contact leaves it to be derived again.
  */
-export const nameIsDerived = (c: Parameters<typeof displayName>[0]) =>
-  c.name === displayName({ ...c, name: null });
+const nameIsDerived = (c: Parameters<typeof displayName>[0]) => c.name === displayName({ ...c, name: null });
 
 /** The writable fields of a stored contact, as an input (a derived name left out to be derived again). */
 export function inputOf(c: Contact): ContactInput {

@@ -18,7 +18,7 @@ const missing = () =>
   new DomainError('unauthenticated', 'Authentication credentials were not provided', { missing: true });
 
 /** The credential in the Authorization header, if any. */
-export function presentedCredential(request: FastifyRequest): Presented | undefined {
+function presentedCredential(request: FastifyRequest): Presented | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
   const [scheme, value = ''] = header.split(' ', 2);
@@ -34,7 +34,7 @@ export function presentedCredential(request: FastifyRequest): Presented | undefi
 }
 
 /** Query strings end up in logs, proxies and browser history: a credential there is refused, not used. */
-export const QUERY_CREDENTIALS = ['access_token', 'api_key', 'apikey', 'token', 'password'];
+const QUERY_CREDENTIALS = ['access_token', 'api_key', 'apikey', 'token', 'password'];
 
 const CREDENTIAL_IN_QUERY = new RegExp(`([?&](?:${QUERY_CREDENTIALS.join('|')})=)[^&#]*`, 'gi');
 

@@ -102,7 +102,7 @@ function unsupportedMediaType(request: FastifyRequest): Pick<Classified, 'messag
   };
 }
 
-export function classify(error: unknown, request: FastifyRequest): Classified {
+function classify(error: unknown, request: FastifyRequest): Classified {
   if (error instanceof DomainError) {
     const { fields = [], ...details } = error.details;
     return {

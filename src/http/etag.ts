@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 
 /** A strong ETag from a record's version: every change increments it. */
-export const etagOf = (version: number) => `"${version}"`;
+const etagOf = (version: number) => `"${version}"`;
 
 export function setEtag(reply: FastifyReply, record: { version: number }): void {
   reply.header('etag', etagOf(record.version));

@@ -73,7 +73,7 @@ const SCALARS = new Set(['string', 'number', 'integer', 'boolean', 'null']);
  * `anyOf` as the types it allows (`nullable` for null) and writes values by their JavaScript
  * type. Validation and the OpenAPI document keep the schema as written.
  */
-export function forSerializer(schema: unknown): unknown {
+function forSerializer(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(forSerializer);
   if (!isObject(schema)) return schema;
   const copy = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, forSerializer(value)]));

@@ -55,6 +55,11 @@ function checkPassword(password: string): void {
 export class AccountsService {
   constructor(private readonly store: Store) {}
 
+  /** Whether the instance has no organisation yet: a first start, which the CLI bootstraps. */
+  async isEmpty(): Promise<boolean> {
+    return (await instance.countOrganisations(this.store.db)) === 0;
+  }
+
   async createOrganisation(input: OrganisationInput): Promise<Organisation> {
     const now = Date.now();
     const row = await instance.insertOrganisation(this.store.db, {

@@ -48,7 +48,7 @@ export type ContactPatch = { [K in Exclude<keyof ContactInput, 'custom'>]?: Cont
   custom?: Record<string, CustomAttributes[string] | null> | null;
 };
 
-export interface ContactListQuery {
+export interface ContactQuery {
   group_id?: string;
   phone?: string;
   email?: string;
@@ -174,10 +174,7 @@ export class ContactsService {
     });
   }
 
-  async list(
-    actor: Actor,
-    query: ContactListQuery,
-  ): Promise<{ items: Contact[]; next_cursor: string | null }> {
+  async list(actor: Actor, query: ContactQuery): Promise<{ items: Contact[]; next_cursor: string | null }> {
     requirePermission(actor.role, 'read');
     if (query.q && searchTokens(query.q).length > SEARCH_MAX_WORDS)
       throw invalid('q', `may have at most ${SEARCH_MAX_WORDS} words`);
@@ -218,7 +215,7 @@ export class ContactsService {
   }
 
   /** Every contact a list query matches, a page at a time: memory stays flat however many there are. */
-  async *all(actor: Actor, query: Omit<ContactListQuery, 'limit' | 'cursor'>): AsyncIterable<Contact> {
+  async *all(actor: Actor, query: Omit<ContactQuery, 'limit' | 'cursor'>): AsyncIterable<Contact> {
     let cursor: string | undefined;
     do {
       const page = await this.list(actor, { ...query, limit: 1000, cursor });

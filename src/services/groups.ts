@@ -10,7 +10,7 @@ import type { GroupRow, GroupSort } from '../db/repositories/groups.js';
 import type { TenantScope } from '../db/scope.js';
 import type { Store } from '../db/store.js';
 import type { AccountsService } from './accounts.js';
-import type { ContactsService, ContactListQuery } from './contacts.js';
+import type { ContactsService, ContactQuery } from './contacts.js';
 import type { Actor } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { checkGroups, placeContact } from './placement.js';
@@ -29,7 +29,7 @@ export interface GroupInput {
 }
 
 export const GROUP_NAME_MAX = 100;
-export const MAX_MEMBERS_PER_CALL = 10_000;
+const MAX_MEMBERS_PER_CALL = 10_000;
 /** Member cards read per query when listing whole groups: bounds what one listing holds at once. */
 const MEMBER_CHUNK = 200;
 
@@ -80,7 +80,7 @@ export class GroupsService {
       const row = await this.row(scope, by);
       checkVersion(row.version, options.expectedVersion);
       const current = groups.toGroup(row);
-      const fields = fieldsOf(org, options.replace ? input : { ...inputOf(current), ...input }, current);
+      const fields = fieldsOf(org, options.replace ? input : { ...groupInputOf(current), ...input }, current);
       if (fields.is_default === 1 && row.is_default !== 1) await this.clearDefault(scope);
       const created = createdAt(input.created_at);
       const updated = await groups.updateGroupRow(scope, row.key, row.version, {
@@ -146,7 +146,7 @@ export class GroupsService {
     return { items: rows.map(groups.toGroup), total };
   }
 
-  async listMembers(actor: Actor, groupId: string, query: Omit<ContactListQuery, 'group_id'>) {
+  async listMembers(actor: Actor, groupId: string, query: Omit<ContactQuery, 'group_id'>) {
     return this.contactsService.list(actor, { ...query, group_id: groupId });
   }
 
@@ -295,7 +295,7 @@ function createdAt(value: string | null | undefined): number | undefined {
   return ms;
 }
 
-function inputOf(g: Group): GroupInput {
+function groupInputOf(g: Group): GroupInput {
   return {
     name: g.name,
     description: g.description,

@@ -2,7 +2,7 @@
  * Statements take a bounded number of values (SQLite 32,766 bound parameters, PostgreSQL
  * 65,535), so long lists go a thousand at a time.
  */
-export const CHUNK = 1000;
+const CHUNK = 1000;
 
 export function chunks<T>(items: T[], size = CHUNK): T[][] {
   const out: T[][] = [];

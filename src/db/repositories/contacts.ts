@@ -6,6 +6,7 @@ import { prepare } from '../prepared.js';
 import type { ContactsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
 import { inChunks } from './chunks.js';
+import { pageOf, type KeysetPage } from './paging.js';
 import {
   CARD_COLUMNS,
   consentEntry,
@@ -32,23 +33,6 @@ export interface ContactFilter {
   consent?: { channel: Channel; status: ConsentStatus };
   createdBy?: string;
   deleted?: 'exclude' | 'only' | 'include';
-}
-
-export interface Page<T> {
-  items: T[];
-  /** The sort value and key of the last item, when there may be more. */
-  next: { value: string | number; key: number } | null;
-}
-
-/** A page from `limit + 1` rows: the extra row only says that there is more. */
-export function pageOf<T extends { key: number }>(
-  rows: T[],
-  limit: number,
-  sortValue: (row: T) => string | number,
-): Page<T> {
-  const items = rows.length > limit ? rows.slice(0, limit) : rows;
-  const last = items[items.length - 1];
-  return { items, next: rows.length > limit && last ? { value: sortValue(last), key: last.key } : null };
 }
 
 /** One contact, as every single create inserts it: prepared, Kysely building 26 columns being much of a write. */
@@ -343,7 +327,7 @@ export async function listContactRows(
   limit: number,
   after?: { value: string | number; key: number },
   descending = false,
-): Promise<Page<ContactRow>> {
+): Promise<KeysetPage<ContactRow>> {
   const column = SORT_COLUMN[sort];
   const membershipOrder = filter.group !== undefined && pagedByMembershipName(filter, sort);
   // The membership's sort_name and contact_key are its contact's: the same page and cursors.
@@ -425,15 +409,6 @@ export async function setConsent(
   entry: ConsentWrite,
 ): Promise<void> {
   await scope.run(SET_CONSENT, { contact_key: contactKey, channel, ...entry });
-}
-
-export async function countContacts(scope: TenantScope): Promise<number> {
-  const row = await scope
-    .selectFrom('contacts')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('deleted_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /** Switches the one-live-contact-per-number rule on (phone_unique mirrors phone) or off. */

@@ -2,7 +2,7 @@ import { sql, type Selectable, type Updateable } from 'kysely';
 import { iso, isoOrNull, type Group } from '../../domain/records.js';
 import type { GroupsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
-import { pageOf, type Page } from './contacts.js';
+import { pageOf, type KeysetPage } from './paging.js';
 
 export type GroupRow = Selectable<GroupsTable>;
 export type GroupChanges = Updateable<Omit<GroupsTable, 'key' | 'organisation_id' | 'id' | 'member_count'>>;
@@ -41,16 +41,6 @@ export function findGroupRow(scope: TenantScope, by: { id: string } | { key: num
   return ('id' in by ? query.where('id', '=', by.id) : query.where('key', '=', by.key)).executeTakeFirst();
 }
 
-export function findGroupRowsByIds(scope: TenantScope, ids: string[]) {
-  if (ids.length === 0) return Promise.resolve([]);
-  return scope
-    .selectFrom('groups')
-    .selectAll()
-    .where('id', 'in', ids)
-    .where('deleted_at', 'is', null)
-    .execute();
-}
-
 export function findDefaultGroupRow(scope: TenantScope) {
   return scope
     .selectFrom('groups')
@@ -76,7 +66,7 @@ export async function listGroupRows(
   sort: GroupSort,
   limit: number,
   after?: { value: string | number; key: number },
-): Promise<Page<GroupRow>> {
+): Promise<KeysetPage<GroupRow>> {
   let query = scope.selectFrom('groups').selectAll().where('deleted_at', 'is', null);
   if (filter.q)
     query = query.where(

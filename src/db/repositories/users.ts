@@ -4,7 +4,7 @@ import type { Role } from '../../domain/roles.js';
 import type { UsersTable } from '../schema.js';
 import { prepare } from '../prepared.js';
 import type { TenantScope } from '../scope.js';
-import { pageOf, type Page } from './contacts.js';
+import { pageOf, type KeysetPage } from './paging.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -46,11 +46,6 @@ export function findUserRowsByIds(scope: TenantScope, ids: string[]) {
   return scope.selectFrom('users').selectAll().where('id', 'in', ids).execute();
 }
 
-export function findUserRowsByKeys(scope: TenantScope, keys: number[]) {
-  if (keys.length === 0) return Promise.resolve([]);
-  return scope.selectFrom('users').selectAll().where('key', 'in', keys).execute();
-}
-
 export function updateUserRow(
   scope: TenantScope,
   key: number,
@@ -70,7 +65,7 @@ export async function listUserRows(
   scope: TenantScope,
   limit: number,
   afterKey?: number,
-): Promise<Page<UserRow>> {
+): Promise<KeysetPage<UserRow>> {
   let query = scope.selectFrom('users').selectAll();
   if (afterKey !== undefined) query = query.where('key', '>', afterKey);
   const rows = await query

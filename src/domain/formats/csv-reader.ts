@@ -3,7 +3,7 @@ import { lazyRequire } from '../lazy.js';
 import type { SourceRow } from './mapping.js';
 
 /** A record longer than this is a row error: no contact needs it, and it bounds the memory one row takes. */
-export const MAX_RECORD_LENGTH = 64 * 1024;
+const MAX_RECORD_LENGTH = 64 * 1024;
 
 /** csv-parse, loaded by the first import that reads a quoted record. */
 const csv = lazyRequire<typeof import('csv-parse/sync')>('csv-parse/sync');

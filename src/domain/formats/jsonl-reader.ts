@@ -3,7 +3,7 @@ import { lines } from './lines.js';
 import type { SourceRecord, SourceRow } from './mapping.js';
 
 /** A line longer than this is a row error, not a contact. */
-export const MAX_LINE_LENGTH = 64 * 1024;
+const MAX_LINE_LENGTH = 64 * 1024;
 
 const isScalar = (value: unknown): value is CustomValue =>
   typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';

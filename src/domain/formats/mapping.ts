@@ -21,7 +21,7 @@ export type SourceRow =
   | { row: number; line: number; raw: string; error: string };
 
 /** The contact fields a column can fill; `external_id` is the id an import matches on (external_ids.import unless the import names another key). */
-export const FIELDS = [...CONTACT_FIELDS, 'external_id'] as const;
+const FIELDS = [...CONTACT_FIELDS, 'external_id'] as const;
 export type Field = (typeof FIELDS)[number];
 
 /** What an explicit mapping may send a column to. */

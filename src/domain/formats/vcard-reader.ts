@@ -2,7 +2,7 @@ import { lines, type LongLine } from './lines.js';
 import type { SourceRecord, SourceRow } from './mapping.js';
 
 /** A card longer than this (pictures not counted) is a row error. */
-export const MAX_CARD_LENGTH = 64 * 1024;
+const MAX_CARD_LENGTH = 64 * 1024;
 
 interface Property {
   /** Upper-cased, without its group ("item1.TEL" → "TEL"). */

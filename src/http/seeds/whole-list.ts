@@ -10,7 +10,7 @@ export interface SeedLimits {
   listMax: number;
 }
 
-export const TRUNCATED_HEADER = 'x-roster-truncated';
+const TRUNCATED_HEADER = 'x-roster-truncated';
 
 /** The schema of such a list: what it holds, at most `listMax` of them. */
 export const wholeListOf = <T extends TSchema>(item: T, limits: SeedLimits, what: string) =>

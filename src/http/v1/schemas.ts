@@ -265,7 +265,7 @@ export const OrganisationPatch = Type.Object(
 );
 
 const ProblemCode = Type.String({ pattern: '^[a-z_]+$', maxLength: 50 });
-export const Problem = Type.Object(
+const Problem = Type.Object(
   {
     type: Type.String({ format: 'uri', maxLength: 100 }),
     title: Text(100),

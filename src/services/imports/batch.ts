@@ -37,17 +37,18 @@ export interface BatchContext {
   contacts: ContactsService;
 }
 
-interface Prepared {
+/** A row read and settled into contact fields, ready to be matched and written. */
+interface ReadyRow {
   row: number;
   input: ContactInput;
   fields: ContactFields;
 }
 
 interface Plan {
-  creates: Prepared[];
+  creates: ReadyRow[];
   updates: Map<number, { before: ContactRow; input: ContactInput; fields: ContactFields; row: number }>;
   /** Every contact the batch leaves in the target groups, with the row that put it there. */
-  members: Map<number | Prepared, number>;
+  members: Map<number | ReadyRow, number>;
   errors: { row_number: number; reason: string; raw: string }[];
   counts: BatchCounts;
 }
@@ -90,8 +91,8 @@ const sameFields = (row: ContactRow, fields: ContactFields) =>
   UNDO_COLUMNS.every((c) => row[c] === fields[c]);
 
 /** Turns rows into contact fields; a row that cannot be read or normalised becomes an error with its reason. */
-async function prepare(ctx: BatchContext, rows: ReadRow[], plan: Plan): Promise<Prepared[]> {
-  const prepared: Prepared[] = [];
+async function prepare(ctx: BatchContext, rows: ReadRow[], plan: Plan): Promise<ReadyRow[]> {
+  const prepared: ReadyRow[] = [];
   for (const r of rows) {
     const fail = (reason: string) => {
       plan.errors.push({ row_number: r.row, reason, raw: r.raw });
@@ -126,16 +127,16 @@ interface Matches {
 
 /** The rows to be created by this batch, by what later rows may match them on. */
 interface Pending {
-  byPhone: Map<string, Prepared>;
-  byEmail: Map<string, Prepared>;
-  byExternal: Map<string, Prepared>;
+  byPhone: Map<string, ReadyRow>;
+  byEmail: Map<string, ReadyRow>;
+  byExternal: Map<string, ReadyRow>;
 }
 
-const externalIdOf = (ctx: BatchContext, p: Prepared) => p.input.external_ids?.[ctx.options.external_key];
+const externalIdOf = (ctx: BatchContext, p: ReadyRow) => p.input.external_ids?.[ctx.options.external_key];
 const distinct = <T>(values: (T | null | undefined)[]) =>
   [...new Set(values)].filter((v): v is T => v !== null && v !== undefined);
 
-async function lookUpMatches(scope: TenantScope, ctx: BatchContext, prepared: Prepared[]): Promise<Matches> {
+async function lookUpMatches(scope: TenantScope, ctx: BatchContext, prepared: ReadyRow[]): Promise<Matches> {
   const phones = distinct(prepared.map((p) => p.fields.phone));
   const emails = distinct(prepared.map((p) => p.fields.email));
   const byPhone = new Map((await contacts.findLiveByPhones(scope, phones)).map((r) => [r.phone!, r]));
@@ -160,7 +161,7 @@ async function lookUpMatches(scope: TenantScope, ctx: BatchContext, prepared: Pr
 /** What a row matches by the import's rule: an external id, or a phone then an email. */
 function lookup<T>(
   ctx: BatchContext,
-  p: Prepared,
+  p: ReadyRow,
   maps: { byPhone: Map<string, T>; byEmail: Map<string, T>; byExternal: Map<string, T> },
 ): T | undefined {
   if (ctx.options.match === 'external_id') {
@@ -173,7 +174,7 @@ function lookup<T>(
 
 /** The holder of the number a row's contact would take: a live contact or an earlier row of the batch. */
 const phoneHolderOf = (fields: ContactFields, matches: Matches, pending: Pending, self?: ContactRow) =>
-  phoneHolder<ContactRow | Prepared>(
+  phoneHolder<ContactRow | ReadyRow>(
     fields.phone_unique,
     [matches.byPhone.get(fields.phone_unique!), pending.byPhone.get(fields.phone_unique!)],
     (holder) => holder === self,
@@ -184,7 +185,7 @@ async function upsertInto(
   ctx: BatchContext,
   plan: Plan,
   found: { matches: Matches; pending: Pending },
-  p: Prepared,
+  p: ReadyRow,
   match: ContactRow,
 ): Promise<void> {
   const earlier = plan.updates.get(match.key);
@@ -211,8 +212,8 @@ function create(
   ctx: BatchContext,
   plan: Plan,
   found: { matches: Matches; pending: Pending },
-  p: Prepared,
-  earlierRow: Prepared | undefined,
+  p: ReadyRow,
+  earlierRow: ReadyRow | undefined,
 ) {
   const { pending } = found;
   if (phoneHolderOf(p.fields, found.matches, pending))
@@ -231,7 +232,7 @@ function create(
   plan.counts.created += 1;
 }
 
-function fail(plan: Plan, p: Prepared, reason: string): void {
+function fail(plan: Plan, p: ReadyRow, reason: string): void {
   plan.errors.push({ row_number: p.row, reason, raw: JSON.stringify(p.input) });
   plan.counts.failed += 1;
 }
@@ -244,7 +245,7 @@ function fail(plan: Plan, p: Prepared, reason: string): void {
 async function decide(
   scope: TenantScope,
   ctx: BatchContext,
-  prepared: Prepared[],
+  prepared: ReadyRow[],
   plan: Plan,
 ): Promise<void> {
   const found = {
@@ -273,7 +274,7 @@ async function decide(
 /** Writes a batch's plan in the caller's transaction, with its undo log. */
 async function write(scope: TenantScope, ctx: BatchContext, plan: Plan, now: number): Promise<void> {
   const changes: Parameters<typeof imports.insertImportChanges>[1] = [];
-  const ids = new Map<Prepared, string>(plan.creates.map((p) => [p, uuidv7(now)]));
+  const ids = new Map<ReadyRow, string>(plan.creates.map((p) => [p, uuidv7(now)]));
   const keys = await contacts.insertContacts(
     scope,
     plan.creates.map((p) => ({
@@ -286,7 +287,7 @@ async function write(scope: TenantScope, ctx: BatchContext, plan: Plan, now: num
       version: 1,
     })),
   );
-  const keyOf = (p: Prepared) => keys.get(ids.get(p)!)!;
+  const keyOf = (p: ReadyRow) => keys.get(ids.get(p)!)!;
   for (const p of plan.creates)
     changes.push({
       job_key: ctx.jobKey,

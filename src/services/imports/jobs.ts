@@ -8,6 +8,7 @@ import { isUuid, uuidv7 } from '../../domain/ids.js';
 import { iso, isoOrNull } from '../../domain/records.js';
 import { requirePermission } from '../../domain/roles.js';
 import * as imports from '../../db/repositories/imports.js';
+import * as instance from '../../db/repositories/instance.js';
 import type { ImportJobRow } from '../../db/repositories/imports.js';
 import type { Store } from '../../db/store.js';
 import type { AccountsService } from '../accounts.js';
@@ -80,6 +81,11 @@ export class ImportsService {
     private readonly groups: GroupsService,
     private readonly settings: ImportSettings,
   ) {}
+
+  /** At start: imports a stopped server left running are marked interrupted (resumable); returns how many. */
+  markInterrupted(): Promise<number> {
+    return instance.markRunningImportsInterrupted(this.store.db, Date.now());
+  }
 
   /** Receives a file and starts importing it in the background; the job comes back at once. */
   async start(

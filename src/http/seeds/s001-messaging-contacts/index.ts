@@ -13,7 +13,7 @@ import { readAnyBodyAsJson } from './body.js';
 import { messagingErrorHandler } from './errors.js';
 import {
   ContactCreate,
-  ContactListQuery,
+  ContactsQuery,
   ContactShape,
   ContactUpdate,
   DeleteResult,
@@ -139,7 +139,7 @@ export const messagingContacts =
         schema: withErrors({
           tags,
           summary: "The caller's contacts, or with type=all the organisation's, newest first",
-          querystring: ContactListQuery,
+          querystring: ContactsQuery,
           response: { 200: envelope(Type.Array(ContactShape, { maxItems: 1000 })) },
         }),
       },

@@ -50,7 +50,7 @@ export type ContactUpdate = Static<typeof ContactUpdate>;
 export const GroupWrite = Type.Object({ ...session, title: Type.String({ minLength: 1, maxLength: 100 }) });
 
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
-export const ContactListQuery = Type.Object({
+export const ContactsQuery = Type.Object({
   type: Type.Optional(
     Type.Literal('all', {
       description: 'all: every contact of the organisation; otherwise only the caller’s own',

@@ -7,7 +7,7 @@ const Name = Nullable(Text(CONTACT_LIMITS.name));
 const Email = Nullable(Type.String({ format: 'email', maxLength: 254 }));
 const LegacyId = Nullable(Text(200));
 
-export const ManualContact = Type.Object(
+const ManualContact = Type.Object(
   {
     first_name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
     middle_name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),

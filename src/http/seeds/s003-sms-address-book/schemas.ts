@@ -2,7 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Count, errorResponses, Key, Text } from '../../openapi.js';
 
 /** Request and response shapes of the SMS gateway's contact API (seed 003), as its document shows them. */
-export const NumericId = Type.Union([Key, Type.String({ pattern: '^[0-9]{1,15}$', maxLength: 15 })], {
+const NumericId = Type.Union([Key, Type.String({ pattern: '^[0-9]{1,15}$', maxLength: 15 })], {
   description: 'An integer id; the document also sends it as a string of digits',
 });
 
