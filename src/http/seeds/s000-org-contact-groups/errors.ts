@@ -15,7 +15,7 @@ const kind = (value: unknown) => (Array.isArray(value) ? 'list' : value === null
  * `translations` is a name or an object, so Ajv explains both readings of it; only the one
  * the client meant is kept.
  */
-export function contactGroupErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+export function errors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   return drf(explain(error, request.body) as FastifyError, request, reply);
 }
 

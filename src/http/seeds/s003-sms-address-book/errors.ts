@@ -41,7 +41,7 @@ function messageOf(problem: Classified, error: FastifyError, field: string | und
 }
 
 /** {"status": "error", "error": {code, message, field}}: field only when one field is at fault. */
-export function smsErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+export function errors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const problem = classifyReply(error, request, reply);
   if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="api"');
   const field = faultyField(problem);
