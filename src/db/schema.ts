@@ -180,6 +180,10 @@ export interface ImportJobsTable {
   error: string | null;
   /** What a rollback could not undo, as JSON. */
   rollback_report: string | null;
+  /** The text encoding the file was read in, and whether it was given, found by a byte-order mark, or guessed (JSON). */
+  encoding: string | null;
+  /** The country most of the file's local numbers read better under than the one given, when there is one (JSON). */
+  country_hint: string | null;
   created_by: string | null;
   started_at: number | null;
   finished_at: number | null;
@@ -193,6 +197,19 @@ export interface ImportErrorsTable {
   row_number: number;
   reason: string;
   raw: string;
+}
+
+/** What an import kept of a row but could not read as given: one row may have several. */
+export interface ImportWarningsTable {
+  organisation_id: string;
+  job_key: number;
+  row_number: number;
+  /** The warning's place among its row's. */
+  seq: number;
+  kind: string;
+  field: string;
+  value: string;
+  reason: string;
 }
 
 /** The undo log: what each imported row did, so the import can be rolled back. */
@@ -229,6 +246,7 @@ export interface Database {
   settings: SettingsTable;
   import_jobs: ImportJobsTable;
   import_errors: ImportErrorsTable;
+  import_warnings: ImportWarningsTable;
   import_changes: ImportChangesTable;
 }
 

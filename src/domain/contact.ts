@@ -1,5 +1,6 @@
-import { invalid } from './errors.js';
+import { DomainError, invalid } from './errors.js';
 import type { Contact } from './records.js';
+import type { WarningSink } from './warnings.js';
 
 export const CHANNELS = ['sms', 'whatsapp', 'email', 'voice'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -41,8 +42,11 @@ const CONTACT_INPUT_FIELDS = [
   'survey',
 ] as const satisfies readonly (keyof ContactInput)[];
 
-/** Limits on custom attributes, documented in docs/api.md. */
-export const CUSTOM_LIMITS = { maxKeys: 50, maxKeyLength: 64, maxStringLength: 1000 } as const;
+/**
+ * Limits on custom attributes, documented in docs/api.md. A string holds up to 10,000
+ * characters: address books keep notes of several pages, and a contact stays within a request.
+ */
+export const CUSTOM_LIMITS = { maxKeys: 50, maxKeyLength: 64, maxStringLength: 10_000 } as const;
 const CUSTOM_KEY = /^[A-Za-z0-9_.-]+$/;
 
 /**
@@ -106,6 +110,44 @@ export function validateContactText(input: ContactInput): void {
   }
 }
 
+/**
+ * The input less the fields that break their rules, each reported: how an import keeps a person
+ * whose address book entry holds one field Roster cannot take.
+ */
+export function withoutInvalidText(input: ContactInput, warn: WarningSink): ContactInput {
+  let kept = input;
+  for (;;) {
+    try {
+      validateContactText(kept);
+      return kept;
+    } catch (error) {
+      const field = error instanceof DomainError ? error.details.fields?.[0] : undefined;
+      if (!field) throw error;
+      const [name, key] = splitField(field.field);
+      const next: ContactInput = { ...kept };
+      let value: unknown;
+      if (key !== undefined && (name === 'custom' || name === 'external_ids')) {
+        const entries: Record<string, unknown> = { ...next[name] };
+        value = entries[key];
+        delete entries[key];
+        (next as Record<string, unknown>)[name] = entries;
+      } else {
+        value = next[name as keyof ContactInput];
+        // A map that broke as a whole (too many keys) goes whole.
+        delete next[name as keyof ContactInput];
+      }
+      const text = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value ?? '');
+      warn({ kind: 'field_invalid', field: field.field, value: text, reason: `${field.message}; left out` });
+      kept = next;
+    }
+  }
+}
+
+const splitField = (field: string): [string, string | undefined] => {
+  const dot = field.indexOf('.');
+  return dot < 0 ? [field, undefined] : [field.slice(0, dot), field.slice(dot + 1)];
+};
+
 export function validateCustom(custom: CustomAttributes, field = 'custom'): CustomAttributes {
   const keys = Object.keys(custom);
   if (keys.length > CUSTOM_LIMITS.maxKeys)
@@ -153,6 +195,8 @@ const nameIsDerived = (c: Parameters<typeof displayName>[0]) => c.name === displ
 /** The writable fields of a stored contact, as an input (a derived name left out to be derived again). */
 export function inputOf(c: Contact): ContactInput {
   const input = Object.fromEntries(CONTACT_INPUT_FIELDS.map((f) => [f, c[f]])) as ContactInput;
+  // A number an import kept unread is held as written.
+  if (input.phone === null && c.phone_raw !== null) input.phone = c.phone_raw;
   if (nameIsDerived(input)) delete input.name;
   return input;
 }
@@ -169,6 +213,42 @@ export function phoneHolder<T>(
 ): T | undefined {
   if (phoneUnique === null) return undefined;
   return holders.find((h): h is T => h !== undefined && !isSelf(h));
+}
+
+/** A stored contact's names and ways to reach it: what searches and name comparisons read. */
+export interface StoredNames {
+  display_name: string;
+  first_name: string | null;
+  middle_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  email: string | null;
+  phone: string | null;
+  phone_raw: string | null;
+}
+
+/** The words of a person's own name, or none when the contact is named only by its company, email or number. */
+function personalWords(c: StoredNames): Set<string> {
+  const parts = [c.first_name, c.middle_name, c.last_name].filter(Boolean).join(' ');
+  const fallback = [c.company, c.email, c.phone, c.phone_raw].includes(c.display_name);
+  const name = parts || (fallback ? '' : c.display_name);
+  return new Set(searchTokens(name.normalize('NFKD').replace(/\p{M}/gu, '')));
+}
+
+/**
+ * Whether two contacts' names can be one person's: when either has no name of its own, or the
+ * words of one are all among the other's ("Ada" and "Ada Lovelace", "LOVELACE, Ada", "Ada L."). Two rows
+ * sharing a family landline or a switchboard number under different names are two people.
+ */
+export function namesAgree(a: StoredNames, b: StoredNames): boolean {
+  const left = personalWords(a);
+  const right = personalWords(b);
+  if (left.size === 0 || right.size === 0) return true;
+  const [small, large] = left.size <= right.size ? [left, right] : [right, left];
+  // A one-letter word is an initial: "Dorothy V." is "Dorothy Vaughan".
+  const known = (word: string) =>
+    large.has(word) || (word.length === 1 && [...large].some((w) => w.startsWith(word)));
+  return [...small].every(known);
 }
 
 /** A lower-cased key for sorting by name with a stable, index-friendly order. */
@@ -202,16 +282,7 @@ export function queryTokens(q: string): string[] {
  * The words `q` searches: names, company, email and the phone's digits, both
  * international and as typed, so "0412 345 678" finds +61412345678.
  */
-export function searchDocument(c: {
-  display_name: string;
-  first_name: string | null;
-  middle_name: string | null;
-  last_name: string | null;
-  company: string | null;
-  email: string | null;
-  phone: string | null;
-  phone_raw: string | null;
-}): string {
+export function searchDocument(c: StoredNames): string {
   const fields = [c.display_name, c.first_name, c.middle_name, c.last_name, c.company, c.email];
   if (c.phone) fields.push(c.phone.replace(/\D/g, ''));
   if (c.phone_raw) fields.push(c.phone_raw.replace(/\D/g, ''));

@@ -5,6 +5,7 @@ import {
   SEARCH_MAX_WORDS,
   searchTokens,
   validateContactText,
+  withoutInvalidText,
   type Channel,
   type Consent,
   type ConsentStatus,
@@ -13,11 +14,18 @@ import {
 } from '../domain/contact.js';
 import { normaliseEmail } from '../domain/email.js';
 import { isUuid, isWellFormed, uuidv7, type RecordBy } from '../domain/ids.js';
-import { normalisePhone, type NormalisedPhone } from '../domain/phone.js';
+import {
+  normalisePhone,
+  readPhoneLeniently,
+  type NormalisedPhone,
+  type UnreadPhone,
+} from '../domain/phone.js';
+import type { WarningSink } from '../domain/warnings.js';
 import type { Contact, Organisation } from '../domain/records.js';
 import { requirePermission } from '../domain/roles.js';
 import * as contacts from '../db/repositories/contacts.js';
 import * as groups from '../db/repositories/groups.js';
+import * as memberships from '../db/repositories/memberships.js';
 import { findUserRow } from '../db/repositories/users.js';
 import type { ContactFilter, ContactSort } from '../db/repositories/contacts.js';
 import {
@@ -69,6 +77,17 @@ export interface ContactWriteOptions {
   expectedVersion?: number;
   consent?: ConsentInput;
   placement?: Placement;
+}
+
+/** How an input is read: against the row it updates, and, for imports, keeping what it can with warnings. */
+export interface ReadOptions {
+  /** The stored row an update starts from: a number left as stored keeps its reading. */
+  stored?: ContactRow;
+  /**
+   * Given (imports), a field that breaks its rule does not refuse the input: a number that
+   * cannot be read is kept raw, anything else is left out, and each is reported here.
+   */
+  onWarning?: WarningSink;
 }
 
 /** Contacts: identity (one live contact per number), normalisation, consent, soft delete. */
@@ -214,12 +233,23 @@ export class ContactsService {
     };
   }
 
-  /** Every contact a list query matches, a page at a time: memory stays flat however many there are. */
-  async *all(actor: Actor, query: Omit<ContactQuery, 'limit' | 'cursor'>): AsyncIterable<Contact> {
+  /**
+   * Every contact a list query matches with the names of its groups, a page at a time: what an
+   * export writes. Memory stays flat however many there are.
+   */
+  async *all(
+    actor: Actor,
+    query: Omit<ContactQuery, 'limit' | 'cursor'>,
+  ): AsyncIterable<Contact & { groups: string[] }> {
+    const scope = this.store.scope(actor.organisationId);
     let cursor: string | undefined;
     do {
       const page = await this.list(actor, { ...query, limit: 1000, cursor });
-      yield* page.items;
+      const names = await groupNamesOf(
+        scope,
+        page.items.map((c) => c.key),
+      );
+      for (const contact of page.items) yield { ...contact, groups: names.get(contact.key) ?? [] };
       cursor = page.next_cursor ?? undefined;
     } while (cursor);
   }
@@ -253,12 +283,13 @@ export class ContactsService {
   async fieldsFrom(
     actor: Actor,
     org: Organisation,
-    input: ContactInput,
-    stored?: ContactRow,
+    given: ContactInput,
+    options: ReadOptions = {},
   ): Promise<ContactFields> {
-    validateContactText(input);
-    const phone = input.phone ? phoneOf(input.phone, org, stored) : null;
-    const email = input.email ? normaliseEmail(input.email) : null;
+    const { onWarning } = options;
+    const input = onWarning ? withoutInvalidText(given, onWarning) : (validateContactText(given), given);
+    const phone = input.phone ? phoneOf(input.phone, org, options) : null;
+    const email = input.email ? emailOf(input.email, onWarning) : null;
     if (
       input.user_id &&
       !(
@@ -284,7 +315,7 @@ export class ContactsService {
       checkVersion(row.version, expectedVersion);
       if (placement) await checkGroups(scope, placement.groupKeys);
       const current = inputOf(decodeContact(row));
-      const fields = await this.fieldsFrom(actor, org, next(current), row);
+      const fields = await this.fieldsFrom(actor, org, next(current), { stored: row });
       // A live contact keeping its phone_unique already holds it: the unique index vouches for that.
       if (fields.phone_unique !== row.phone_unique)
         await this.ensurePhoneFree(scope, org, fields.phone, row.key);
@@ -378,6 +409,27 @@ export class ContactsService {
   }
 }
 
+/** The names of the live groups each contact is in, in name order. */
+async function groupNamesOf(scope: TenantScope, keys: number[]): Promise<Map<number, string[]>> {
+  const held = await memberships.groupKeysOfContacts(scope, keys);
+  const names = new Map(
+    (await groups.findGroupRowsByKeys(scope, [...new Set(held.map((m) => m.group_key))])).map((g) => [
+      g.key,
+      g.name,
+    ]),
+  );
+  const byContact = new Map<number, string[]>();
+  for (const m of held) {
+    const name = names.get(m.group_key);
+    if (name === undefined) continue;
+    const list = byContact.get(m.contact_key);
+    if (list) list.push(name);
+    else byContact.set(m.contact_key, [name]);
+  }
+  for (const list of byContact.values()) list.sort();
+  return byContact;
+}
+
 /** The fields that differ from the stored row: an update sets only those, a PATCH mostly touching one or two. */
 function changedFields(row: ContactRow, fields: ContactFields): Partial<ContactFields> {
   const changed: Partial<ContactFields> = {};
@@ -387,12 +439,37 @@ function changedFields(row: ContactRow, fields: ContactFields): Partial<ContactF
 }
 
 /**
- * A number left as stored (an update's input holds the stored E.164) keeps the reading it was
- * stored with: its phone_raw is how it was typed, which reading the E.164 again would lose.
+ * A number left as stored (an update's input holds the stored E.164, or the raw text of a
+ * number an import kept unread) keeps the reading it was stored with: its phone_raw is how it
+ * was typed, which reading the E.164 again would lose.
  */
-function phoneOf(input: string, org: Organisation, stored: ContactRow | undefined): NormalisedPhone {
+function phoneOf(
+  input: string,
+  org: Organisation,
+  { stored, onWarning }: ReadOptions,
+): NormalisedPhone | UnreadPhone {
   const kept = stored && storedPhone(stored);
-  return kept?.e164 === input ? kept : normalisePhone(input, org.default_country);
+  if (kept && (kept.e164 ?? kept.raw) === input) return kept;
+  if (!onWarning) return normalisePhone(input, org.default_country);
+  const { phone, warning } = readPhoneLeniently(input, org.default_country);
+  if (warning) onWarning({ ...warning, field: 'phone', value: input });
+  return phone;
+}
+
+/** An address, or for an import none, with a warning, when it is not one. */
+function emailOf(input: string, onWarning: WarningSink | undefined): string | null {
+  try {
+    return normaliseEmail(input);
+  } catch (error) {
+    if (!onWarning || !(error instanceof DomainError)) throw error;
+    onWarning({
+      kind: 'email_invalid',
+      field: 'email',
+      value: input,
+      reason: `${error.details.fields?.[0]?.message ?? error.message}; left out`,
+    });
+    return null;
+  }
 }
 
 /**

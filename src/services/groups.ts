@@ -47,19 +47,26 @@ export class GroupsService {
     const fields = fieldsOf(org, input, undefined);
     return this.store.transaction(actor.organisationId, async (scope) => {
       if (fields.is_default === 1) await this.clearDefault(scope);
-      const now = Date.now();
-      const row = await groups.insertGroup(scope, {
-        ...fields,
-        id: uuidv7(now),
-        member_count: 0,
-        created_by: actor.userId,
-        created_at: createdAt(input.created_at) ?? now,
-        updated_at: now,
-        deleted_at: null,
-        version: 1,
-      });
-      return groups.toGroup(row);
+      return groups.toGroup(await insertGroup(scope, actor, fields, createdAt(input.created_at)));
     });
+  }
+
+  /**
+   * The keys of live groups by name, in the caller's transaction, each created when missing (as
+   * an import's group_name is): the groups an imported file's rows name. Of several groups of
+   * one name, the oldest.
+   */
+  async keysByName(scope: TenantScope, actor: Actor, names: string[]): Promise<Map<string, number>> {
+    const keys = new Map<string, number>();
+    if (names.length === 0) return keys;
+    for (const row of await groups.findGroupRowsByNames(scope, names))
+      if (!keys.has(row.name)) keys.set(row.name, row.key);
+    const org = await this.accounts.getOrganisation(actor);
+    for (const name of names) {
+      if (keys.has(name)) continue;
+      keys.set(name, (await insertGroup(scope, actor, fieldsOf(org, { name }, undefined))).key);
+    }
+    return keys;
   }
 
   async get(actor: Actor, by: RecordBy): Promise<Group> {
@@ -311,6 +318,26 @@ function groupInputOf(g: Group): GroupInput {
  * A group's name is its name in the organisation's default language: whichever of the
  * two is given sets the other, so the translations and the name never disagree.
  */
+/** A new group's row, created now (or at `createdAt`, for migrated data). */
+function insertGroup(
+  scope: TenantScope,
+  actor: Actor,
+  fields: ReturnType<typeof fieldsOf>,
+  createdAt?: number,
+) {
+  const now = Date.now();
+  return groups.insertGroup(scope, {
+    ...fields,
+    id: uuidv7(now),
+    member_count: 0,
+    created_by: actor.userId,
+    created_at: createdAt ?? now,
+    updated_at: now,
+    deleted_at: null,
+    version: 1,
+  });
+}
+
 function fieldsOf(org: Organisation, input: GroupInput, current: Group | undefined) {
   const translations: Translations = { ...(input.translations ?? {}) };
   const lang = org.default_language;

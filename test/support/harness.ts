@@ -33,6 +33,8 @@ export interface Harness {
   app: FastifyInstance;
   services: Services;
   store: Store;
+  /** Where uploads wait for their import. */
+  importDirectory: string;
   a: Tenant;
   b: Tenant;
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
@@ -119,13 +121,14 @@ export async function createHarness(dialect: TestDialect, options: HarnessOption
     sqliteBusyTimeoutMs: options.sqliteBusyTimeoutMs,
   });
   await store.migrate();
+  const importDirectory = mkdtempSync(join(tmpdir(), 'roster-imports-'));
   const services = await createServices(store, {
     jwtSecret: options.jwtSecret,
     accessTokenTtlSeconds: 900,
     refreshTokenTtlSeconds: 3600,
     rateLimit: options.rateLimit,
     redisUrl: options.redisUrl,
-    importDirectory: mkdtempSync(join(tmpdir(), 'roster-imports-')),
+    importDirectory,
     importBatchSize: options.importBatchSize,
     importMaxBytes: options.importMaxBytes,
   });
@@ -138,6 +141,7 @@ export async function createHarness(dialect: TestDialect, options: HarnessOption
     app,
     services,
     store,
+    importDirectory,
     a,
     b,
     request: (opts) => app.inject(opts),

@@ -8,7 +8,7 @@ import {
   type ConsentStatus,
   type ContactInput,
 } from '../../domain/contact.js';
-import type { NormalisedPhone } from '../../domain/phone.js';
+import type { NormalisedPhone, UnreadPhone } from '../../domain/phone.js';
 import { iso, isoOrNull, type Contact, type ContactCard } from '../../domain/records.js';
 import type { ContactsTable } from '../schema.js';
 
@@ -65,7 +65,8 @@ export const NEW_CONTACT_COLUMNS: (keyof NewContactRow)[] = [
 /** What the contacts service settles before a contact is stored: its input checked, phone and email read. */
 export interface SettledContact {
   input: ContactInput;
-  phone: NormalisedPhone | null;
+  /** A number read, or one an import kept as written, unread (phone null, phone_raw, phone_valid 0). */
+  phone: NormalisedPhone | UnreadPhone | null;
   email: string | null;
   /** The organisation keeps one live contact per number: phone_unique mirrors phone. */
   uniquePhones: boolean;
@@ -73,7 +74,12 @@ export interface SettledContact {
 
 /** A settled contact as the columns stored, derived columns (name, sort and search keys, phone_unique) included. */
 export function encodeContact({ input, phone, email, uniquePhones }: SettledContact): ContactFields {
-  const name = displayName({ ...input, phone: phone?.e164 ?? null, email, name: input.name ?? null });
+  const name = displayName({
+    ...input,
+    phone: phone ? (phone.e164 ?? phone.raw) : null,
+    email,
+    name: input.name ?? null,
+  });
   const row = {
     display_name: name,
     sort_name: sortKey(name),
@@ -84,7 +90,7 @@ export function encodeContact({ input, phone, email, uniquePhones }: SettledCont
     phone: phone?.e164 ?? null,
     phone_raw: phone?.raw ?? null,
     phone_valid: phone ? (phone.valid ? 1 : 0) : null,
-    phone_unique: phone && uniquePhones ? phone.e164 : null,
+    phone_unique: phone?.e164 && uniquePhones ? phone.e164 : null,
     email,
     channel: input.channel ?? null,
     avatar_url: input.avatar_url ?? null,
@@ -97,9 +103,10 @@ export function encodeContact({ input, phone, email, uniquePhones }: SettledCont
   return { ...row, search_doc: searchDocument(row) };
 }
 
-/** A stored phone as it was read when stored; undefined when the row has none. */
-export function storedPhone(row: ContactRow): NormalisedPhone | undefined {
-  if (row.phone === null || row.phone_raw === null || row.phone_valid === null) return undefined;
+/** A stored phone as it was read when stored (or kept unread); undefined when the row has none. */
+export function storedPhone(row: ContactRow): NormalisedPhone | UnreadPhone | undefined {
+  if (row.phone_raw === null || row.phone_valid === null) return undefined;
+  if (row.phone === null) return { e164: null, raw: row.phone_raw, valid: false };
   return { e164: row.phone, raw: row.phone_raw, valid: row.phone_valid === 1 };
 }
 

@@ -182,6 +182,22 @@ export function findLiveByEmails(scope: TenantScope, emails: string[]) {
     .execute();
 }
 
+/**
+ * Live contacts with neither a number nor an email, by sort name: the only way to tell that an
+ * imported row without either is a contact already there (matched then on its other fields).
+ */
+export function findLiveUnreachableByNames(scope: TenantScope, sortNames: string[]) {
+  if (sortNames.length === 0) return Promise.resolve([]);
+  return scope
+    .selectFrom('contacts')
+    .selectAll()
+    .where('sort_name', 'in', sortNames)
+    .where('phone', 'is', null)
+    .where('email', 'is', null)
+    .where('deleted_at', 'is', null)
+    .execute();
+}
+
 export function findLiveByUser(scope: TenantScope, userId: string) {
   return scope
     .selectFrom('contacts')

@@ -41,6 +41,17 @@ export function findGroupRow(scope: TenantScope, by: { id: string } | { key: num
   return ('id' in by ? query.where('id', '=', by.id) : query.where('key', '=', by.key)).executeTakeFirst();
 }
 
+/** Live groups of these names, oldest first. */
+export function findGroupRowsByNames(scope: TenantScope, names: string[]) {
+  return scope
+    .selectFrom('groups')
+    .selectAll()
+    .where('name', 'in', names)
+    .where('deleted_at', 'is', null)
+    .orderBy('key')
+    .execute();
+}
+
 export function findDefaultGroupRow(scope: TenantScope) {
   return scope
     .selectFrom('groups')

@@ -1,9 +1,10 @@
 import type { Selectable, Updateable } from 'kysely';
-import type { ImportChangesTable, ImportJobsTable } from '../schema.js';
+import type { ImportChangesTable, ImportJobsTable, ImportWarningsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
 
 export type ImportJobRow = Selectable<ImportJobsTable>;
 export type ImportChangeRow = Selectable<ImportChangesTable>;
+export type ImportWarning = Omit<Selectable<ImportWarningsTable>, 'organisation_id' | 'job_key'>;
 
 export function insertImportJob(scope: TenantScope, row: Omit<ImportJobRow, 'key' | 'organisation_id'>) {
   return scope.insertInto('import_jobs', row).returningAll().executeTakeFirstOrThrow();
@@ -49,6 +50,65 @@ export async function insertImportErrors(
   }));
   for (let i = 0; i < storable.length; i += 500)
     await scope.insertInto('import_errors', storable.slice(i, i + 500)).execute();
+}
+
+/** The longest value a warning keeps: enough to recognise it (a long note is left out whole, not stored twice). */
+const WARNING_VALUE_LENGTH = 1000;
+
+export async function insertImportWarnings(
+  scope: TenantScope,
+  rows: (ImportWarning & { job_key: number })[],
+): Promise<void> {
+  const storable = rows.map((row) => ({
+    ...row,
+    value: (row.value.length > WARNING_VALUE_LENGTH
+      ? `${row.value.slice(0, WARNING_VALUE_LENGTH)}…`
+      : row.value
+    ).replaceAll('\0', '\uFFFD'),
+  }));
+  for (let i = 0; i < storable.length; i += 500)
+    await scope
+      .insertInto('import_warnings', storable.slice(i, i + 500))
+      // A resumed import reads its file again, and tells the same file-level warning again.
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+}
+
+/** A job's warnings counted by kind, for its report. */
+export async function importWarningCounts(
+  scope: TenantScope,
+  jobKey: number,
+): Promise<Record<string, number>> {
+  const rows = await scope
+    .selectFrom('import_warnings')
+    .select(['kind', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('job_key', '=', jobKey)
+    .groupBy('kind')
+    .orderBy('kind')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.kind, Number(r.count)]));
+}
+
+export function importWarningsPage(
+  scope: TenantScope,
+  jobKey: number,
+  after: { row: number; seq: number },
+  limit: number,
+) {
+  return scope
+    .selectFrom('import_warnings')
+    .select(['row_number', 'seq', 'kind', 'field', 'value', 'reason'])
+    .where('job_key', '=', jobKey)
+    .where((eb) =>
+      eb.or([
+        eb('row_number', '>', after.row),
+        eb.and([eb('row_number', '=', after.row), eb('seq', '>', after.seq)]),
+      ]),
+    )
+    .orderBy('row_number')
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
 }
 
 export function importErrorsPage(scope: TenantScope, jobKey: number, afterRow: number, limit: number) {

@@ -248,13 +248,15 @@ class RowBuilder {
       }
       this.row += 1;
       if (blank(cells)) continue;
-      if (cells.length !== this.headers.length) {
-        const error = `${cells.length} ${cells.length === 1 ? 'field' : 'fields'} where the header has ${this.headers.length}`;
+      // A row cut short reads as empty to the end, as spreadsheets save rows whose last cells are empty.
+      if (cells.length > this.headers.length) {
+        const error = `${cells.length} fields where the header has ${this.headers.length}`;
         out.push({ row: this.row, line: f.line, raw: f.text, error });
         continue;
       }
       const record: Record<string, string> = {};
       for (let i = 0; i < cells.length; i++) record[this.headers[i]!] = unescapeFormula(cells[i]!);
+      for (let i = cells.length; i < this.headers.length; i++) record[this.headers[i]!] = '';
       out.push({ row: this.row, line: f.line, raw: f.text, record });
     }
     return out;
@@ -293,7 +295,8 @@ function headersOf(cells: string[]): string[] {
 
 /**
  * CSV (RFC 4180) with a header row, streamed. The delimiter (comma, semicolon or tab) and the
- * line end are read off the header line. A row with more or fewer fields than the header, a
+ * line end are read off the header line. A row with fewer fields than the header reads as empty
+ * in the rest; a row with more fields than the header, a
  * record over `maxLength` characters and a quoted field never closed are row errors; reading
  * goes on after them. Rows count from 1 after the header, blank rows included (so row N is a
  * spreadsheet's line N + 1 while no cell holds a line break); blank rows are not yielded.

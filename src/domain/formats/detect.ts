@@ -7,6 +7,8 @@ export type ImportFormat = 'csv' | 'vcf' | 'jsonl';
  */
 const MEDIA_TYPES = new Map<string, ImportFormat | undefined>([
   ['text/csv', 'csv'],
+  ['text/x-csv', 'csv'],
+  ['text/comma-separated-values', 'csv'],
   ['text/tab-separated-values', 'csv'],
   ['application/csv', 'csv'],
   ['application/vnd.ms-excel', 'csv'],
@@ -60,98 +62,47 @@ export interface FormatHints {
   filename?: string;
 }
 
-/** Enough text to tell "BEGIN:VCARD" from anything else, past leading blank lines. */
-const SNIFF_CHARS = 64;
+/** Enough bytes to tell "BEGIN:VCARD" from anything else, past leading blank lines. */
+const SNIFF_BYTES = 128;
+
+/** The start of a file as text, to sniff: UTF-16 by its byte-order mark, anything else as bytes (the marks sought are ASCII). */
+function headText(head: Buffer): string {
+  if (head[0] === 0xff && head[1] === 0xfe) return head.subarray(2).toString('utf16le');
+  if (head[0] === 0xfe && head[1] === 0xff) return Buffer.from(head.subarray(2)).swap16().toString('utf16le');
+  const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  return head.subarray(bom).toString('latin1');
+}
 
 /**
- * The format of a text: as given, else as its content type or name says, else by its first
- * characters (an upload sent as application/octet-stream still reads). The text comes back whole.
+ * The format of a file: as given, else as its content type or name says, else by its first
+ * characters (an upload sent as application/octet-stream still reads). The bytes come back
+ * whole, with whether the file is UTF-16 (which a vCard's per-value charsets cannot apply to).
  */
 export async function detectFormat(
-  text: AsyncIterable<string>,
+  bytes: AsyncIterable<Buffer>,
   hints: FormatHints,
-): Promise<{ format: ImportFormat; text: AsyncIterable<string> }> {
-  const claimed = hints.format ?? formatOf(hints.contentType, hints.filename);
-  if (claimed) return { format: claimed, text };
-  const source = text[Symbol.asyncIterator]();
-  let head = '';
+): Promise<{ format: ImportFormat; bytes: AsyncIterable<Buffer>; utf16: boolean }> {
+  const source = bytes[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let length = 0;
   let done = false;
-  while (head.trimStart().length < SNIFF_CHARS) {
+  while (length < SNIFF_BYTES) {
     const next = await source.next();
     if (next.done) {
       done = true;
       break;
     }
-    head += next.value;
+    chunks.push(next.value);
+    length += next.value.length;
   }
-  return { format: sniffFormat(head), text: replay(head, done ? undefined : source) };
+  const head = Buffer.concat(chunks);
+  const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+  const format = hints.format ?? formatOf(hints.contentType, hints.filename) ?? sniffFormat(headText(head));
+  return { format, bytes: replay(chunks, done ? undefined : source), utf16 };
 }
 
-async function* replay(head: string, rest: AsyncIterator<string> | undefined): AsyncIterable<string> {
-  if (head) yield head;
+async function* replay<T>(head: T[], rest: AsyncIterator<T> | undefined): AsyncIterable<T> {
+  yield* head;
   if (!rest) return;
   for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
-}
-
-/** How many bytes at the end of a buffer begin a UTF-8 sequence that the next buffer completes. */
-function incompleteTail(bytes: Buffer): number {
-  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
-    const byte = bytes[bytes.length - back]!;
-    if (byte < 0x80) return 0;
-    if (byte >= 0xc0) {
-      const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
-      return length > back ? back : 0;
-    }
-  }
-  return 0;
-}
-
-/**
- * Bytes to text, as spreadsheets and phones save it: UTF-8 with or without a byte-order mark,
- * UTF-16 little- or big-endian with one (Excel's "Unicode Text"). A file that is not UTF-8 is
- * read as Windows-1252, which is what Excel's plain "CSV" writes on Western Windows: everything
- * before its first non-ASCII byte reads the same either way, so the switch happens there.
- * The byte-order mark is dropped, also when it is split across chunks.
- */
-export async function* decodeText(chunks: AsyncIterable<Buffer>): AsyncIterable<string> {
-  let head = Buffer.alloc(0);
-  let decoder: TextDecoder | undefined;
-  let previous: Buffer | undefined;
-  for await (const chunk of chunks) {
-    let bytes = chunk;
-    if (!decoder) {
-      // Two bytes tell a UTF-16 BOM; a UTF-8 one the UTF-8 decoder drops itself, however it is split.
-      head = Buffer.concat([head, chunk]);
-      if (head.length < 2) continue;
-      decoder = decoderFor(head);
-      bytes = head;
-    }
-    try {
-      const text = decoder.decode(bytes, { stream: true });
-      if (text) yield text;
-    } catch {
-      // Not UTF-8: the bytes of a sequence the previous chunk began are read again with these.
-      const carried = previous?.subarray(previous.length - incompleteTail(previous));
-      decoder = new TextDecoder('windows-1252');
-      yield decoder.decode(carried ? Buffer.concat([carried, bytes]) : bytes, { stream: true });
-    }
-    previous = bytes;
-  }
-  const rest = decoder ? flush(decoder) : head.length > 0 ? flush(decoderFor(head), head) : '';
-  if (rest) yield rest;
-}
-
-function decoderFor(head: Buffer): TextDecoder {
-  if (head[0] === 0xff && head[1] === 0xfe) return new TextDecoder('utf-16le');
-  if (head[0] === 0xfe && head[1] === 0xff) return new TextDecoder('utf-16be');
-  return new TextDecoder('utf-8', { fatal: true });
-}
-
-/** The end of the text: a file cut off inside a UTF-8 sequence ends in a replacement character, not an error. */
-function flush(decoder: TextDecoder, bytes?: Buffer): string {
-  try {
-    return decoder.decode(bytes);
-  } catch {
-    return bytes ? new TextDecoder('windows-1252').decode(bytes) : '\uFFFD';
-  }
 }

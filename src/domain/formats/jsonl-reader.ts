@@ -10,14 +10,17 @@ const isScalar = (value: unknown): value is CustomValue =>
 
 /**
  * An object's scalar values as a record; nested objects flattened with dots, so Roster's own
- * `{"custom": {"tier": "gold"}}` reads as a `custom.tier` column. Nulls are absent, and arrays
- * (an export's `groups`) are left out: no contact field holds a list.
+ * `{"custom": {"tier": "gold"}}` reads as a `custom.tier` column. Nulls are absent; a list of
+ * scalars (an export's `groups`) is one cell of values " ::: " apart, as Google writes them.
  */
 function flatten(object: Record<string, unknown>, record: SourceRecord = {}, prefix = ''): SourceRecord {
   for (const key in object) {
     const value = object[key];
     if (isScalar(value)) record[prefix + key] = value;
-    else if (value && typeof value === 'object' && !Array.isArray(value))
+    else if (Array.isArray(value)) {
+      const values = value.filter(isScalar);
+      if (values.length > 0) record[prefix + key] = values.join(' ::: ');
+    } else if (value && typeof value === 'object' && !Array.isArray(value))
       flatten(value as Record<string, unknown>, record, `${prefix}${key}.`);
   }
   return record;

@@ -8,6 +8,7 @@ import {
   CONTACT_FIELDS,
 } from '../contact.js';
 import { invalid } from '../errors.js';
+import type { FieldWarning } from '../warnings.js';
 
 /** One record as a reader yields it: column name (or, for vCard, canonical field name) → cell. */
 export type SourceRecord = Record<string, CustomValue>;
@@ -17,11 +18,15 @@ export type SourceRecord = Record<string, CustomValue>;
  * `line` is the line of the file it starts on, `raw` its text, for error reports.
  */
 export type SourceRow =
-  | { row: number; line: number; raw: string; record: SourceRecord }
+  | { row: number; line: number; raw: string; record: SourceRecord; warnings?: FieldWarning[] }
   | { row: number; line: number; raw: string; error: string };
 
-/** The contact fields a column can fill; `external_id` is the id an import matches on (external_ids.import unless the import names another key). */
-const FIELDS = [...CONTACT_FIELDS, 'external_id'] as const;
+/**
+ * The contact fields a column can fill; `external_id` is the id an import matches on
+ * (external_ids.import unless the import names another key); `groups` the names of groups the
+ * contact is in (Google's "Group Membership", Outlook's "Categories", Roster's own exports).
+ */
+const FIELDS = [...CONTACT_FIELDS, 'external_id', 'groups'] as const;
 export type Field = (typeof FIELDS)[number];
 
 /** What an explicit mapping may send a column to. */
@@ -34,7 +39,7 @@ export interface MappingOptions {
   unmapped?: 'custom' | 'drop';
 }
 
-export type ImportedContact = ContactInput & { external_id?: string };
+export type ImportedContact = ContactInput & { external_id?: string; groups?: string[] };
 
 type Column =
   | {
@@ -92,6 +97,7 @@ const AUTOMATIC = new Map<string, [Field, number]>(
       ['language', GENERAL, 'language lang locale preferredlanguage'],
       ['avatar_url', GENERAL, 'avatar avatarurl photo photourl picture'],
       ['external_id', GENERAL, 'externalid id contactid legacyid'],
+      ['groups', GENERAL, 'groups group groupmembership categories labels'],
     ] as const
   ).flatMap(([field, rank, names]) =>
     names.split(' ').map((n) => [n, [field, rank]] as [string, [Field, number]]),
@@ -185,8 +191,10 @@ function rankOf(column: Extract<Column, { kind: 'field' }>, record: SourceRecord
 }
 
 /** A field's text as the contact takes it: Google puts several numbers or addresses in one cell, " ::: " between them. */
-function fieldValue(field: Field, value: CustomValue): string {
+function fieldValue(field: Field, value: CustomValue, header: string): string {
   const text = String(value);
+  // Outlook's "Categories" puts ";" between them.
+  if (field === 'groups' && squeeze(header) === 'categories') return text.replaceAll(';', ' ::: ');
   if (field === 'channel') return text.toLowerCase();
   if (field !== 'phone' && field !== 'email') return text;
   const split = text.indexOf(' ::: ');
@@ -239,7 +247,7 @@ export function createMapper(options: MappingOptions = {}): (record: SourceRecor
         }
         const displaced = spares[column.field];
         if (held !== undefined && displaced) (custom ??= {})[displaced] = fields[column.field]!;
-        fields[column.field] = fieldValue(column.field, value);
+        fields[column.field] = fieldValue(column.field, value, header);
         ranks[column.field] = rank;
         spares[column.field] = column.spare;
       } else if (column.kind === 'custom') (custom ??= {})[column.key] = value;
@@ -254,6 +262,18 @@ export function createMapper(options: MappingOptions = {}): (record: SourceRecor
   };
 }
 
+/** The separator of several values in one cell, as Google writes them. */
+const MULTI_VALUE = /\s*:::\s*/;
+
+/**
+ * Group names of a cell, without Google's system groups ("* myContacts", "* starred"), which are
+ * its own labels, not groups a person made.
+ */
+export function groupNames(cell: string): string[] {
+  const names = cell.split(MULTI_VALUE).map((name) => name.trim());
+  return [...new Set(names.filter((name) => name !== '' && !name.startsWith('* ')))];
+}
+
 function contactOf(
   fields: Partial<Record<Field, string>>,
   custom: CustomAttributes | undefined,
@@ -261,8 +281,10 @@ function contactOf(
 ): ImportedContact {
   const contact: ImportedContact = {};
   for (const field of FIELDS)
-    if (field !== 'name' && fields[field] !== undefined)
-      (contact as Record<Field, string>)[field] = fields[field];
+    if (field !== 'name' && field !== 'groups' && fields[field] !== undefined)
+      (contact as Record<string, string>)[field] = fields[field];
+  const groups = fields.groups === undefined ? [] : groupNames(fields.groups);
+  if (groups.length > 0) contact.groups = groups;
   if (custom) contact.custom = custom;
   if (external) contact.external_ids = external;
   if (fields.name !== undefined && fields.name !== displayName(contact)) contact.name = fields.name;

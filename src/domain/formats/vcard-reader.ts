@@ -1,3 +1,5 @@
+import type { FieldWarning } from '../warnings.js';
+import { decodeBytes } from './encoding.js';
 import { lines, type LongLine } from './lines.js';
 import type { SourceRecord, SourceRow } from './mapping.js';
 
@@ -57,22 +59,57 @@ function components(value: string): string[] {
   return parts;
 }
 
-/** vCard 2.1's quoted-printable, as old Android phones export names: bytes in `=XX`, then the charset. */
-function decodeQuotedPrintable(value: string, charset: string): string {
-  const pieces = value.split(/(=[0-9A-Fa-f]{2})/);
-  const bytes = Buffer.concat(
-    pieces.map((piece, i) =>
-      i % 2 === 1 ? Buffer.from([parseInt(piece.slice(1), 16)]) : Buffer.from(piece),
-    ),
-  );
-  try {
-    return new TextDecoder(charset).decode(bytes);
-  } catch {
-    return bytes.toString('utf8');
-  }
+/** A list value's items (CATEGORIES:Choir,Sunday\, early), split where ',' is not escaped. */
+function splitList(value: string): string[] {
+  return value
+    .split(/(?<!\\),/)
+    .map((item) => unescapeText(item).trim())
+    .filter(Boolean);
 }
 
-function parseProperty(line: string): Property | undefined {
+/** vCard 2.1's quoted-printable, as old Android phones export names: bytes in `=XX`. */
+function quotedPrintableBytes(value: string, text: BufferEncoding): Buffer {
+  const pieces = value.split(/(=[0-9A-Fa-f]{2})/);
+  return Buffer.concat(
+    pieces.map((piece, i) =>
+      i % 2 === 1 ? Buffer.from([parseInt(piece.slice(1), 16)]) : Buffer.from(piece, text),
+    ),
+  );
+}
+
+const NON_ASCII = /[\x80-\xff]/;
+
+/**
+ * A value's text. Read byte for byte (`bytes`), it is decoded in the CHARSET its property names
+ * (CHARSET=SHIFT_JIS on a raw name, not only a quoted-printable one), else as UTF-8, else in the
+ * encoding its bytes look like, with a warning; read as text already, only quoted-printable is.
+ */
+function valueText(value: string, params: Map<string, string[]>, read: ReadContext, name: string): string {
+  const encoding = params.get('ENCODING')?.[0]?.toUpperCase();
+  if (encoding === 'B' || encoding === 'BASE64') return '';
+  const qp = encoding === 'QUOTED-PRINTABLE';
+  if (!qp && !(read.bytes && NON_ASCII.test(value))) return value;
+  const bytes = qp
+    ? quotedPrintableBytes(value, read.bytes ? 'latin1' : 'utf8')
+    : Buffer.from(value, 'latin1');
+  return decodeBytes(bytes, params.get('CHARSET')?.[0], (found) => {
+    const text = bytes.toString('latin1');
+    read.warn({
+      kind: 'encoding_guessed',
+      field: name,
+      value: text,
+      reason: `not UTF-8 and no CHARSET: read as ${found.name} (confidence ${found.confidence ?? 0}%); import again with encoding= if it reads wrong`,
+    });
+  });
+}
+
+/** How a card's values are read, and where what could not be read for sure is told. */
+interface ReadContext {
+  bytes: boolean;
+  warn: (warning: FieldWarning) => void;
+}
+
+function parseProperty(line: string, read: ReadContext): Property | undefined {
   const [head, ...rest] = splitOutsideQuotes(line, ':');
   if (rest.length === 0 || !head) return undefined;
   const [nameWithGroup = '', ...rawParams] = splitOutsideQuotes(head, ';');
@@ -86,13 +123,12 @@ function parseProperty(line: string): Property | undefined {
     const values = key === 'TYPE' ? value.split(',') : [value];
     params.set(key, [...(params.get(key) ?? []), ...values]);
   }
-  const encoding = params.get('ENCODING')?.[0]?.toUpperCase();
-  let value = rest.join(':');
-  if (encoding === 'QUOTED-PRINTABLE')
-    value = decodeQuotedPrintable(value, params.get('CHARSET')?.[0] ?? 'utf-8');
-  else if (encoding === 'B' || encoding === 'BASE64') value = '';
   const name = nameWithGroup.slice(nameWithGroup.lastIndexOf('.') + 1).toUpperCase();
-  return { name, params, value };
+  return {
+    name,
+    params,
+    value: BINARY.has(name) ? rest.join(':') : valueText(rest.join(':'), params, read, name),
+  };
 }
 
 const hasType = (p: Property, types: Set<string>) =>
@@ -120,6 +156,7 @@ function cardRecord(properties: Property[]): SourceRecord {
   const record: SourceRecord = {};
   const phones: Property[] = [];
   const emails: string[] = [];
+  const categories: string[] = [];
   const set = (key: string, value: string | undefined) => {
     if (value) record[key] = value;
   };
@@ -150,6 +187,9 @@ function cardRecord(properties: Property[]): SourceRecord {
       case 'NOTE':
         set('custom.note', unescapeText(p.value));
         break;
+      case 'CATEGORIES':
+        categories.push(...splitList(p.value));
+        break;
       case 'LANG':
         set('language', p.value);
         break;
@@ -176,6 +216,7 @@ function cardRecord(properties: Property[]): SourceRecord {
   keepOthers(record, 'phone', phones.filter((p) => p !== mobile).map(number));
   set('email', emails[0]);
   keepOthers(record, 'email', emails.slice(1));
+  if (categories.length > 0) set('groups', categories.join(' ::: '));
   return record;
 }
 
@@ -187,6 +228,7 @@ interface Card {
   properties: Property[];
   length: number;
   tooLong: boolean;
+  warnings: FieldWarning[];
 }
 
 const isEnd = (text: string) => /^END:VCARD$/i.test(text.trim());
@@ -204,6 +246,15 @@ class CardReader {
   private quotedPrintable = false;
   private lineNumber = 0;
   private row = 0;
+
+  /** `bytes`: the text holds a byte a character, and values are decoded one by one. */
+  constructor(private readonly bytes: boolean) {}
+
+  /** A card's text for a report: as the file's bytes say, when they were read one by one. */
+  private rawText(card: Card): string {
+    const text = card.lines.join('\n');
+    return this.bytes && NON_ASCII.test(text) ? Buffer.from(text, 'latin1').toString('utf8') : text;
+  }
 
   /** The row a line finishes, if it finishes one. */
   line(content: string | LongLine): SourceRow | undefined {
@@ -249,7 +300,14 @@ class CardReader {
     const upper = text.trim().toUpperCase();
     if (upper === 'BEGIN:VCARD') {
       const unended = this.card && this.cardError(this.card, 'the card has no END:VCARD');
-      this.card = { line: this.startLine, lines: [text], properties: [], length: 0, tooLong: false };
+      this.card = {
+        line: this.startLine,
+        lines: [text],
+        properties: [],
+        length: 0,
+        tooLong: false,
+        warnings: [],
+      };
       return unended;
     }
     const card = this.card;
@@ -261,11 +319,12 @@ class CardReader {
       return {
         row: ++this.row,
         line: card.line,
-        raw: card.lines.join('\n'),
+        raw: this.rawText(card),
         record: cardRecord(card.properties),
+        ...(card.warnings.length > 0 && { warnings: card.warnings }),
       };
     }
-    const property = parseProperty(text);
+    const property = parseProperty(text, { bytes: this.bytes, warn: (w) => card.warnings.push(w) });
     // A picture's data is not kept, so it does not count; a picture given by URL still reads.
     if (property && BINARY.has(property.name)) {
       if (!tooLong) card.properties.push(property);
@@ -280,7 +339,7 @@ class CardReader {
   }
 
   private cardError(card: Card, error: string): SourceRow {
-    return { row: ++this.row, line: card.line, raw: card.tooLong ? '' : card.lines.join('\n'), error };
+    return { row: ++this.row, line: card.line, raw: card.tooLong ? '' : this.rawText(card), error };
   }
 }
 
@@ -290,8 +349,11 @@ class CardReader {
  * ("item1.TEL"). FN, N, TEL, EMAIL, ORG, NOTE, LANG and a PHOTO URL are read, and Roster's own
  * X-ROSTER-* properties (writers.ts); pictures and the rest are not. Rows count cards from 1.
  */
-export async function* readVcards(text: AsyncIterable<string>): AsyncIterable<SourceRow> {
-  const reader = new CardReader();
+export async function* readVcards(
+  text: AsyncIterable<string>,
+  options: { bytes?: boolean } = {},
+): AsyncIterable<SourceRow> {
+  const reader = new CardReader(options.bytes ?? false);
   for await (const line of lines(text, MAX_CARD_LENGTH)) {
     const row = reader.line(line);
     if (row) yield row;

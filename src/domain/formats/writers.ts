@@ -21,8 +21,8 @@ export interface ExportedContact {
   avatar_url: string | null;
   custom: CustomAttributes;
   external_ids: ExternalIds;
-  /** Names of the groups the contact is in, when the caller has them. */
-  groups?: string[];
+  /** Names of the groups the contact is in. */
+  groups: string[];
 }
 
 /*
@@ -35,8 +35,8 @@ export interface ExportedContact {
  *   X-ROSTER-CUSTOM;KEY=<key>[;VALUE=integer|float|boolean]:<value>
  * Custom attributes go in a KEY parameter, not the property name, because property names are
  * case-insensitive and allow no "_" or ".", both of which custom keys may hold; VALUE keeps
- * numbers and booleans typed. Groups are written (JSON Lines as `groups`, vCard as CATEGORIES;
- * CSV has no column for them) but not read back: an import puts contacts in groups by its options.
+ * numbers and booleans typed. Groups are written as JSON Lines' `groups`, vCard's CATEGORIES and
+ * CSV's `groups` column (names " ::: " apart, as Google writes them), and read back as memberships.
  */
 
 const COLUMNS = ['id', ...CONTACT_FIELDS] as const;
@@ -66,7 +66,7 @@ const csvLine = (cells: string[]) => cells.map(csvCell).join(',') + '\r\n';
  * their types.
  */
 function csvHeader(customKeys: readonly string[]): string {
-  return csvLine([...COLUMNS, ...customKeys.map((key) => `custom.${key}`), 'custom']);
+  return csvLine([...COLUMNS, ...customKeys.map((key) => `custom.${key}`), 'custom', 'groups']);
 }
 
 function csvRow(c: ExportedContact, customKeys: readonly string[]): string {
@@ -75,6 +75,7 @@ function csvRow(c: ExportedContact, customKeys: readonly string[]): string {
   let rest: CustomAttributes | undefined;
   for (const key in c.custom) if (!customKeys.includes(key)) (rest ??= {})[key] = c.custom[key]!;
   cells.push(rest ? JSON.stringify(rest) : '');
+  cells.push(c.groups.join(' ::: '));
   return csvLine(cells);
 }
 
@@ -131,7 +132,7 @@ function vcard(c: ExportedContact): string {
   if (c.company) lines.push(`ORG:${vcardText(c.company)}`);
   if (c.language) lines.push(`LANG:${c.language}`);
   if (c.avatar_url) lines.push(`PHOTO:${c.avatar_url}`);
-  if (c.groups?.length) lines.push(`CATEGORIES:${c.groups.map(vcardText).join(',')}`);
+  if (c.groups.length > 0) lines.push(`CATEGORIES:${c.groups.map(vcardText).join(',')}`);
   lines.push(`X-ROSTER-ID:${c.id}`);
   if (c.channel) lines.push(`X-ROSTER-CHANNEL:${c.channel}`);
   for (const [key, value] of Object.entries(c.external_ids))
@@ -147,7 +148,7 @@ const JSON_KEYS = [...COLUMNS, 'custom', 'external_ids'] as const;
 
 function jsonLine(c: ExportedContact): string {
   const line: Partial<ExportedContact> = Object.fromEntries(JSON_KEYS.map((key) => [key, c[key]]));
-  if (c.groups) line.groups = c.groups;
+  line.groups = c.groups;
   return JSON.stringify(line) + '\n';
 }
 

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { CHANNELS } from '../../domain/contact.js';
 import { invalid } from '../../domain/errors.js';
 import { FILE_MEDIA_TYPES, formatOf, type ImportFormat } from '../../domain/formats/index.js';
@@ -32,6 +33,32 @@ const ImportJob = Type.Object({
   skipped: Count,
   skipped_in_file: Count,
   failed: Count,
+  warnings: Type.Record(Type.String({ maxLength: 40 }), Count, {
+    description:
+      'Warnings by kind (phone_unreadable, phone_extension, email_invalid, field_invalid, encoding_guessed): rows imported with a field kept raw or left out; listed in /imports/{id}/warnings',
+  }),
+  encoding: Nullable(
+    Type.Object({
+      name: Text(40),
+      how: literals(['given', 'byte-order mark', 'utf-8', 'detected']),
+      confidence: Type.Optional(Type.Integer({ format: 'int32', minimum: 0, maximum: 100 })),
+    }),
+  ),
+  country_hint: Nullable(
+    Type.Object(
+      {
+        given: Text(2),
+        suggested: Text(2),
+        sampled: Count,
+        valid_given: Count,
+        valid_suggested: Count,
+      },
+      {
+        description:
+          'Set when most local numbers of the file are valid in another country than the one they were read in: import again with country=<suggested>',
+      },
+    ),
+  ),
   percent: Type.Integer({ format: 'int32', minimum: 0, maximum: 100 }),
   rows_per_second: Nullable(Count),
   error: Nullable(Text(2000)),
@@ -93,6 +120,14 @@ const ImportQuery = Type.Object(
       Type.String({
         maxLength: 500,
         description: `JSON: {"sms": "subscribed"}; channels: ${CHANNELS.join(', ')}`,
+      }),
+    ),
+    encoding: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        pattern: '^[A-Za-z0-9_.:-]+$',
+        description:
+          "The file's text encoding (shift_jis, windows-1251, euc-kr, ...); found from its bytes when not given",
       }),
     ),
   },
@@ -158,6 +193,22 @@ function download(types: string | string[], description: string) {
   return { description, content: Object.fromEntries([types].flat().map((t) => [t, media])) };
 }
 
+/** A report streamed as CSV, a row at a time. */
+async function sendCsv<T>(
+  reply: FastifyReply,
+  header: string[],
+  rows: AsyncIterable<T>,
+  cells: (row: T) => unknown[],
+) {
+  // csv-stringify is loaded by the first call, not by every server's start.
+  const { stringify } = await import('csv-stringify/sync');
+  const lines = async function* () {
+    yield stringify([header]);
+    for await (const row of rows) yield stringify([cells(row)]);
+  };
+  return reply.type('text/csv; charset=utf-8').send(Readable.from(lines()));
+}
+
 const EXPORT_TYPES = {
   csv: 'text/csv; charset=utf-8',
   vcf: 'text/vcard; charset=utf-8',
@@ -217,6 +268,7 @@ export const importRoutes =
           mapping: json('mapping', q.mapping),
           fields: json('fields', q.fields) ?? {},
           consent: json('consent', q.consent),
+          encoding: q.encoding,
         };
         const body = upload?.file ?? request.body;
         if (!(body instanceof Readable))
@@ -257,14 +309,32 @@ export const importRoutes =
       },
       async (request, reply) => {
         await services.imports.get(request.actor, request.params.id);
-        // csv-stringify is loaded by the first call, not by every server's start.
-        const { stringify } = await import('csv-stringify/sync');
-        const lines = async function* () {
-          yield stringify([['row', 'reason', 'raw']]);
-          for await (const e of services.imports.errors(request.actor, request.params.id))
-            yield stringify([[e.row_number, e.reason, e.raw]]);
-        };
-        return reply.type('text/csv; charset=utf-8').send(Readable.from(lines()));
+        const errors = services.imports.errors(request.actor, request.params.id);
+        return sendCsv(reply, ['row', 'reason', 'raw'], errors, (e) => [e.row_number, e.reason, e.raw]);
+      },
+    );
+
+    app.get(
+      '/imports/:id/warnings',
+      {
+        schema: withErrors({
+          tags,
+          summary:
+            'What an import kept of rows but could not read as written, as CSV: row (0 for the whole file), kind, field, value, reason',
+          params: IdParam,
+          response: { 200: download('text/csv', 'The warnings: row, kind, field, value, reason') },
+        }),
+      },
+      async (request, reply) => {
+        await services.imports.get(request.actor, request.params.id);
+        const warnings = services.imports.warnings(request.actor, request.params.id);
+        return sendCsv(reply, ['row', 'kind', 'field', 'value', 'reason'], warnings, (w) => [
+          w.row_number,
+          w.kind,
+          w.field,
+          w.value,
+          w.reason,
+        ]);
       },
     );
 

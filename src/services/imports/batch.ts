@@ -1,8 +1,9 @@
-import { displayName, inputOf, phoneHolder, type ContactInput } from '../../domain/contact.js';
+import { inputOf, namesAgree, phoneHolder, type ContactInput } from '../../domain/contact.js';
 import { DomainError } from '../../domain/errors.js';
 import type { ImportedContact, ReadRow } from '../../domain/formats/index.js';
 import { uuidv7 } from '../../domain/ids.js';
 import type { Organisation } from '../../domain/records.js';
+import type { FieldWarning } from '../../domain/warnings.js';
 import * as contacts from '../../db/repositories/contacts.js';
 import * as imports from '../../db/repositories/imports.js';
 import * as memberships from '../../db/repositories/memberships.js';
@@ -15,6 +16,7 @@ import {
 import type { TenantScope } from '../../db/scope.js';
 import type { ContactsService } from '../contacts.js';
 import type { Actor } from '../context.js';
+import { GROUP_NAME_MAX, type GroupsService } from '../groups.js';
 import { POLICY_FIELDS, type ImportOptions } from './options.js';
 
 export interface BatchCounts {
@@ -35,6 +37,7 @@ export interface BatchContext {
   options: ImportOptions;
   groupKeys: number[];
   contacts: ContactsService;
+  groups: GroupsService;
 }
 
 /** A row read and settled into contact fields, ready to be matched and written. */
@@ -42,22 +45,33 @@ interface ReadyRow {
   row: number;
   input: ContactInput;
   fields: ContactFields;
+  /** The groups the row names (its group columns, vCard CATEGORIES). */
+  groups: string[];
 }
+
+/** A contact of the batch: one already there by key, or one the batch creates. */
+type Member = number | ReadyRow;
 
 interface Plan {
   creates: ReadyRow[];
   updates: Map<number, { before: ContactRow; input: ContactInput; fields: ContactFields; row: number }>;
   /** Every contact the batch leaves in the target groups, with the row that put it there. */
-  members: Map<number | ReadyRow, number>;
+  members: Map<Member, number>;
+  /** The groups rows name, by name, with the contacts that join each and their rows. */
+  named: Map<string, Map<Member, number>>;
   errors: { row_number: number; reason: string; raw: string }[];
+  warnings: (FieldWarning & { row_number: number; seq: number })[];
   counts: BatchCounts;
 }
+
+/** Warnings already reported when the row was first read: a later reading of it adds none. */
+const reported = () => {};
 
 /** What an update's undo log keeps of the contact before: every column its input sets. */
 const UNDO_COLUMNS = CONTACT_FIELD_COLUMNS;
 
 function toInput(row: ImportedContact, externalKey: string): ContactInput {
-  const { external_id, ...input } = row;
+  const { external_id, groups: _groups, ...input } = row;
   return external_id
     ? { ...input, external_ids: { ...input.external_ids, [externalKey]: external_id } }
     : input;
@@ -87,62 +101,115 @@ function merge(current: ContactInput, incoming: ContactInput, options: ImportOpt
   return merged;
 }
 
-const sameFields = (row: ContactRow, fields: ContactFields) =>
+const sameFields = (row: ContactFields, fields: ContactFields) =>
   UNDO_COLUMNS.every((c) => row[c] === fields[c]);
 
-/** Turns rows into contact fields; a row that cannot be read or normalised becomes an error with its reason. */
+/** Why a group name a row gives cannot name a group, if it cannot. */
+const groupNameProblem = (name: string) =>
+  name.length > GROUP_NAME_MAX
+    ? `must be at most ${GROUP_NAME_MAX} characters`
+    : name.includes('\0')
+      ? 'must not contain a NUL character'
+      : undefined;
+
+/** A name, a company, a number read or an email: a number kept unread alone identifies nobody. */
+const identifies = (f: ContactFields) =>
+  f.phone !== null || f.email !== null || (f.display_name !== '' && f.display_name !== f.phone_raw);
+
+/**
+ * Turns rows into contact fields. A field that cannot be read is kept raw or left out, with a
+ * warning; a row fails only when it cannot be read at all or holds nothing that identifies a
+ * person (no name, number or email left).
+ */
 async function prepare(ctx: BatchContext, rows: ReadRow[], plan: Plan): Promise<ReadyRow[]> {
   const prepared: ReadyRow[] = [];
   for (const r of rows) {
-    const fail = (reason: string) => {
+    const failRow = (reason: string) => {
       plan.errors.push({ row_number: r.row, reason, raw: r.raw });
       plan.counts.failed += 1;
     };
     if ('error' in r) {
-      fail(r.error);
+      failRow(r.error);
       continue;
     }
+    const warnings: FieldWarning[] = [...(r.warnings ?? [])];
     const input = toInput(r.contact, ctx.options.external_key);
-    if (!input.phone && !input.email && !displayName(input)) {
-      fail('the row has no name, phone or email');
-      continue;
-    }
+    let fields: ContactFields;
     try {
-      prepared.push({ row: r.row, input, fields: await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input) });
+      fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input, {
+        onWarning: (w) => warnings.push(w),
+      });
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'validation') throw error;
-      fail(error.message);
+      failRow(error.message);
+      continue;
     }
+    if (!identifies(fields)) {
+      const unread = warnings.map((w) => `${w.field}: ${w.reason}`).join('; ');
+      failRow(`the row has no name, phone or email${unread ? ` it could read (${unread})` : ''}`);
+      continue;
+    }
+    const groups = (r.contact.groups ?? []).filter((name) => {
+      const problem = groupNameProblem(name);
+      if (problem)
+        warnings.push({
+          kind: 'field_invalid',
+          field: 'groups',
+          value: name,
+          reason: `${problem}; left out`,
+        });
+      return !problem;
+    });
+    warnings.forEach((w, seq) => plan.warnings.push({ ...w, row_number: r.row, seq }));
+    prepared.push({ row: r.row, input, fields, groups });
   }
   return prepared;
 }
 
-/** The live contacts a batch's rows may match, and which of them this import has written already. */
+/**
+ * The live contacts a batch's rows may match, and which of them this import has written
+ * already. Several contacts may hold one number (where the organisation allows it) or email.
+ */
 interface Matches {
-  byPhone: Map<string, ContactRow>;
-  byEmail: Map<string, ContactRow>;
+  byPhone: Map<string, ContactRow[]>;
+  byEmail: Map<string, ContactRow[]>;
   byExternal: Map<string, ContactRow>;
+  /** Live contacts with neither number nor email, by sort name. */
+  byName: Map<string, ContactRow[]>;
   touched: Set<number>;
 }
 
 /** The rows to be created by this batch, by what later rows may match them on. */
 interface Pending {
-  byPhone: Map<string, ReadyRow>;
-  byEmail: Map<string, ReadyRow>;
+  byPhone: Map<string, ReadyRow[]>;
+  byEmail: Map<string, ReadyRow[]>;
   byExternal: Map<string, ReadyRow>;
+  byName: Map<string, ReadyRow[]>;
 }
 
 const externalIdOf = (ctx: BatchContext, p: ReadyRow) => p.input.external_ids?.[ctx.options.external_key];
 const distinct = <T>(values: (T | null | undefined)[]) =>
   [...new Set(values)].filter((v): v is T => v !== null && v !== undefined);
+/** A row with neither a number read nor an email: matched by its name and every other field. */
+const unreachable = (f: ContactFields) => f.phone === null && f.email === null;
+
+/** Appends to a list under a key. */
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
 
 async function lookUpMatches(scope: TenantScope, ctx: BatchContext, prepared: ReadyRow[]): Promise<Matches> {
   const phones = distinct(prepared.map((p) => p.fields.phone));
   const emails = distinct(prepared.map((p) => p.fields.email));
-  const byPhone = new Map((await contacts.findLiveByPhones(scope, phones)).map((r) => [r.phone!, r]));
-  const byEmail = new Map<string, ContactRow>();
-  for (const r of await contacts.findLiveByEmails(scope, emails))
-    if (!byEmail.has(r.email!)) byEmail.set(r.email!, r);
+  const names = distinct(prepared.map((p) => (unreachable(p.fields) ? p.fields.sort_name : null)));
+  const byPhone = new Map<string, ContactRow[]>();
+  for (const r of await contacts.findLiveByPhones(scope, phones)) push(byPhone, r.phone!, r);
+  const byEmail = new Map<string, ContactRow[]>();
+  for (const r of await contacts.findLiveByEmails(scope, emails)) push(byEmail, r.email!, r);
+  const byName = new Map<string, ContactRow[]>();
+  for (const r of await contacts.findLiveUnreachableByNames(scope, names)) push(byName, r.sort_name, r);
   const system = ctx.options.external_key;
   const byExternal = new Map<string, ContactRow>();
   if (ctx.options.match === 'external_id') {
@@ -153,32 +220,66 @@ async function lookUpMatches(scope: TenantScope, ctx: BatchContext, prepared: Re
   const touched = await imports.contactsTouchedByImport(
     scope,
     ctx.jobKey,
-    [...byPhone.values(), ...byEmail.values(), ...byExternal.values()].map((r) => r.key),
+    [...byPhone.values(), ...byEmail.values(), ...byName.values(), [...byExternal.values()]]
+      .flat()
+      .map((r) => r.key),
   );
-  return { byPhone, byEmail, byExternal, touched };
+  return { byPhone, byEmail, byExternal, byName, touched };
 }
 
-/** What a row matches by the import's rule: an external id, or a phone then an email. */
-function lookup<T>(
+const fieldsOfCandidate = (c: ContactRow | ReadyRow) => ('fields' in c ? c.fields : c);
+
+/**
+ * What a row matches by the import's rule: an external id; else a phone, then an email, only
+ * where the names agree (a shared landline or address under two names is two people); a row
+ * with neither is the contact of its name whose other fields it repeats, so importing one file
+ * twice creates nobody the second time.
+ */
+function lookup<T extends ContactRow | ReadyRow>(
   ctx: BatchContext,
   p: ReadyRow,
-  maps: { byPhone: Map<string, T>; byEmail: Map<string, T>; byExternal: Map<string, T> },
+  maps: {
+    byPhone: Map<string, T[]>;
+    byEmail: Map<string, T[]>;
+    byExternal: Map<string, T>;
+    byName: Map<string, T[]>;
+  },
 ): T | undefined {
   if (ctx.options.match === 'external_id') {
     const id = externalIdOf(ctx, p);
     return id === undefined ? undefined : maps.byExternal.get(id);
   }
-  const { phone, email } = p.fields;
-  return (phone && maps.byPhone.get(phone)) || (email && maps.byEmail.get(email)) || undefined;
+  const { phone, email, sort_name } = p.fields;
+  const agrees = (c: T) => namesAgree(p.fields, fieldsOfCandidate(c));
+  if (unreachable(p.fields))
+    return maps.byName.get(sort_name)?.find((c) => agrees(c) && sameFields(fieldsOfCandidate(c), p.fields));
+  return (
+    (phone && maps.byPhone.get(phone)?.find(agrees)) ||
+    (email && maps.byEmail.get(email)?.find(agrees)) ||
+    undefined
+  );
 }
 
 /** The holder of the number a row's contact would take: a live contact or an earlier row of the batch. */
 const phoneHolderOf = (fields: ContactFields, matches: Matches, pending: Pending, self?: ContactRow) =>
   phoneHolder<ContactRow | ReadyRow>(
     fields.phone_unique,
-    [matches.byPhone.get(fields.phone_unique!), pending.byPhone.get(fields.phone_unique!)],
+    [
+      ...(matches.byPhone.get(fields.phone_unique!) ?? []),
+      ...(pending.byPhone.get(fields.phone_unique!) ?? []),
+    ],
     (holder) => holder === self,
   );
+
+/** A row's contact joins the import's groups and those the row names. */
+function join(plan: Plan, member: Member, p: ReadyRow): void {
+  plan.members.set(member, p.row);
+  for (const name of p.groups) {
+    let joining = plan.named.get(name);
+    if (!joining) plan.named.set(name, (joining = new Map()));
+    joining.set(member, p.row);
+  }
+}
 
 /** A row matching a live contact in upsert mode: the contact updated or left unchanged, or the row failed. */
 async function upsertInto(
@@ -192,14 +293,14 @@ async function upsertInto(
   const input = merge(earlier?.input ?? inputOf(decodeContact(match)), p.input, ctx.options);
   let fields: ContactFields;
   try {
-    fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input, match);
+    fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input, { stored: match, onWarning: reported });
   } catch (error) {
     if (!(error instanceof DomainError) || error.code !== 'validation') throw error;
     return fail(plan, p, error.message);
   }
   if (phoneHolderOf(fields, found.matches, found.pending, match))
     return fail(plan, p, 'phone: belongs to another contact');
-  plan.members.set(match.key, p.row);
+  join(plan, match.key, p);
   if (sameFields(match, fields) && !earlier) plan.counts.unchanged += 1;
   else {
     plan.updates.set(match.key, { before: match, input, fields, row: p.row });
@@ -207,28 +308,30 @@ async function upsertInto(
   }
 }
 
-/** A row matching no contact: one to create, unless its number is taken (by an earlier row, in create mode). */
-function create(
-  ctx: BatchContext,
-  plan: Plan,
-  found: { matches: Matches; pending: Pending },
-  p: ReadyRow,
-  earlierRow: ReadyRow | undefined,
-) {
+/**
+ * A row matching no contact: one to create, unless its number is taken, by a contact or an
+ * earlier row under another name (then a conflict naming it, which is left as it is).
+ */
+function create(ctx: BatchContext, plan: Plan, found: { matches: Matches; pending: Pending }, p: ReadyRow) {
   const { pending } = found;
-  if (phoneHolderOf(p.fields, found.matches, pending))
+  const holder = phoneHolderOf(p.fields, found.matches, pending);
+  if (holder)
     return fail(
       plan,
       p,
-      `phone: belongs to another contact${earlierRow ? ' (an earlier row of this file)' : ''}`,
+      'fields' in holder
+        ? `phone: ${p.fields.phone} belongs to row ${holder.row} of this file, whose name differs`
+        : `phone: ${p.fields.phone} belongs to contact ${holder.id} (${holder.display_name}), ` +
+            'whose name differs; that contact is left as it is',
     );
-  const { phone, email } = p.fields;
+  const { phone, email, sort_name } = p.fields;
   const id = externalIdOf(ctx, p);
-  if (phone) pending.byPhone.set(phone, p);
-  if (email && !pending.byEmail.has(email)) pending.byEmail.set(email, p);
+  if (phone) push(pending.byPhone, phone, p);
+  if (email) push(pending.byEmail, email, p);
+  if (unreachable(p.fields)) push(pending.byName, sort_name, p);
   if (id !== undefined) pending.byExternal.set(id, p);
   plan.creates.push(p);
-  plan.members.set(p, p.row);
+  join(plan, p, p);
   plan.counts.created += 1;
 }
 
@@ -239,7 +342,7 @@ function fail(plan: Plan, p: ReadyRow, reason: string): void {
 
 /**
  * Decides what each row does: create, update (upsert), leave (skip) or fail. A row matches
- * a live contact by normalised phone, then email; a match that this import already created
+ * a live contact by lookup's rule; a match that this import already created
  * or changed, or a row earlier in the batch, is a duplicate inside the file, handled by the same rule.
  */
 async function decide(
@@ -250,7 +353,7 @@ async function decide(
 ): Promise<void> {
   const found = {
     matches: await lookUpMatches(scope, ctx, prepared),
-    pending: { byPhone: new Map(), byEmail: new Map(), byExternal: new Map() } as Pending,
+    pending: { byPhone: new Map(), byEmail: new Map(), byExternal: new Map(), byName: new Map() } as Pending,
   };
   const mode = ctx.options.mode;
   for (const p of prepared) {
@@ -261,12 +364,15 @@ async function decide(
       if (earlierRow || found.matches.touched.has(match!.key)) plan.counts.skipped_in_file += 1;
     } else if (mode === 'upsert' && earlierRow) {
       earlierRow.input = merge(earlierRow.input, p.input, ctx.options);
-      earlierRow.fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, earlierRow.input);
+      earlierRow.fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, earlierRow.input, {
+        onWarning: reported,
+      });
+      join(plan, earlierRow, p);
       plan.counts.updated += 1;
     } else if (mode === 'upsert' && match) {
       await upsertInto(ctx, plan, found, p, match);
     } else {
-      create(ctx, plan, found, p, earlierRow);
+      create(ctx, plan, found, p);
     }
   }
 }
@@ -325,28 +431,25 @@ async function write(scope: TenantScope, ctx: BatchContext, plan: Plan, now: num
         source: 'import',
       });
   }
-  const memberRows = new Map(
-    [...plan.members].map(([k, row]) => [typeof k === 'number' ? k : keyOf(k), row]),
-  );
-  for (const groupKey of ctx.groupKeys) {
-    const added = await memberships.addMembers(
-      scope,
-      groupKey,
-      [...memberRows.keys()],
-      ctx.actor.userId,
-      now,
-    );
+  const keyed = (members: Map<Member, number>) =>
+    new Map([...members].map(([m, row]) => [typeof m === 'number' ? m : keyOf(m), row]));
+  const addTo = async (groupKey: number, members: Map<Member, number>) => {
+    const rows = keyed(members);
+    const added = await memberships.addMembers(scope, groupKey, [...rows.keys()], ctx.actor.userId, now);
     for (const key of added)
       changes.push({
         job_key: ctx.jobKey,
-        row_number: memberRows.get(key)!,
+        row_number: rows.get(key)!,
         kind: 'membership',
         contact_key: key,
         group_key: groupKey,
         before: null,
         after_version: null,
       });
-  }
+  };
+  for (const groupKey of ctx.groupKeys) await addTo(groupKey, plan.members);
+  const named = await ctx.groups.keysByName(scope, ctx.actor, [...plan.named.keys()]);
+  for (const [name, members] of plan.named) await addTo(named.get(name)!, members);
   await imports.insertImportChanges(scope, changes);
 }
 
@@ -356,16 +459,18 @@ export async function importBatch(
   ctx: BatchContext,
   rows: ReadRow[],
   now: number,
-): Promise<{ counts: BatchCounts; errors: Plan['errors'] }> {
+): Promise<{ counts: BatchCounts; errors: Plan['errors']; warnings: Plan['warnings'] }> {
   const plan: Plan = {
     creates: [],
     updates: new Map(),
     members: new Map(),
+    named: new Map(),
     errors: [],
+    warnings: [],
     counts: { created: 0, updated: 0, unchanged: 0, skipped: 0, skipped_in_file: 0, failed: 0 },
   };
   const prepared = await prepare(ctx, rows, plan);
   await decide(scope, ctx, prepared, plan);
   await write(scope, ctx, plan, now);
-  return { counts: plan.counts, errors: plan.errors };
+  return { counts: plan.counts, errors: plan.errors, warnings: plan.warnings };
 }

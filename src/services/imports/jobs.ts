@@ -3,6 +3,8 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DomainError, notFound } from '../../domain/errors.js';
+import { CountryHintSampler, type CountryHint } from '../../domain/country-hint.js';
+import type { EncodingFound } from '../../domain/formats/encoding.js';
 import { readContacts, type ImportFormat, type ReadRow } from '../../domain/formats/index.js';
 import { isUuid, uuidv7 } from '../../domain/ids.js';
 import { iso, isoOrNull } from '../../domain/records.js';
@@ -54,6 +56,12 @@ export interface ImportJob {
   skipped: number;
   skipped_in_file: number;
   failed: number;
+  /** Warnings by kind: what the import kept of rows but could not read as written. */
+  warnings: Record<string, number>;
+  /** The text encoding the file was read in, and how it was known. */
+  encoding: EncodingFound | null;
+  /** Set when most of the file's local numbers read better in another country than the import's. */
+  country_hint: CountryHint | null;
   percent: number;
   rows_per_second: number | null;
   error: string | null;
@@ -122,6 +130,8 @@ export class ImportsService {
       last_row: 0,
       error: null,
       rollback_report: null,
+      encoding: null,
+      country_hint: null,
       created_by: actor.userId,
       started_at: null,
       finished_at: null,
@@ -134,6 +144,7 @@ export class ImportsService {
       await rm(path, { force: true });
       await imports.updateImportJob(scope, row.key, {
         status: 'failed',
+        spool_path: null,
         error: (error as Error).message,
         updated_at: Date.now(),
       });
@@ -152,7 +163,19 @@ export class ImportsService {
 
   async get(actor: Actor, id: string): Promise<ImportJob> {
     requirePermission(actor.role, 'read');
-    return toJob(await this.row(actor, id));
+    const row = await this.row(actor, id);
+    return toJob(row, await imports.importWarningCounts(this.store.scope(actor.organisationId), row.key));
+  }
+
+  /** What the import kept but could not read as written: row (0 for the file), kind, field, value, reason. */
+  async *warnings(actor: Actor, id: string): AsyncIterable<imports.ImportWarning> {
+    const job = await this.row(actor, id);
+    const scope = this.store.scope(actor.organisationId);
+    yield* pages(
+      (after) => imports.importWarningsPage(scope, job.key, after, REPORT_PAGE),
+      (last) => ({ row: last.row_number, seq: last.seq }),
+      { row: -1, seq: 0 },
+    );
   }
 
   /** The failed rows with their row numbers and reasons, for a CSV report. */
@@ -161,18 +184,12 @@ export class ImportsService {
     id: string,
   ): AsyncIterable<{ row_number: number; reason: string; raw: string }> {
     const job = await this.row(actor, id);
-    let after = 0;
-    for (;;) {
-      const page = await imports.importErrorsPage(
-        this.store.scope(actor.organisationId),
-        job.key,
-        after,
-        1000,
-      );
-      yield* page;
-      if (page.length < 1000) return;
-      after = page[page.length - 1]!.row_number;
-    }
+    const scope = this.store.scope(actor.organisationId);
+    yield* pages(
+      (after) => imports.importErrorsPage(scope, job.key, after, REPORT_PAGE),
+      (last) => last.row_number,
+      0,
+    );
   }
 
   async cancel(actor: Actor, id: string): Promise<ImportJob> {
@@ -183,12 +200,13 @@ export class ImportsService {
       run.cancelled = true;
       await run.done;
     } else {
-      await imports.transitionImportJob(
+      const cancelled = await imports.transitionImportJob(
         this.store.scope(actor.organisationId),
         job.key,
         ['queued', 'interrupted'],
         { status: 'cancelled', finished_at: Date.now(), updated_at: Date.now() },
       );
+      if (cancelled) await this.removeUpload(actor, job);
     }
     return this.get(actor, id);
   }
@@ -213,6 +231,7 @@ export class ImportsService {
     if (!['completed', 'cancelled', 'interrupted', 'failed'].includes(job.status))
       throw new DomainError('conflict', `An import that is ${job.status} cannot be rolled back`);
     const report = await rollbackImport(this.store, actor, job);
+    await this.removeUpload(actor, job);
     await imports.updateImportJob(this.store.scope(actor.organisationId), job.key, {
       status: report.not_rolled_back.length === 0 ? 'rolled_back' : 'partially_rolled_back',
       rollback_report: JSON.stringify(report),
@@ -232,12 +251,15 @@ export class ImportsService {
     const state = { cancelled: false, done: Promise.resolve() };
     state.done = this.run(actor, key, state)
       .catch(async (error: Error) => {
-        await imports.updateImportJob(this.store.scope(actor.organisationId), key, {
+        const scope = this.store.scope(actor.organisationId);
+        await imports.updateImportJob(scope, key, {
           status: 'failed',
           error: error.message,
           finished_at: Date.now(),
           updated_at: Date.now(),
         });
+        const job = await imports.findImportJobByKey(scope, key);
+        if (job) await this.removeUpload(actor, job);
       })
       .finally(() => this.running.delete(key));
     this.running.set(key, state);
@@ -264,9 +286,12 @@ export class ImportsService {
       options,
       groupKeys: options.dry_run ? [] : await this.groupKeys(actor, options, true),
       contacts: this.contacts,
+      groups: this.groups,
     };
     let bytesRead = 0;
     const source = countBytes(createReadStream(job.spool_path!), (n) => (bytesRead += n));
+    const countries = new CountryHintSampler(ctx.org.default_country);
+    let encoding: EncodingFound | undefined;
     let batch: ReadRow[] = [];
     let batches = 0;
     const flush = async () => {
@@ -279,8 +304,11 @@ export class ImportsService {
     for await (const row of readContacts(source, options.format, {
       mapping: options.mapping,
       unmapped: options.unmapped,
+      encoding: options.encoding,
+      onEncoding: (found) => (encoding = found),
     })) {
       if (state.cancelled) break;
+      if ('contact' in row) countries.add(row.contact.phone);
       if (row.row <= job.last_row) continue;
       batch.push(row);
       if (batch.length >= this.settings.batchSize) await flush();
@@ -288,12 +316,27 @@ export class ImportsService {
     if (!state.cancelled) await flush();
     await this.store.refreshStatistics();
     const end = Date.now();
-    await imports.updateImportJob(scope, key, {
-      status: state.cancelled ? 'cancelled' : 'completed',
-      bytes_read: state.cancelled ? bytesRead : job.bytes,
-      finished_at: end,
-      updated_at: end,
+    const hint = countries.hint();
+    await this.store.transaction(actor.organisationId, async (tx) => {
+      await imports.updateImportJob(tx, key, {
+        status: state.cancelled ? 'cancelled' : 'completed',
+        bytes_read: state.cancelled ? bytesRead : job.bytes,
+        encoding: encoding ? JSON.stringify(encoding) : null,
+        country_hint: hint ? JSON.stringify(hint) : null,
+        finished_at: end,
+        updated_at: end,
+      });
+      if (encoding?.how === 'detected')
+        await imports.insertImportWarnings(tx, [encodingWarning(key, encoding)]);
     });
+    await this.removeUpload(actor, job);
+  }
+
+  /** An upload is kept while its import can resume, and removed once it has ended one way or another. */
+  private async removeUpload(actor: Actor, job: ImportJobRow): Promise<void> {
+    if (!job.spool_path) return;
+    await rm(job.spool_path, { force: true });
+    await imports.updateImportJob(this.store.scope(actor.organisationId), job.key, { spool_path: null });
   }
 
   /** One batch, one transaction, progress included. A dry run does the same work and rolls it back, keeping only the counts. */
@@ -319,6 +362,10 @@ export class ImportsService {
       await imports.insertImportErrors(
         scope,
         result.errors.map((e) => ({ ...e, job_key: job.key })),
+      );
+      await imports.insertImportWarnings(
+        scope,
+        result.warnings.map((w) => ({ ...w, job_key: job.key })),
       );
     };
     if (!ctx.options.dry_run) {
@@ -362,6 +409,22 @@ export class ImportsService {
   }
 }
 
+const REPORT_PAGE = 1000;
+
+/** A report's rows a page at a time, each page after the last row of the one before. */
+async function* pages<T, C>(
+  page: (after: C) => Promise<T[]>,
+  cursorOf: (last: T) => C,
+  first: C,
+): AsyncIterable<T> {
+  for (let after = first; ;) {
+    const rows = await page(after);
+    yield* rows;
+    if (rows.length < REPORT_PAGE) return;
+    after = cursorOf(rows[rows.length - 1]!);
+  }
+}
+
 const isPowerOfTen = (n: number) => /^10*$/.test(String(n));
 
 const tooLarge = (max: number) =>
@@ -383,7 +446,18 @@ async function* countBytes(body: AsyncIterable<Buffer>, count: (n: number) => vo
   }
 }
 
-function toJob(row: ImportJobRow): ImportJob {
+/** The file-level warning (row 0) of a file whose encoding was guessed. */
+const encodingWarning = (jobKey: number, found: EncodingFound) => ({
+  job_key: jobKey,
+  row_number: 0,
+  seq: 0,
+  kind: 'encoding_guessed',
+  field: 'file',
+  value: found.name,
+  reason: `the file is not UTF-8 and was read as ${found.name} (confidence ${found.confidence ?? 0}%); if names read wrong, import again with encoding=`,
+});
+
+function toJob(row: ImportJobRow, warnings: Record<string, number>): ImportJob {
   const options = JSON.parse(row.options) as ImportOptions;
   const seconds = row.started_at ? ((row.finished_at ?? Date.now()) - row.started_at) / 1000 : 0;
   return {
@@ -400,6 +474,9 @@ function toJob(row: ImportJobRow): ImportJob {
     skipped: row.skipped,
     skipped_in_file: row.skipped_in_file,
     failed: row.failed,
+    warnings,
+    encoding: row.encoding ? JSON.parse(row.encoding) : null,
+    country_hint: row.country_hint ? JSON.parse(row.country_hint) : null,
     percent:
       row.status === 'completed'
         ? 100

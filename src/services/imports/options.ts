@@ -1,6 +1,7 @@
 import type { Channel, ConsentStatus } from '../../domain/contact.js';
 import { CHANNELS, CONTACT_FIELDS } from '../../domain/contact.js';
 import { invalid } from '../../domain/errors.js';
+import { checkEncoding } from '../../domain/formats/encoding.js';
 import type { ImportFormat, Target } from '../../domain/formats/index.js';
 import { isCountryCode } from '../../domain/phone.js';
 
@@ -29,6 +30,8 @@ export interface ImportOptions {
   consent?: Partial<Record<Channel, ConsentStatus>>;
   mapping?: Record<string, Target>;
   unmapped: 'custom' | 'drop';
+  /** The file's text encoding, when it is not to be found from its bytes. */
+  encoding?: string;
 }
 
 export function checkOptions(options: ImportOptions): ImportOptions {
@@ -48,5 +51,6 @@ export function checkOptions(options: ImportOptions): ImportOptions {
       throw invalid(`consent.${channel}`, 'must map a channel to subscribed or unsubscribed');
     }
   }
+  if (options.encoding !== undefined) checkEncoding(options.encoding);
   return { ...options, default_country: options.default_country?.toUpperCase() };
 }
