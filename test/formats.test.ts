@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { displayName, type ContactInput } from '../src/domain/contact.js';
 import { DomainError } from '../src/domain/errors.js';
@@ -603,6 +604,71 @@ describe('export then import', () => {
           // CSV has no external ids column: the contact's own id comes back as the import's one.
           ...(external_ids && format !== 'csv' ? { external_ids } : {}),
         })),
+      );
+    },
+  );
+});
+
+describe('export then import, any contact', () => {
+  const text = fc
+    .stringMatching(/^[\p{L}\p{N} ,;:"'\\.\-éøß😀]{1,24}$/u)
+    .filter((t) => t.trim() === t && !t.includes(':::'));
+  const groupName = text.filter((t) => !t.startsWith('* ') && !t.includes(';'));
+  const contact = fc.record(
+    {
+      first_name: text,
+      last_name: text,
+      company: text,
+      phone: fc.constantFrom('+61412345678', '+442079460958', '+14186569254', '+918129700200'),
+      email: fc.constantFrom('ada@example.com', 'x.y+z@example.co.uk'),
+      channel: fc.constantFrom('sms', 'whatsapp', 'email', 'voice'),
+      language: fc.constantFrom('en', 'fr', 'ja-JP'),
+      custom: fc.dictionary(
+        fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.-]{0,15}$/),
+        fc.oneof(text, fc.integer(), fc.boolean()),
+        { maxKeys: 4 },
+      ),
+      groups: fc.uniqueArray(groupName, { maxLength: 3 }),
+    },
+    { requiredKeys: ['first_name'] },
+  );
+
+  it.each(['csv', 'jsonl', 'vcf'] as const)(
+    'gives back every field and group of any contact through %s',
+    async (format) => {
+      await fc.assert(
+        fc.asyncProperty(contact, async ({ groups = [], custom, ...fields }) => {
+          const input: ContactInput = {
+            ...fields,
+            ...(custom && Object.keys(custom).length > 0 && { custom }),
+          };
+          const id = '01a20000-0000-7000-8000-000000000009';
+          const file =
+            exportHeader(format) +
+            exportRow(format, {
+              id,
+              name: displayName(input),
+              first_name: input.first_name ?? null,
+              middle_name: null,
+              last_name: input.last_name ?? null,
+              company: input.company ?? null,
+              phone: input.phone ?? null,
+              email: input.email ?? null,
+              channel: input.channel ?? null,
+              language: input.language ?? null,
+              avatar_url: null,
+              custom: input.custom ?? {},
+              external_ids: {},
+              groups,
+            });
+          const [row] = contacts(await read(file, { format }));
+          expect(row).toEqual({
+            ...input,
+            external_id: id,
+            ...(groups.length > 0 && { groups: [...new Set(groups)] }),
+          });
+        }),
+        { numRuns: 150 },
       );
     },
   );

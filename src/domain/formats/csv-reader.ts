@@ -210,13 +210,17 @@ async function readHead(
   }
 }
 
-/** `'=...`: the apostrophe an export puts before a formula-like cell (writers.ts), taken off so exports round-trip. */
+const FORMULA_CHAR = (code: number) =>
+  code === 0x3d || code === 0x2b || code === 0x2d || code === 0x40 || code === 0x09 || code === CR;
+
+/**
+ * `'=...`: the apostrophe an export puts before a formula-like cell (writers.ts), taken off so
+ * exports round-trip; also before a cell that already looked so (`''-`).
+ */
 function unescapeFormula(cell: string): string {
   if (cell.charCodeAt(0) !== 0x27) return cell;
   const next = cell.charCodeAt(1);
-  return next === 0x3d || next === 0x2b || next === 0x2d || next === 0x40 || next === 0x09 || next === CR
-    ? cell.slice(1)
-    : cell;
+  return FORMULA_CHAR(next) || (next === 0x27 && FORMULA_CHAR(cell.charCodeAt(2))) ? cell.slice(1) : cell;
 }
 
 const blank = (cells: string[]) => cells.every((cell) => cell.trim() === '');

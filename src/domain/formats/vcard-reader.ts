@@ -44,27 +44,22 @@ function splitOutsideQuotes(text: string, separator: string): string[] {
   return parts;
 }
 
-/** A structured value's parts (N's family;given;additional;prefix;suffix, ORG's name;unit), split where ';' is not escaped. */
-function components(value: string): string[] {
+/**
+ * A structured value's parts (N's family;given;additional;prefix;suffix, ORG's name;unit), split
+ * where ';' is not escaped; with ',' a list's items (CATEGORIES:Choir,Sunday\, early).
+ */
+function components(value: string, separator = ';'): string[] {
   const parts: string[] = [];
   let start = 0;
   for (let i = 0; i < value.length; i++) {
     if (value[i] === '\\') i += 1;
-    else if (value[i] === ';') {
+    else if (value[i] === separator) {
       parts.push(unescapeText(value.slice(start, i)));
       start = i + 1;
     }
   }
   parts.push(unescapeText(value.slice(start)));
   return parts;
-}
-
-/** A list value's items (CATEGORIES:Choir,Sunday\, early), split where ',' is not escaped. */
-function splitList(value: string): string[] {
-  return value
-    .split(/(?<!\\),/)
-    .map((item) => unescapeText(item).trim())
-    .filter(Boolean);
 }
 
 /** vCard 2.1's quoted-printable, as old Android phones export names: bytes in `=XX`. */
@@ -188,7 +183,11 @@ function cardRecord(properties: Property[]): SourceRecord {
         set('custom.note', unescapeText(p.value));
         break;
       case 'CATEGORIES':
-        categories.push(...splitList(p.value));
+        categories.push(
+          ...components(p.value, ',')
+            .map((item) => item.trim())
+            .filter(Boolean),
+        );
         break;
       case 'LANG':
         set('language', p.value);

@@ -49,11 +49,14 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  * (+61412345678) and negative numbers intact for every program that reads the file.
  */
 const INERT = /^[+-][\d ()./-]*$/;
+const LOOKS_ESCAPED = /^'[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
 /** One CSV cell: formula-like text gets a leading apostrophe (csv-reader.ts takes it off again), then RFC 4180 quoting. */
 function csvCell(value: string): string {
-  const safe = FORMULA_START.test(value) && !INERT.test(value) ? `'${value}` : value;
+  // A cell that already looks escaped ("'-.") gets an apostrophe too, so the reader's taking one off gives it back.
+  const escaped = (FORMULA_START.test(value) && !INERT.test(value)) || LOOKS_ESCAPED.test(value);
+  const safe = escaped ? `'${value}` : value;
   return NEEDS_QUOTES.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CHANNELS, CONTACT_LIMITS, CUSTOM_LIMITS } from '../../domain/contact.js';
+import { MAX_UNREAD_LENGTH } from '../../domain/phone.js';
 import { ROLES } from '../../domain/roles.js';
 import { MAX_FIELD_ISSUES } from '../errors.js';
 import { Count, E164, errorResponses, Nullable, Text, Timestamp, Uuid, Version } from '../openapi.js';
@@ -96,10 +97,16 @@ export const Contact = Type.Object(
     last_name: Nullable(Text(CONTACT_LIMITS.name)),
     company: Nullable(Text(CONTACT_LIMITS.company)),
     phone: Nullable(E164),
-    phone_raw: Nullable(Text(40, 'The phone as it was given')),
+    phone_raw: Nullable(
+      Text(
+        MAX_UNREAD_LENGTH,
+        'The phone as it was given; with phone null, a number an import kept as written without being able to read it',
+      ),
+    ),
     phone_valid: Nullable(
       Type.Boolean({
-        description: 'True when the number is in a valid, assigned range; false when only possible',
+        description:
+          'True when the number is in a valid, assigned range; false when only possible, or (phone null) not read',
       }),
     ),
     email: Nullable(Type.String({ format: 'email', maxLength: 254 })),
