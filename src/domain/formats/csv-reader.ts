@@ -210,18 +210,12 @@ async function readHead(
   }
 }
 
-const FORMULA_CHAR = (code: number) =>
-  code === 0x3d || code === 0x2b || code === 0x2d || code === 0x40 || code === 0x09 || code === CR;
-
 /**
  * `'=...`: the apostrophe an export puts before a formula-like cell (writers.ts), taken off so
- * exports round-trip; also before a cell that already looked so (`''-`).
+ * exports round-trip; also before a cell that already looked so (`''-`, `'''=`).
  */
-function unescapeFormula(cell: string): string {
-  if (cell.charCodeAt(0) !== 0x27) return cell;
-  const next = cell.charCodeAt(1);
-  return FORMULA_CHAR(next) || (next === 0x27 && FORMULA_CHAR(cell.charCodeAt(2))) ? cell.slice(1) : cell;
-}
+const ESCAPED_FORMULA = /^'+[=+\-@\t\r]/;
+const unescapeFormula = (cell: string) => (ESCAPED_FORMULA.test(cell) ? cell.slice(1) : cell);
 
 const blank = (cells: string[]) => cells.every((cell) => cell.trim() === '');
 

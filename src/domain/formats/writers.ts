@@ -49,7 +49,7 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  * (+61412345678) and negative numbers intact for every program that reads the file.
  */
 const INERT = /^[+-][\d ()./-]*$/;
-const LOOKS_ESCAPED = /^'[=+\-@\t\r]/;
+const LOOKS_ESCAPED = /^'+[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
 /** One CSV cell: formula-like text gets a leading apostrophe (csv-reader.ts takes it off again), then RFC 4180 quoting. */
