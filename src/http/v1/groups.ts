@@ -74,6 +74,19 @@ export const groupRoutes =
     );
 
     app.get(
+      '/contacts/:id/groups',
+      {
+        schema: withErrors({
+          tags,
+          summary: 'The groups a contact is in',
+          params: IdParam,
+          response: { 200: Type.Object({ items: Type.Array(Group) }) },
+        }),
+      },
+      async (request) => ({ items: await groups.groupsOfContact(request.actor, request.params.id) }),
+    );
+
+    app.get(
       '/groups/:id',
       { schema: withErrors({ tags, summary: 'Get a group', params: IdParam, response: { 200: Group } }) },
       async (request, reply) => {
