@@ -35,6 +35,8 @@ export const api = createClient<paths>({ baseUrl: location.origin });
 api.use({
   onRequest({ request }) {
     if (accessToken) request.headers.set('authorization', `Bearer ${accessToken}`);
+    // Tells the server to challenge a 401 with Bearer only: a Basic challenge would open the browser's password prompt.
+    request.headers.set('x-roster-console', '1');
     return request;
   },
 });
@@ -111,7 +113,7 @@ export function currentUserId(): string | undefined {
 /** A file download from an authenticated GET (a plain link could not send the access token). */
 export async function download(path: string, query: Record<string, string>, filename: string): Promise<void> {
   const response = await fetch(`${path}?${new URLSearchParams(query)}`, {
-    headers: { authorization: `Bearer ${accessToken}` },
+    headers: { authorization: `Bearer ${accessToken}`, 'x-roster-console': '1' },
   });
   if (!response.ok) {
     const body = await response.json().catch(() => undefined);

@@ -190,7 +190,7 @@ export class GroupsService {
 
   /** The live groups one contact is in, oldest membership first (not found for another organisation's id). */
   async groupsOfContact(actor: Actor, contactId: string): Promise<Group[]> {
-    const contact = await this.contactsService.get(actor, contactId);
+    const contact = await this.contactsService.get(actor, { id: contactId });
     return (await this.groupsOfContacts(actor, [contact.key])).get(contact.key) ?? [];
   }
 

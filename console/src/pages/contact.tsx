@@ -229,7 +229,7 @@ export function ContactPage() {
               return (
                 <div key={channel} class="consent-row">
                   <label>
-                    {channel}
+                    Consent by {channel}
                     <select
                       value={form.consent[channel] ?? ''}
                       onChange={(e) =>
