@@ -84,7 +84,11 @@ export function ContactPage() {
   const { route } = useLocation();
   const loaded = useLoad(
     async () =>
-      creating ? undefined : must(await api.GET('/v1/contacts/{id}', { params: { path: { id } } })),
+      creating
+        ? undefined
+        : must(
+            await api.GET('/v1/contacts/{id}', { params: { path: { id }, query: { deleted: 'include' } } }),
+          ),
     [id],
   );
   const [contact, setContact] = useState<Contact | undefined>();
