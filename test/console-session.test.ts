@@ -148,6 +148,58 @@ for (const dialect of dialects) {
       expect(deleted.json().deleted_at).not.toBeNull();
     });
 
+    it('adds every contact matching a search to a group, as a job with progress', async () => {
+      const auth = { authorization: h.a.owner.basic };
+      const post = (url: string, payload: object, headers = auth) =>
+        h.request({ method: 'POST', url, headers, payload });
+      const ids: string[] = [];
+      for (const name of ['Harper Lee', 'Harper Collins', 'Harpo Marx', 'Groucho Marx'])
+        ids.push((await post('/v1/contacts', { name })).json().id);
+      await post('/v1/contacts', { name: 'Harper Elsewhere' }, { authorization: h.b.owner.basic });
+      const group = (await post('/v1/groups', { name: 'Harps' })).json();
+      await post(`/v1/groups/${group.id}/members`, { contact_ids: [ids[0]] });
+
+      const started = await post(`/v1/groups/${group.id}/members/matching`, { q: 'harp' });
+      expect(started.statusCode).toBe(202);
+      expect(started.json()).toMatchObject({ group_id: group.id, status: 'running' });
+      await h.services.memberJobs.idle();
+      const done = await h.request({ method: 'GET', url: String(started.headers.location), headers: auth });
+      expect(done.json()).toMatchObject({ status: 'completed', matched: 3, added: 2, error: null });
+      const members = await h.request({
+        method: 'GET',
+        url: `/v1/groups/${group.id}/members?sort=name`,
+        headers: auth,
+      });
+      expect(members.json().items.map((c: { name: string }) => c.name)).toEqual([
+        'Harper Collins',
+        'Harper Lee',
+        'Harpo Marx',
+      ]);
+
+      const viewer = await h.a.addUser('viewer', 'job-viewer');
+      expect(
+        (await post(`/v1/groups/${group.id}/members/matching`, { q: 'x' }, { authorization: viewer.basic }))
+          .statusCode,
+      ).toBe(403);
+      const theirs = await post(
+        `/v1/groups/${group.id}/members/matching`,
+        { q: 'x' },
+        { authorization: h.b.owner.basic },
+      );
+      expect(theirs.statusCode).toBe(404);
+      const unknownField = await post(`/v1/groups/${group.id}/members/matching`, { contact_ids: ids });
+      expect(unknownField.statusCode).toBe(400);
+      const badConsent = await post(`/v1/groups/${group.id}/members/matching`, { consent: 'fax:yes' });
+      expect(badConsent.statusCode).toBe(400);
+      const other = (await post('/v1/groups', { name: 'Other' })).json();
+      const wrongGroup = await h.request({
+        method: 'GET',
+        url: `/v1/groups/${other.id}/members/matching/${started.json().id}`,
+        headers: auth,
+      });
+      expect(wrongGroup.statusCode).toBe(404);
+    });
+
     describe.skipIf(!existsSync(join(CONSOLE_ROOT, 'index.html')))('pages (after npm run build)', () => {
       it("serves the console's pages with a CSP that allows no inline script; APIs keep their JSON 404s", async () => {
         for (const url of ['/', '/contacts', '/contacts/0192', '/groups/x', '/import', '/admin']) {

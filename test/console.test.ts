@@ -241,6 +241,13 @@ describe.skipIf(!chromiumPath)(
             .poll(() => page.locator('.members a').allTextContents())
             .toEqual(['Virginia Woolf', 'Zora Neale Hurston']);
           await eventually(() => page.locator('.count').textContent()).toBe('2 members');
+          // The rest by a server-side job: every contact whose name has a word starting with "z".
+          await page.getByLabel('Find contacts to add').fill('z');
+          await page.getByRole('button', { name: 'Add all contacts matching “z”' }).click();
+          await eventually(() => page.locator('.job').textContent()).toBe(
+            'Done: 2 matching contacts read, 1 added. ',
+          );
+          await eventually(() => page.locator('.count').textContent()).toBe('3 members');
           await accessible(page);
           await screenshot(page, 'group');
           await page.getByLabel('Select Virginia Woolf').check();

@@ -10,6 +10,7 @@ export type ContactWrite = NonNullable<
   paths['/v1/contacts']['post']['requestBody']
 >['content']['application/json'];
 export type Group = Json<paths['/v1/groups/{id}']['get']['responses'][200]>;
+export type MemberJob = Json<paths['/v1/groups/{id}/members/matching/{job_id}']['get']['responses'][200]>;
 export type ImportJob = Json<paths['/v1/imports/{id}']['get']['responses'][200]>;
 export type User = Json<paths['/v1/users/{id}']['get']['responses'][200]>;
 export type ApiKey = Json<paths['/v1/api-keys']['post']['responses'][201]>;

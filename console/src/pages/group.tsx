@@ -1,6 +1,6 @@
 import { useLocation, useRoute } from 'preact-iso';
 import { useEffect, useState } from 'preact/hooks';
-import { api, must, type Contact, type Group } from '../api';
+import { api, must, type Contact, type Group, type MemberJob } from '../api';
 import { usePages } from '../pages-hook';
 import { useMe } from '../session';
 import { ErrorText, PageTitle, useDebounced, useLoad } from '../ui';
@@ -161,6 +161,39 @@ function AddMembers({ group, onAdded }: { group: Group; onAdded: () => void }) {
       setError(e);
     }
   };
+  const [job, setJob] = useState<MemberJob | undefined>();
+  useEffect(() => {
+    if (job?.status !== 'running') return;
+    const timer = setTimeout(async () => {
+      try {
+        const next = must(
+          await api.GET('/v1/groups/{id}/members/matching/{job_id}', {
+            params: { path: { id: group.id, job_id: job.id } },
+          }),
+        );
+        setJob(next);
+        if (next.status !== 'running') onAdded();
+      } catch (e) {
+        setError(e);
+      }
+    }, 400);
+    return () => clearTimeout(timer);
+  }, [job]);
+  const addAll = async () => {
+    setError(undefined);
+    try {
+      setJob(
+        must(
+          await api.POST('/v1/groups/{id}/members/matching', {
+            params: { path: { id: group.id } },
+            body: { q: settled },
+          }),
+        ),
+      );
+    } catch (e) {
+      setError(e);
+    }
+  };
   return (
     <section aria-labelledby="add-title" class="add-members">
       <h2 id="add-title">Add members</h2>
@@ -168,6 +201,18 @@ function AddMembers({ group, onAdded }: { group: Group; onAdded: () => void }) {
         Find contacts to add
         <input type="search" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
       </label>
+      {settled && (
+        <button type="button" disabled={job?.status === 'running'} onClick={() => void addAll()}>
+          Add all contacts matching “{settled}”
+        </button>
+      )}
+      {job && (
+        <p class="job" aria-live="polite">
+          {job.status === 'running' ? 'Adding…' : job.status === 'completed' ? 'Done:' : 'Stopped:'}{' '}
+          {job.matched.toLocaleString()} matching contacts read, {job.added.toLocaleString()} added.{' '}
+          {job.error}
+        </p>
+      )}
       <ErrorText error={error ?? found.error} />
       <p aria-live="polite">{status}</p>
       <ul class="plain">
