@@ -253,6 +253,7 @@ describe.skipIf(!chromiumPath)(
           await page.getByLabel('Select Virginia Woolf').check();
           await page.getByRole('button', { name: 'Remove selected (1)' }).click();
           await eventually(() => page.locator('.members a').allTextContents()).toEqual([
+            'Zelda Fitzgerald',
             'Zora Neale Hurston',
           ]);
 
