@@ -104,16 +104,14 @@ export class MemberJobsService {
       await jobs.updateMemberJob(scope, id, { status: 'completed', finished_at: Date.now() });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      // Nobody awaits a job: a database that cannot even record the failure must not crash the process.
       await jobs
         .updateMemberJob(scope, id, { status: 'failed', error: message, finished_at: Date.now() })
         .catch(() => undefined);
     }
   }
 
-  private toJob(
-    row: jobs.MemberJobRow | Omit<jobs.MemberJobRow, 'organisation_id'>,
-    groupId: string,
-  ): MemberJob {
+  private toJob(row: Omit<jobs.MemberJobRow, 'organisation_id'>, groupId: string): MemberJob {
     return {
       id: row.id,
       group_id: groupId,
