@@ -191,6 +191,22 @@ export interface ImportJobsTable {
   updated_at: number;
 }
 
+/** A job adding every contact that matches a filter to a group (migration 0011). */
+export interface MemberJobsTable {
+  organisation_id: string;
+  id: string;
+  group_key: number;
+  /** The contact filter, as JSON. */
+  filter: string;
+  status: string;
+  matched: number;
+  added: number;
+  error: string | null;
+  created_by: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
 export interface ImportErrorsTable {
   organisation_id: string;
   job_key: number;
@@ -248,6 +264,7 @@ export interface Database {
   import_errors: ImportErrorsTable;
   import_warnings: ImportWarningsTable;
   import_changes: ImportChangesTable;
+  member_jobs: MemberJobsTable;
 }
 
 export type TenantTable = Exclude<keyof Database, 'organisations' | 'settings'>;

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SERVER_LIMITS } from '../config.js';
 import type { Services } from '../services/index.js';
 import { urlForLog } from './auth.js';
+import { webConsole } from './console.js';
 import { servedDocs } from './docs.js';
 import { describeRoute } from './openapi.js';
 import { seedApis } from './seeds/index.js';
@@ -146,6 +147,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   const v1Prefix = '/v1';
   await app.register(v1(services, { requireIfMatch: options.requireIfMatch ?? false }), { prefix: v1Prefix });
+  await app.register(webConsole());
   const seedLimits = { listMax: options.seedListMax ?? SERVER_LIMITS.seedListMax };
   for (const seed of seedApis) await app.register(seed.routes(services, seedLimits));
   await app.register(

@@ -74,6 +74,11 @@ export class AuthService {
     this.key = new TextEncoder().encode(options.jwtSecret);
   }
 
+  /** How long a refresh token lasts: what a cookie holding one should last too. */
+  get refreshTokenTtlSeconds(): number {
+    return this.options.refreshTokenTtlSeconds;
+  }
+
   /**
    * A slow password hash must not make a hot Basic client slow: after one successful
    * check, the same credential costs a row lookup until the TTL ends or the password

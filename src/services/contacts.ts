@@ -127,9 +127,10 @@ export class ContactsService {
     });
   }
 
-  async get(actor: Actor, by: RecordBy): Promise<Contact> {
+  /** A live contact; with `includeDeleted`, a soft-deleted one too (to show it and offer to restore it). */
+  async get(actor: Actor, by: RecordBy, includeDeleted = false): Promise<Contact> {
     requirePermission(actor.role, 'read');
-    return this.load(this.store.scope(actor.organisationId), by);
+    return this.load(this.store.scope(actor.organisationId), by, includeDeleted);
   }
 
   /** PUT: every writable field takes the given value or becomes empty; consent changes only when given. */

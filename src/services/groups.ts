@@ -195,6 +195,12 @@ export class GroupsService {
     });
   }
 
+  /** The live groups one contact is in, oldest membership first (not found for another organisation's id). */
+  async groupsOfContact(actor: Actor, contactId: string): Promise<Group[]> {
+    const contact = await this.contactsService.get(actor, { id: contactId });
+    return (await this.groupsOfContacts(actor, [contact.key])).get(contact.key) ?? [];
+  }
+
   /** The live groups of each contact, oldest membership first. */
   async groupsOfContacts(actor: Actor, contactKeys: number[]): Promise<Map<number, Group[]>> {
     requirePermission(actor.role, 'read');

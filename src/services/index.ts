@@ -9,6 +9,7 @@ import { GroupMembersService } from './group-members.js';
 import { GroupsService } from './groups.js';
 import { IdempotencyService } from './idempotency.js';
 import { ImportsService } from './imports/jobs.js';
+import { MemberJobsService } from './member-jobs.js';
 import { MemoryRateStore, RateLimiter, RedisRateStore } from './rate-limit.js';
 
 export interface Services {
@@ -19,6 +20,7 @@ export interface Services {
   groups: GroupsService;
   groupMembers: GroupMembersService;
   imports: ImportsService;
+  memberJobs: MemberJobsService;
   idempotency: IdempotencyService;
   rateLimiter: RateLimiter;
 }
@@ -55,6 +57,7 @@ export async function createServices(
     contacts,
     groups,
     groupMembers: new GroupMembersService(store, accounts, contacts, groups),
+    memberJobs: new MemberJobsService(store, contacts, groups),
     imports: new ImportsService(store, accounts, contacts, groups, {
       directory: config.importDirectory ?? './data/imports',
       maxBytes: config.importMaxBytes ?? 512 * 1024 * 1024,

@@ -113,9 +113,31 @@ export const contactRoutes =
 
     app.get(
       '/contacts/:id',
-      { schema: withErrors({ tags, summary: 'Get a contact', params: IdParam, response: { 200: Contact } }) },
+      {
+        schema: withErrors({
+          tags,
+          summary: 'Get a contact',
+          params: IdParam,
+          querystring: Type.Object(
+            {
+              deleted: Type.Optional(
+                Type.Union([Type.Literal('exclude'), Type.Literal('include')], {
+                  default: 'exclude',
+                  description: 'include: a soft-deleted contact is answered too (its deleted_at is set)',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: Contact },
+        }),
+      },
       async (request, reply) => {
-        const contact = await contacts.get(request.actor, { id: request.params.id });
+        const contact = await contacts.get(
+          request.actor,
+          { id: request.params.id },
+          request.query.deleted === 'include',
+        );
         setEtag(reply, contact);
         return contact;
       },

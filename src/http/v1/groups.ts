@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services/index.js';
 import { expectedVersion, setEtag } from '../etag.js';
 import { consentFilter, ContactListQuery } from './contacts.js';
-import { Count } from '../openapi.js';
+import { Count, Timestamp, Uuid } from '../openapi.js';
 import {
   Contact,
   CREATES,
@@ -32,6 +32,24 @@ const GroupListQuery = Type.Object(
   { additionalProperties: false },
 );
 const MemberListQuery = Type.Omit(ContactListQuery, ['group_id']);
+const MatchingFilter = Type.Pick(
+  ContactListQuery,
+  ['q', 'phone', 'email', 'consent', 'updated_since', 'group_id'],
+  {
+    additionalProperties: false,
+    description: "The contact list's filters: every live contact that matches is added",
+  },
+);
+const MemberJob = Type.Object({
+  id: Uuid,
+  group_id: Uuid,
+  status: Type.Union([Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed')]),
+  matched: Type.Integer({ ...Count, description: 'Matching contacts read so far' }),
+  added: Type.Integer({ ...Count, description: 'Of those, the ones that were not members yet' }),
+  error: Type.Union([Type.String({ maxLength: 2000 }), Type.Null()]),
+  created_at: Timestamp,
+  finished_at: Type.Union([Timestamp, Type.Null()]),
+});
 const MemberResult = Type.Object({
   added: Type.Optional(Count),
   already_members: Type.Optional(Count),
@@ -71,6 +89,19 @@ export const groupRoutes =
         }),
       },
       async (request) => groups.list(request.actor, { ...request.query, limit: limitOf(request.query) }),
+    );
+
+    app.get(
+      '/contacts/:id/groups',
+      {
+        schema: withErrors({
+          tags,
+          summary: 'The groups a contact is in',
+          params: IdParam,
+          response: { 200: Type.Object({ items: Type.Array(Group) }) },
+        }),
+      },
+      async (request) => ({ items: await groups.groupsOfContact(request.actor, request.params.id) }),
     );
 
     app.get(
@@ -151,6 +182,43 @@ export const groupRoutes =
           consent: consentFilter(consent),
         });
       },
+    );
+
+    app.post(
+      '/groups/:id/members/matching',
+      {
+        schema: withErrors({
+          tags,
+          summary:
+            'Add every contact matching a filter, as a job (202; follow it with GET .../matching/{job_id})',
+          params: IdParam,
+          body: MatchingFilter,
+          response: { 202: MemberJob },
+        }),
+      },
+      async (request, reply) => {
+        const { consent, ...filter } = request.body;
+        const job = await services.memberJobs.start(request.actor, request.params.id, {
+          ...filter,
+          consent: consentFilter(consent),
+        });
+        return reply
+          .code(202)
+          .header('location', `/v1/groups/${job.group_id}/members/matching/${job.id}`)
+          .send(job);
+      },
+    );
+    app.get(
+      '/groups/:id/members/matching/:job_id',
+      {
+        schema: withErrors({
+          tags,
+          summary: 'The progress of a job adding matching contacts',
+          params: Type.Object({ id: Uuid, job_id: Uuid }),
+          response: { 200: MemberJob },
+        }),
+      },
+      async (request) => services.memberJobs.get(request.actor, request.params.id, request.params.job_id),
     );
 
     app.post(

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../services/index.js';
 import { authenticate } from '../auth.js';
 import { accountRoutes, authRoutes } from './accounts.js';
+import { consoleSessionRoutes } from './console-session.js';
 import { contactRoutes } from './contacts.js';
 import { groupRoutes } from './groups.js';
 import { idempotency } from './idempotency.js';
@@ -19,6 +20,7 @@ export const v1 =
       app.getDefaultJsonParser('error', 'error'),
     );
     await app.register(authRoutes(services));
+    await app.register(consoleSessionRoutes(services));
     await app.register(async (authenticated) => {
       authenticated.addHook('onRequest', async (request) => {
         await authenticate(services, request);

@@ -7,7 +7,14 @@ import { classifyReply } from '../errors.js';
  */
 export function problemHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const problem = classifyReply(error, request, reply);
-  if (problem.status === 401) reply.header('www-authenticate', 'Basic realm="roster", Bearer realm="roster"');
+  if (problem.status === 401)
+    reply.header(
+      'www-authenticate',
+      // A Basic challenge makes a browser prompt for a password over the console's own sign-in form.
+      request.headers['x-roster-console'] === '1'
+        ? 'Bearer realm="roster"'
+        : 'Basic realm="roster", Bearer realm="roster"',
+    );
   const { existing_contact_id, current_version, retry_after } = problem.details;
   return reply
     .code(problem.status)

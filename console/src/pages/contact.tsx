@@ -1,0 +1,281 @@
+import { useLocation, useRoute } from 'preact-iso';
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, CHANNELS, must, type Channel, type Contact, type ContactWrite } from '../api';
+import { useMe } from '../session';
+import { ErrorText, formatTime, PageTitle, useLoad } from '../ui';
+
+const TEXT_FIELDS = [
+  ['first_name', 'First name'],
+  ['last_name', 'Last name'],
+  ['company', 'Company'],
+  ['phone', 'Phone'],
+  ['email', 'Email'],
+  ['language', 'Language'],
+] as const;
+type TextField = (typeof TEXT_FIELDS)[number][0];
+type Form = Record<TextField, string> & { custom: string; consent: Partial<Record<Channel, string>> };
+
+function formOf(contact: Contact | undefined): Form {
+  const text = (field: TextField) =>
+    (field === 'phone' ? (contact?.phone_raw ?? contact?.phone) : contact?.[field]) ?? '';
+  return {
+    ...(Object.fromEntries(TEXT_FIELDS.map(([f]) => [f, text(f)])) as Record<TextField, string>),
+    custom: JSON.stringify(contact?.custom ?? {}, null, 2),
+    consent: Object.fromEntries(CHANNELS.map((c) => [c, contact?.consent[c]?.status ?? ''])),
+  };
+}
+
+/** What the form changes against `base`: the body of a merge patch (or of a create, against nothing). */
+function changesOf(form: Form, base: Form): ContactWrite {
+  const body: Record<string, unknown> = {};
+  for (const [field] of TEXT_FIELDS)
+    if (form[field] !== base[field]) body[field] = form[field].trim() === '' ? null : form[field].trim();
+  if (form.custom !== base.custom) {
+    let custom: unknown;
+    try {
+      custom = JSON.parse(form.custom || '{}');
+    } catch {
+      throw new ApiError(
+        400,
+        'Custom fields: not valid JSON (write an object such as {"city": "Perth"})',
+        null,
+      );
+    }
+    // A merge patch removes the keys it sets to null: keys taken out of the text are removed.
+    const before = JSON.parse(base.custom || '{}') as Record<string, unknown>;
+    body.custom = { ...Object.fromEntries(Object.keys(before).map((k) => [k, null])), ...(custom as object) };
+  }
+  const consent = Object.fromEntries(
+    CHANNELS.filter((c) => form.consent[c] && form.consent[c] !== base.consent[c]).map((c) => [
+      c,
+      { status: form.consent[c], source: 'console' },
+    ]),
+  );
+  if (Object.keys(consent).length > 0) body.consent = consent;
+  return body as ContactWrite;
+}
+
+function Groups({ id }: { id: string }) {
+  const groups = useLoad(
+    async () => must(await api.GET('/v1/contacts/{id}/groups', { params: { path: { id } } })),
+    [id],
+  );
+  return (
+    <section aria-labelledby="groups-title">
+      <h2 id="groups-title">Groups</h2>
+      <ErrorText error={groups.error} />
+      {groups.data && groups.data.items.length === 0 && <p>In no group.</p>}
+      <ul>
+        {groups.data?.items.map((g) => (
+          <li key={g.id}>
+            <a href={`/groups/${g.id}`}>{g.name}</a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+export function ContactPage() {
+  const { params } = useRoute();
+  const id = params.id!;
+  const creating = id === 'new';
+  const me = useMe();
+  const { route } = useLocation();
+  const loaded = useLoad(
+    async () =>
+      creating
+        ? undefined
+        : must(
+            await api.GET('/v1/contacts/{id}', { params: { path: { id }, query: { deleted: 'include' } } }),
+          ),
+    [id],
+  );
+  const [contact, setContact] = useState<Contact | undefined>();
+  const [form, setForm] = useState<Form>(formOf(undefined));
+  const [error, setError] = useState<unknown>();
+  const [conflict, setConflict] = useState<Contact | undefined>();
+  const [saved, setSaved] = useState('');
+  useEffect(() => {
+    setContact(loaded.data);
+    setForm(formOf(loaded.data));
+  }, [loaded.data]);
+
+  const act = async (work: () => Promise<void>) => {
+    setError(undefined);
+    setSaved('');
+    try {
+      await work();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  /** Saves the form's changes against `base`, conditional on its version. */
+  const save = (base: Contact | undefined) =>
+    act(async () => {
+      if (!base) {
+        const created = must(await api.POST('/v1/contacts', { body: changesOf(form, formOf(undefined)) }));
+        route(`/contacts/${created.id}`);
+        return;
+      }
+      const result = await api.PATCH('/v1/contacts/{id}', {
+        params: { path: { id } },
+        body: changesOf(form, formOf(contact)),
+        headers: { 'if-match': `"${base.version}"` },
+      });
+      if (result.response.status === 412) {
+        setConflict(must(await api.GET('/v1/contacts/{id}', { params: { path: { id } } })));
+        return;
+      }
+      const updated = must(result);
+      setConflict(undefined);
+      setContact(updated);
+      setForm(formOf(updated));
+      setSaved('Saved.');
+    });
+  const remove = () =>
+    act(async () => {
+      must(
+        await api.DELETE('/v1/contacts/{id}', {
+          params: { path: { id }, query: {} },
+          headers: { 'if-match': `"${contact!.version}"` },
+        }),
+      );
+      loaded.reload();
+      setSaved('Deleted. It can be restored.');
+    });
+  const restore = () =>
+    act(async () => {
+      const restored = must(await api.POST('/v1/contacts/{id}/restore', { params: { path: { id } } }));
+      setContact(restored);
+      setForm(formOf(restored));
+      setSaved('Restored.');
+    });
+
+  if (loaded.error) return <ErrorText error={loaded.error} />;
+  if (!creating && !contact) return <p aria-live="polite">Loading…</p>;
+  const editable = me.canWrite && !contact?.deleted_at;
+  return (
+    <section>
+      <PageTitle>{creating ? 'New contact' : contact!.name || '(no name)'}</PageTitle>
+      {contact?.deleted_at && <p class="notice">Deleted on {formatTime(contact.deleted_at)}.</p>}
+      {conflict && (
+        <div class="conflict" role="alert">
+          <h2>Changed by someone else</h2>
+          <p>
+            This contact was changed after you opened it. Its current values are below; your changes are still
+            in the form.
+          </p>
+          <dl>
+            {TEXT_FIELDS.map(([f, label]) => (
+              <div key={f}>
+                <dt>{label}</dt>
+                <dd>{(f === 'phone' ? (conflict.phone_raw ?? conflict.phone) : conflict[f]) ?? '—'}</dd>
+              </div>
+            ))}
+          </dl>
+          <button type="button" onClick={() => void save(conflict)}>
+            Reapply my changes
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              setContact(conflict);
+              setForm(formOf(conflict));
+              setConflict(undefined);
+            }}
+          >
+            Discard my changes
+          </button>
+        </div>
+      )}
+      <form
+        class="record"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save(contact);
+        }}
+      >
+        <fieldset disabled={!editable}>
+          {TEXT_FIELDS.map(([field, label]) => (
+            <label key={field}>
+              {label}
+              <input
+                name={field}
+                inputMode={field === 'email' ? 'email' : field === 'phone' ? 'tel' : 'text'}
+                readOnly={!editable}
+                value={form[field]}
+                onInput={(e) => setForm({ ...form, [field]: e.currentTarget.value })}
+              />
+            </label>
+          ))}
+          {contact && (
+            <p class="phone-detail">
+              Stored as <strong>{contact.phone ?? 'no number'}</strong>
+              {contact.phone && (contact.phone_valid ? ' (valid)' : ' (possible, not valid)')}
+              {contact.phone_raw && <> · entered as “{contact.phone_raw}”</>}
+            </p>
+          )}
+          <label>
+            Custom fields (JSON)
+            <textarea
+              name="custom"
+              rows={4}
+              readOnly={!editable}
+              value={form.custom}
+              onInput={(e) => setForm({ ...form, custom: e.currentTarget.value })}
+            />
+          </label>
+          <fieldset class="consent">
+            <legend>Consent</legend>
+            {CHANNELS.map((channel) => {
+              const entry = contact?.consent[channel];
+              return (
+                <div key={channel} class="consent-row">
+                  <label>
+                    Consent by {channel}
+                    <select
+                      value={form.consent[channel] ?? ''}
+                      onChange={(e) =>
+                        setForm({ ...form, consent: { ...form.consent, [channel]: e.currentTarget.value } })
+                      }
+                    >
+                      <option value="">Not given</option>
+                      <option value="subscribed">Subscribed</option>
+                      <option value="unsubscribed">Unsubscribed</option>
+                    </select>
+                  </label>
+                  {entry && (
+                    <span class="meta">
+                      {entry.status} via {entry.source}, {formatTime(entry.at)}
+                    </span>
+                  )}
+                </div>
+              );
+            })}
+          </fieldset>
+        </fieldset>
+        <ErrorText error={error} />
+        <p aria-live="polite">{saved}</p>
+        {editable && <button type="submit">{creating ? 'Create contact' : 'Save'}</button>}
+        {me.canWrite && contact && !contact.deleted_at && (
+          <button type="button" class="danger" onClick={() => void remove()}>
+            Delete
+          </button>
+        )}
+        {me.canWrite && contact?.deleted_at && (
+          <button type="button" onClick={() => void restore()}>
+            Restore
+          </button>
+        )}
+      </form>
+      {contact && (
+        <p class="meta">
+          Created {formatTime(contact.created_at)} · changed {formatTime(contact.updated_at)} · version{' '}
+          {contact.version}
+        </p>
+      )}
+      {contact && <Groups id={contact.id} />}
+    </section>
+  );
+}

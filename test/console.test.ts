@@ -1,0 +1,357 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_ROOT } from '../src/http/console.js';
+import { dialects } from './support/databases.js';
+import { createHarness, type Harness, type Login } from './support/harness.js';
+
+/**
+ * The console in Debian's Chromium, driven by Playwright, against the real server on a free port and a fresh
+ * database. UPDATE_SCREENSHOTS=1 writes the screenshots into docs/console/ (the ones the docs show).
+ */
+const chromiumPath = (() => {
+  try {
+    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+})();
+const shots = process.env.UPDATE_SCREENSHOTS
+  ? join(import.meta.dirname, '..', 'docs', 'console')
+  : join(tmpdir(), 'roster-console-screenshots');
+mkdirSync(shots, { recursive: true });
+
+/** The page reaches a state within a few seconds (the browser shares two cores with the server). */
+const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000 });
+
+async function expectAccessible(page: Page) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+}
+
+describe.skipIf(!chromiumPath)(
+  'console in a browser (chromium is installed by .ci/run)',
+  { timeout: 60_000 },
+  () => {
+    for (const dialect of dialects) {
+      describe(dialect, () => {
+        let h: Harness;
+        let browser: Browser;
+        let base: string;
+        let viewer: Login;
+        /** The owner's page, signed in once: each test goes on from where the last left it. */
+        let page: Page;
+        const contexts: BrowserContext[] = [];
+        // Axe and screenshots look at pages that are the same whatever the database: the first dialect's run is enough.
+        const looks = dialect === dialects[0];
+        const accessible = (on: Page) => (looks ? expectAccessible(on) : Promise.resolve());
+        const screenshot = (on: Page, name: string) =>
+          looks ? on.screenshot({ path: join(shots, `${name}.png`), fullPage: true }) : Promise.resolve();
+        const open = async (link: string, title: string) => {
+          await page.getByRole('navigation').getByRole('link', { name: link }).click();
+          await eventually(() => heading(page).textContent()).toBe(title);
+        };
+
+        /** A new browser context (its own cookies), signed in as `login` by the form. */
+        async function signedIn(login: Login): Promise<Page> {
+          const context = await browser.newContext({ baseURL: base, viewport: { width: 1100, height: 760 } });
+          contexts.push(context);
+          const page = await context.newPage();
+          await page.goto('/');
+          await page.getByLabel('Username').fill(login.username);
+          await page.getByLabel('Password').fill(login.password);
+          await page.getByRole('button', { name: 'Sign in' }).click();
+          // Playwright's own wait: this also runs in beforeAll, where expect.poll cannot.
+          await page.getByRole('heading', { level: 1, name: 'Contacts' }).waitFor({ timeout: 10_000 });
+          return page;
+        }
+        const heading = (page: Page) => page.getByRole('heading', { level: 1 });
+
+        beforeAll(async () => {
+          if (!existsSync(join(CONSOLE_ROOT, 'index.html')))
+            throw new Error('The console is not built: run npm run build (npm install does it)');
+          h = await createHarness(dialect);
+          await h.app.listen({ host: '127.0.0.1', port: 0 });
+          const address = h.app.server.address();
+          base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+          viewer = await h.a.addUser('viewer');
+          browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+          page = await signedIn(h.a.owner);
+        });
+        afterAll(async () => {
+          for (const context of contexts) await context.close();
+          await browser?.close();
+          await h?.close();
+        });
+
+        it('signs in with the keyboard alone, keeps the session over a reload, and signs out', async () => {
+          const context = await browser.newContext({ baseURL: base, viewport: { width: 1100, height: 760 } });
+          contexts.push(context);
+          const page = await context.newPage();
+          await page.goto('/');
+          await eventually(() => heading(page).textContent()).toBe('Sign in to Roster');
+          await accessible(page);
+          await screenshot(page, 'sign-in');
+          // The heading holds the focus on arrival; Tab goes to Username, then Password; Enter submits.
+          await page.keyboard.press('Tab');
+          await page.keyboard.type(h.a.owner.username);
+          await page.keyboard.press('Tab');
+          await page.keyboard.type('wrong password');
+          await page.keyboard.press('Enter');
+          await eventually(() => page.getByRole('alert').textContent()).toBe('Invalid username or password');
+          expect(await page.getByLabel('Username').inputValue()).toBe(h.a.owner.username);
+          await page.getByLabel('Password').fill('');
+          await page.getByLabel('Password').focus();
+          await page.keyboard.type(h.a.owner.password);
+          await page.keyboard.press('Enter');
+          await eventually(() => heading(page).textContent()).toBe('Contacts');
+          // The refresh token is in an HttpOnly cookie, out of reach of the page's scripts.
+          expect(await page.evaluate(() => document.cookie)).toBe('');
+          const cookie = (await context.cookies()).find((c) => c.name === 'roster_session')!;
+          expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/v1/console/session' });
+
+          await page.reload();
+          await eventually(() => heading(page).textContent()).toBe('Contacts');
+          await page.getByRole('button', { name: 'Sign out' }).click();
+          await eventually(() => heading(page).textContent()).toBe('Sign in to Roster');
+          await page.reload();
+          await eventually(() => heading(page).textContent()).toBe('Sign in to Roster');
+        });
+
+        it('creates, edits, deletes and restores a contact', async () => {
+          await open('Contacts', 'Contacts');
+          await page.getByRole('link', { name: 'New contact' }).click();
+          await page.getByLabel('First name').fill('Ada');
+          await page.getByLabel('Last name').fill('Lovelace');
+          await page.getByLabel('Phone').fill('0412 345 678');
+          await page.getByLabel('Email', { exact: true }).fill('ada@example.com');
+          await page.getByLabel('Consent by sms').selectOption('subscribed');
+          await page.getByRole('button', { name: 'Create contact' }).click();
+          await eventually(() => heading(page).textContent()).toBe('Ada Lovelace');
+          const id = page.url().split('/').pop()!;
+          expect(await page.locator('.phone-detail').textContent()).toBe(
+            'Stored as +61412345678 (valid) · entered as “0412 345 678”',
+          );
+          expect(await page.locator('.consent-row').first().textContent()).toContain(
+            'subscribed via console',
+          );
+          await accessible(page);
+          await screenshot(page, 'contact');
+
+          await page.getByLabel('Company').fill('Analytical Engines');
+          await page.getByLabel('Custom fields (JSON)').fill('{"city": "London"}');
+          await page.getByRole('button', { name: 'Save' }).click();
+          await eventually(() => page.getByText('Saved.').count()).toBe(1);
+          const api = await h.request({
+            method: 'GET',
+            url: `/v1/contacts/${id}`,
+            headers: { authorization: h.a.owner.basic },
+          });
+          expect(api.json()).toMatchObject({
+            company: 'Analytical Engines',
+            custom: { city: 'London' },
+            version: 2,
+          });
+
+          await page.getByRole('button', { name: 'Delete' }).click();
+          await eventually(() => page.getByText(/^Deleted on/).count()).toBe(1);
+          await page.getByRole('button', { name: 'Restore' }).click();
+          await eventually(() => page.getByText('Restored.').count()).toBe(1);
+          const after = await h.request({
+            method: 'GET',
+            url: `/v1/contacts/${id}`,
+            headers: { authorization: h.a.owner.basic },
+          });
+          expect(after.json().deleted_at).toBeNull();
+        });
+
+        it('shows "changed by someone else" on a 412, with the current values, and reapplies', async () => {
+          const created = await h.request({
+            method: 'POST',
+            url: '/v1/contacts',
+            headers: { authorization: h.a.owner.basic },
+            payload: { name: 'Grace Hopper', company: 'Navy' },
+          });
+          const id = created.json().id as string;
+          const [first, second] = [page, await signedIn(h.a.owner)];
+          for (const page of [first, second]) await page.goto(`/contacts/${id}`);
+          for (const page of [first, second])
+            await eventually(() => heading(page).textContent()).toBe('Grace Hopper');
+          await first.getByLabel('Company').fill('Harvard');
+          await first.getByRole('button', { name: 'Save' }).click();
+          await eventually(() => first.getByText('Saved.').count()).toBe(1);
+
+          await second.getByLabel('Company').fill('Remington Rand');
+          await second.getByRole('button', { name: 'Save' }).click();
+          const conflict = second.locator('.conflict');
+          await eventually(() => conflict.getByRole('heading').textContent()).toBe('Changed by someone else');
+          expect(await conflict.textContent()).toContain('Harvard');
+          expect(await second.getByLabel('Company').inputValue()).toBe('Remington Rand');
+          await second.getByRole('button', { name: 'Reapply my changes' }).click();
+          await eventually(() => second.getByText('Saved.').count()).toBe(1);
+          const api = await h.request({
+            method: 'GET',
+            url: `/v1/contacts/${id}`,
+            headers: { authorization: h.a.owner.basic },
+          });
+          expect(api.json()).toMatchObject({ company: 'Remington Rand', version: 3 });
+        });
+
+        it('searches as you type, and exports what the filter shows', async () => {
+          for (const name of ['Zelda Fitzgerald', 'Zora Neale Hurston', 'Virginia Woolf'])
+            await h.request({
+              method: 'POST',
+              url: '/v1/contacts',
+              headers: { authorization: h.a.owner.basic },
+              payload: { name },
+            });
+          await open('Contacts', 'Contacts');
+          await screenshot(page, 'contacts');
+          await accessible(page);
+          await page.getByLabel('Search').fill('zel');
+          const rows = page.locator('.contact-row .name');
+          await eventually(() => rows.allTextContents()).toEqual(['Zelda Fitzgerald']);
+          const download = page.waitForEvent('download');
+          await page.getByRole('button', { name: 'CSV' }).click();
+          const file = readFileSync((await (await download).path())!, 'utf8');
+          const lines = file.trim().split('\n');
+          expect(lines[0]).toMatch(/^id,name,/);
+          expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(['Zelda Fitzgerald']);
+        });
+
+        it('manages a group and its members', async () => {
+          await open('Groups', 'Groups');
+          await page.getByLabel('Name', { exact: true }).fill('Volunteers');
+          await page.getByLabel('Description').fill('Sunday crew');
+          await page.getByRole('button', { name: 'Create group' }).click();
+          await eventually(() => heading(page).textContent()).toBe('Volunteers');
+          await page.getByLabel('Find contacts to add').fill('virginia');
+          await page.getByRole('button', { name: 'Add Virginia Woolf' }).click();
+          await expect
+            .poll(() => page.locator('.members li').allTextContents())
+            .toEqual([expect.stringContaining('Virginia Woolf')]);
+          await page.getByLabel('Find contacts to add').fill('zora');
+          await page.getByRole('button', { name: 'Add Zora Neale Hurston' }).click();
+          await expect
+            .poll(() => page.locator('.members a').allTextContents())
+            .toEqual(['Virginia Woolf', 'Zora Neale Hurston']);
+          await eventually(() => page.locator('.count').textContent()).toBe('2 members');
+          // The rest by a server-side job: every contact whose name has a word starting with "z".
+          await page.getByLabel('Find contacts to add').fill('z');
+          await page.getByRole('button', { name: 'Add all contacts matching “z”' }).click();
+          await eventually(() => page.locator('.job').textContent()).toBe(
+            'Done: 2 matching contacts read, 1 added. ',
+          );
+          await eventually(() => page.locator('.count').textContent()).toBe('3 members');
+          await accessible(page);
+          await screenshot(page, 'group');
+          await page.getByLabel('Select Virginia Woolf').check();
+          await page.getByRole('button', { name: 'Remove selected (1)' }).click();
+          await eventually(() => page.locator('.members a').allTextContents()).toEqual([
+            'Zelda Fitzgerald',
+            'Zora Neale Hurston',
+          ]);
+
+          await open('Groups', 'Groups');
+          await eventually(() => page.getByRole('link', { name: 'Volunteers' }).count()).toBe(1);
+          await accessible(page);
+        });
+
+        it('imports a CSV: a dry-run preview, the run with its report, and the rejected rows', async () => {
+          await open('Import', 'Import contacts');
+          const csv =
+            'First Name,Last Name,Mobile,Email\nAlan,Turing,+44 20 7946 0958,alan@example.com\nBad,Row,not a phone,\nMary,Somerville,0412 000 111,\n';
+          await page
+            .getByLabel(/^File/)
+            .setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+          await expect
+            .poll(() => page.getByRole('group', { name: 'Columns' }).getByRole('combobox').count())
+            .toBe(4);
+          await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+          const report = page.locator('table.report tbody td');
+          await eventually(() => page.getByText(/^completed · 100%/).count()).toBe(1);
+          expect(await report.allTextContents()).toEqual(['2', '0', '0', '0', '1']);
+          expect(await page.getByRole('heading', { level: 2 }).textContent()).toContain(
+            'detected format: csv',
+          );
+          await accessible(page);
+          await page.getByRole('button', { name: 'Run import' }).click();
+          await expect
+            .poll(() => page.locator('table.report caption').textContent())
+            .toBe('What the import did');
+          await eventually(() => page.getByText(/^completed · 100% · 3 rows/).count()).toBe(1);
+          expect(await report.allTextContents()).toEqual(['2', '0', '0', '0', '1']);
+          await screenshot(page, 'import');
+          const download = page.waitForEvent('download');
+          await page.getByRole('button', { name: 'Download rejected rows' }).click();
+          const rejected = readFileSync((await (await download).path())!, 'utf8');
+          expect(rejected).toContain('Bad,Row,not a phone');
+          await page.getByRole('button', { name: 'Roll back' }).click();
+          await eventually(() => page.getByText(/^Rolled back 2 rows/).count()).toBe(1);
+        });
+
+        it('administration: organisation settings, users and an API key shown once', async () => {
+          await open('Administration', 'Administration');
+          await eventually(() => heading(page).textContent()).toBe('Administration');
+          await page.getByLabel('Key name').fill('CRM sync');
+          await page.getByRole('button', { name: 'Create API key' }).click();
+          const secret = await page.locator('.secret').textContent();
+          expect(secret).toMatch(/^rst_/);
+          const check = await h.request({
+            method: 'GET',
+            url: '/v1/organisation',
+            headers: { authorization: `Bearer ${secret}` },
+          });
+          expect(check.statusCode).toBe(200);
+          await accessible(page);
+          await screenshot(page, 'admin');
+          await page.getByRole('button', { name: 'Revoke CRM sync' }).click();
+          await eventually(() => page.getByText(/^revoked/).count()).toBe(1);
+          const revoked = await h.request({
+            method: 'GET',
+            url: '/v1/organisation',
+            headers: { authorization: `Bearer ${secret}` },
+          });
+          expect(revoked.statusCode).toBe(401);
+        });
+
+        it('offers a viewer no write controls', async () => {
+          const page = await signedIn(viewer);
+          expect(await page.getByRole('link', { name: 'New contact' }).count()).toBe(0);
+          expect(await page.getByRole('link', { name: 'Import' }).count()).toBe(0);
+          await page.locator('.contact-row').first().click();
+          await eventually(() => page.locator('.phone-detail').count()).toBe(1);
+          for (const name of ['Save', 'Delete', 'Restore'])
+            expect(await page.getByRole('button', { name }).count()).toBe(0);
+          await page.getByRole('link', { name: 'Groups' }).click();
+          expect(await page.getByRole('button', { name: 'Create group' }).count()).toBe(0);
+          await page.getByRole('link', { name: 'Volunteers' }).click();
+          await eventually(() => heading(page).textContent()).toBe('Volunteers');
+          expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out']);
+          await page.getByRole('link', { name: 'Administration' }).click();
+          await eventually(() => page.getByLabel('Organisation name').count()).toBe(1);
+          expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out']);
+          await accessible(page);
+        });
+
+        it("gives not found for another organisation's contact", async () => {
+          const theirs = await h.request({
+            method: 'POST',
+            url: '/v1/contacts',
+            headers: { authorization: h.b.owner.basic },
+            payload: { name: 'Somebody Else' },
+          });
+
+          await page.goto(`/contacts/${theirs.json().id}`);
+          await eventually(() => page.getByRole('alert').textContent()).toBe('Contact not found');
+          expect(await page.getByText('Somebody Else').count()).toBe(0);
+        });
+      });
+    }
+  },
+);
