@@ -77,6 +77,32 @@ describe.each(dialects)('roster import and export on %s', (dialect) => {
     ).toEqual(['Ada Lovelace', 'Grace Hopper']);
   });
 
+  it('lists duplicate candidates as JSON Lines', async () => {
+    const file = join(dir, 'twins.csv');
+    writeFileSync(
+      file,
+      'First Name,Last Name,Company\nCharles,Babbage,Difference Co\ncharles,BABBAGE,difference co.\n',
+    );
+    expect((await roster(env, 'import', file, '--org', org, '--mode', 'create')).code).toBe(0);
+    const listed = await roster(env, 'duplicates', '--org', org, '--json');
+    expect(listed.code).toBe(0);
+    const lines = listed.data
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toEqual([
+      {
+        contact_ids: [expect.any(String), expect.any(String)],
+        size: 2,
+        score: 0.75,
+        reasons: [{ kind: 'name_company', value: 'charles babbage|difference co' }],
+      },
+    ]);
+    expect(JSON.parse(listed.err)).toEqual({ candidate_sets: 1 });
+    expect((await roster(env, 'duplicates', '--org', org, '--min-score', '0.8')).data).toBe('');
+    expect((await roster(env, 'duplicates', '--org', org, '--min-score', 'lots')).code).toBe(1);
+  });
+
   it('refuses a missing file, an unknown format or organisation with a message', async () => {
     expect((await roster(env, 'import', join(dir, 'nope.csv'), '--org', org)).err).toContain('cannot read');
     const odd = join(dir, 'people.xlsx');

@@ -24,6 +24,8 @@ const missingIds = (): TenantIds => ({
   user: uuidv7(),
   apiKey: uuidv7(),
   importJob: uuidv7(),
+  duplicate: uuidv7(),
+  merge: uuidv7(),
   contactHex: toObjectId('contact', 9_999_999),
   groupHex: toObjectId('group', 9_999_999),
   contactInt: 9_999_999,
@@ -85,7 +87,18 @@ describe.each(dialects)('organisation B against organisation A’s records, on %
       c.phone ? [c.phone, c.phone.slice(1)] : [],
     );
     const emails = contacts.flatMap((c: { email: string | null }) => (c.email ? [c.email] : []));
-    const uuids = [a.org, a.contact, a.group, a.user, a.apiKey, a.importJob, a.contactHex, a.groupHex];
+    const uuids = [
+      a.org,
+      a.contact,
+      a.group,
+      a.user,
+      a.apiKey,
+      a.importJob,
+      a.duplicate,
+      a.merge,
+      a.contactHex,
+      a.groupHex,
+    ];
     return ['alpha', 'acme', ...phones, ...emails, ...uuids].map((n) => n.toLowerCase());
   }
 

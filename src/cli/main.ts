@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors.js';
 import type { Store } from '../db/store.js';
 import { openConfiguredStore } from './store.js';
 import { createServices, type Services } from '../services/index.js';
+import { printDuplicates } from './duplicates.js';
 import { openApiDocument } from './openapi.js';
 import { serve } from './serve.js';
 import { exportContacts, importFile } from './transfer.js';
@@ -18,6 +19,7 @@ Commands:
   key create --org ORG_ID --user USER_ID --name N
   import FILE --org ORG_ID [--group NAME ...] [--mode create|upsert|skip] [--country CC] [--dry-run] [--format csv|vcf|jsonl]
   export --org ORG_ID [--format csv|vcf|jsonl] [--group GROUP_ID] [--bom]   (to standard output)
+  duplicates --org ORG_ID [--min-score S]  Candidate sets of duplicate contacts, as JSON Lines on standard output
   openapi                                 Print the OpenAPI document (no database or server needed)
 
 Every command takes --json and then prints exactly one JSON object.
@@ -43,6 +45,7 @@ const OPTIONS = {
   format: text,
   'dry-run': { type: 'boolean' },
   bom: { type: 'boolean' },
+  'min-score': text,
 } as const;
 
 export interface Io {
@@ -101,6 +104,11 @@ export async function main(
     const services = await createServices(store, config);
     if (positionals[0] === 'import' || positionals[0] === 'export') {
       return await transfer(positionals, flags, services, io);
+    }
+    if (command === 'duplicates') {
+      const count = await printDuplicates(services, flags, io.write ?? ((c) => process.stdout.write(c)));
+      if (flags.json) io.err(JSON.stringify({ candidate_sets: count }));
+      return 0;
     }
     const result = await run(command, flags, services, store);
     if (result === undefined) {

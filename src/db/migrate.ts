@@ -6,6 +6,7 @@ import { tokenRevocation } from './migrations/0003_token_revocation.js';
 import { rowLevelSecurity } from './migrations/0004_row_level_security.js';
 import { contactWords } from './migrations/0005_contact_words.js';
 import { membershipSortName } from './migrations/0006_membership_sort_name.js';
+import { duplicates } from './migrations/0010_duplicates.js';
 import { memberJobs } from './migrations/0011_member_jobs.js';
 import { addressBooks } from './migrations/0012_address_books.js';
 
@@ -18,6 +19,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0004_row_level_security': rowLevelSecurity(dialect),
     '0005_contact_words': contactWords(dialect),
     '0006_membership_sort_name': membershipSortName(dialect),
+    '0010_duplicates': duplicates(dialect),
     '0011_member_jobs': memberJobs(dialect),
     '0012_address_books': addressBooks(dialect),
   };

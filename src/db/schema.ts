@@ -98,6 +98,42 @@ export interface ContactsTable {
   updated_at: number;
   deleted_at: number | null;
   version: number;
+  /** The id of the contact this one was merged into (0010_duplicates); it is soft-deleted then. */
+  merged_into: string | null;
+}
+
+/** A live contact's duplicate keys (src/domain/duplicates.ts), kept by the contacts repository. */
+export interface DuplicateKeysTable {
+  organisation_id: string;
+  kind: string;
+  value: string;
+  contact_key: number;
+}
+
+/** The key values two or more live contacts share: the candidate sets, one row each. */
+export interface DuplicateSetsTable {
+  organisation_id: string;
+  kind: string;
+  value: string;
+}
+
+/** A merge and what its undo puts back. */
+export interface MergesTable {
+  key: Generated<number>;
+  organisation_id: string;
+  id: string;
+  survivor_key: number;
+  /** JSON: the merged contacts' keys, in the order given. */
+  merged_keys: string;
+  /** JSON: every contact's row and consent before the merge. */
+  before: string;
+  /** JSON: the versions the merge left, the memberships it added, where each field and consent came from. */
+  after: string;
+  created_by: string | null;
+  created_at: number;
+  undone_at: number | null;
+  /** JSON: what the undo could not put back, and why. */
+  undo_report: string | null;
 }
 
 /**
@@ -256,6 +292,9 @@ export interface Database {
   contacts: ContactsTable;
   contact_words: ContactWordsTable;
   contact_consent: ContactConsentTable;
+  duplicate_keys: DuplicateKeysTable;
+  duplicate_sets: DuplicateSetsTable;
+  merges: MergesTable;
   groups: GroupsTable;
   memberships: MembershipsTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -101,6 +101,10 @@ class RoutedConnection implements DatabaseConnection {
   ) {}
 
   async holdWriter(): Promise<void> {
+    // A connection holds the writer from its first transaction until it is released: Kysely's
+    // migrator runs every migration on one connection, and two that open a transaction each
+    // would otherwise have the second wait for the first's lock forever.
+    if (this.#holdsWriter) return;
     await this.writer.lock.lock();
     this.#holdsWriter = true;
   }

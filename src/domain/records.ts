@@ -61,6 +61,25 @@ export interface Contact {
   version: number;
 }
 
+/** A merge of contacts into one, and its undo. */
+export interface Merge {
+  id: string;
+  /** The survivor. */
+  contact_id: string;
+  merged_ids: string[];
+  /** Which contact each field's value came from. */
+  fields: Partial<Record<string, string>>;
+  /** Which contact each channel's consent came from. */
+  consent_from: Partial<Record<Channel, string>>;
+  /** Groups the survivor joined through the merge. */
+  groups_added: string[];
+  created_by: string | null;
+  created_at: string;
+  undone_at: string | null;
+  /** After an undo: what it left as it was, and why. */
+  not_undone: { contact_id: string; reason: string }[] | null;
+}
+
 /** What a list of members shows of a contact: who it is and how to reach it (no consent, custom fields or survey). */
 export type ContactCard = Pick<
   Contact,

@@ -115,6 +115,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
           { name: 'Users', description: "The organisation's users and their roles" },
           { name: 'API keys', description: 'Keys for machine clients' },
           { name: 'Imports and exports', description: 'Contacts from and to CSV, vCard and JSON Lines' },
+          {
+            name: 'Duplicates and merges',
+            description: 'Candidate duplicate contacts, merging them into one, and undoing a merge',
+          },
           { name: 'Seed 000: organisation contact groups', description: 'Compatibility surface' },
           { name: 'Seed 001: messaging contacts', description: 'Compatibility surface' },
           { name: 'Seed 002: unified-communications contact groups', description: 'Compatibility surface' },

@@ -123,7 +123,10 @@ export class ContactsService {
       const written = consent ? await this.applyConsent(scope, key, consent, now) : {};
       if (placement) await placeContact(scope, key, placement, actor.userId);
       // What was just written is the contact: reading it back would be a statement for nothing.
-      return decodeContact({ ...row, key, organisation_id: actor.organisationId }, written);
+      return decodeContact(
+        { ...row, key, organisation_id: actor.organisationId, merged_into: null },
+        written,
+      );
     });
   }
 
@@ -188,6 +191,14 @@ export class ContactsService {
     return this.store.transaction(actor.organisationId, async (scope) => {
       const { row } = await this.found(scope, by, true);
       if (row.deleted_at === null) return this.load(scope, { key: row.key });
+      if (row.merged_into)
+        throw new DomainError(
+          'conflict',
+          `The contact was merged into ${row.merged_into}: undo the merge instead`,
+          {
+            merged_into: row.merged_into,
+          },
+        );
       await this.ensurePhoneFree(scope, org, row.phone_unique, row.key);
       await contacts.updateContactRow(scope, row, { deleted_at: null, updated_at: Date.now() });
       return this.load(scope, { key: row.key });
@@ -315,18 +326,32 @@ export class ContactsService {
       const { row, consent: stored } = await this.found(scope, by);
       checkVersion(row.version, expectedVersion);
       if (placement) await checkGroups(scope, placement.groupKeys);
-      const current = inputOf(decodeContact(row));
-      const fields = await this.fieldsFrom(actor, org, next(current), { stored: row });
-      // A live contact keeping its phone_unique already holds it: the unique index vouches for that.
-      if (fields.phone_unique !== row.phone_unique)
-        await this.ensurePhoneFree(scope, org, fields.phone, row.key);
       const now = Date.now();
-      const updated = await this.updateRow(scope, row, { ...changedFields(row, fields), updated_at: now });
+      const updated = await this.rewrite(scope, actor, org, row, next(inputOf(decodeContact(row))), now);
       const written = consent ? await this.applyConsent(scope, updated.key, consent, now) : {};
       if (placement) await placeContact(scope, updated.key, placement, actor.userId);
       // The updated row and the consent as read and written are the contact, without reading it back.
       return decodeContact(updated, { ...stored, ...written });
     });
+  }
+
+  /**
+   * Writes a contact's fields anew from an input (an update, a merge's survivor), checking
+   * that its number stays its own; returns the row as written.
+   */
+  async rewrite(
+    scope: TenantScope,
+    actor: Actor,
+    org: Organisation,
+    row: ContactRow,
+    input: ContactInput,
+    now: number,
+  ): Promise<ContactRow> {
+    const fields = await this.fieldsFrom(actor, org, input, { stored: row });
+    // A live contact keeping its phone_unique already holds it: the unique index vouches for that.
+    if (fields.phone_unique !== row.phone_unique)
+      await this.ensurePhoneFree(scope, org, fields.phone, row.key);
+    return this.updateRow(scope, row, { ...changedFields(row, fields), updated_at: now });
   }
 
   private async updateRow(
@@ -391,13 +416,13 @@ export class ContactsService {
     const found = isWellFormed(by)
       ? await contacts.findContactWithConsent(scope, by, includeDeleted)
       : undefined;
-    if (!found) throw notFound('Contact');
+    if (!found) throw await missing(scope, by);
     return found;
   }
 
   private async load(scope: TenantScope, by: RecordBy, includeDeleted = false): Promise<Contact> {
     const contact = isWellFormed(by) ? await contacts.findContact(scope, by, includeDeleted) : undefined;
-    if (!contact) throw notFound('Contact');
+    if (!contact) throw await missing(scope, by);
     return contact;
   }
 
@@ -429,6 +454,19 @@ async function groupNamesOf(scope: TenantScope, keys: number[]): Promise<Map<num
   }
   for (const list of byContact.values()) list.sort();
   return byContact;
+}
+
+/**
+ * The 404 of a contact that is not there, live: one merged into another names the survivor
+ * (`merged_into`), so a client holding the old id can follow it.
+ */
+async function missing(scope: TenantScope, by: RecordBy): Promise<DomainError> {
+  const row = isWellFormed(by) ? await contacts.findContactRow(scope, by, true) : undefined;
+  if (row?.merged_into)
+    return new DomainError('not_found', `Contact not found: it was merged into ${row.merged_into}`, {
+      merged_into: row.merged_into,
+    });
+  return notFound('Contact');
 }
 
 /** The fields that differ from the stored row: an update sets only those, a PATCH mostly touching one or two. */

@@ -5,11 +5,13 @@ import type { Store } from '../db/store.js';
 import { AccountsService } from './accounts.js';
 import { AuthService } from './auth.js';
 import { ContactsService } from './contacts.js';
+import { DuplicatesService } from './duplicates.js';
 import { GroupMembersService } from './group-members.js';
 import { GroupsService } from './groups.js';
 import { IdempotencyService } from './idempotency.js';
 import { ImportsService } from './imports/jobs.js';
 import { MemberJobsService } from './member-jobs.js';
+import { MergesService } from './merges.js';
 import { MemoryRateStore, RateLimiter, RedisRateStore } from './rate-limit.js';
 
 export interface Services {
@@ -17,6 +19,8 @@ export interface Services {
   accounts: AccountsService;
   auth: AuthService;
   contacts: ContactsService;
+  duplicates: DuplicatesService;
+  merges: MergesService;
   groups: GroupsService;
   groupMembers: GroupMembersService;
   imports: ImportsService;
@@ -55,6 +59,8 @@ export async function createServices(
       refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     }),
     contacts,
+    duplicates: new DuplicatesService(store),
+    merges: new MergesService(store, accounts, contacts),
     groups,
     groupMembers: new GroupMembersService(store, accounts, contacts, groups),
     memberJobs: new MemberJobsService(store, contacts, groups),

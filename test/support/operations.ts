@@ -27,6 +27,9 @@ export interface TenantIds {
   user: string;
   apiKey: string;
   importJob: string;
+  /** A second contact, for a merge into `contact`. */
+  duplicate: string;
+  merge: string;
   /** Seed 001's 24-hex ids. */
   contactHex: string;
   groupHex: string;
@@ -147,6 +150,7 @@ function parameter(path: string, name: string, ids: TenantIds): string {
     ['/v1/users/', ids.user],
     ['/v1/api-keys/', ids.apiKey],
     ['/v1/imports/', ids.importJob],
+    ['/v1/merges/', ids.merge],
     ['/contact/', ids.contactHex],
     ['/contact_groups/', ids.groupHex],
     ['/api/unified-communications/contact-groups/', ids.group],
@@ -166,6 +170,7 @@ const BODIES: Record<string, (ids: TenantIds) => { payload?: object | string; he
   'POST /v1/contacts': () => ({ payload: { name: `Matrix ${next()}` } }),
   'PUT /v1/contacts/{id}': () => ({ payload: { name: 'Replaced' } }),
   'PATCH /v1/contacts/{id}': () => ({ payload: { company: 'Patched' } }),
+  'POST /v1/contacts/{id}/merge': (ids) => ({ payload: { ids: [ids.duplicate] } }),
   'POST /v1/groups': () => ({ payload: { name: `Matrix group ${next()}` } }),
   'PUT /v1/groups/{id}': () => ({ payload: { name: `Replaced group ${next()}` } }),
   'PATCH /v1/groups/{id}': () => ({ payload: { description: 'Patched' } }),
@@ -229,6 +234,9 @@ const BODILESS = new Set([
   'POST /v1/imports/{id}/cancel',
   'POST /v1/imports/{id}/resume',
   'POST /v1/imports/{id}/rollback',
+  'GET /v1/duplicates',
+  'GET /v1/merges/{id}',
+  'POST /v1/merges/{id}/undo',
   'GET /api/v1.0/organisation/{unique_id}/contact-groups',
   'GET /api/v1.0/organisation/{unique_id}/contact-groups/{group_unique_id}',
   'DELETE /api/v1.0/organisation/{unique_id}/contact-groups/{group_unique_id}',
@@ -329,6 +337,10 @@ export async function recordsOf(h: Harness, tenant: Tenant, label: string): Prom
       await h.request({ method: 'GET', url: `/v1/imports/${importJob.id}`, headers: auth })
     ).json().status;
   }
+  const duplicate = await post('/v1/contacts', { name: `${label} Duplicate` });
+  const twin = await post('/v1/contacts', { name: `${label} Twin` });
+  const twinOfTwin = await post('/v1/contacts', { name: `${label} Twin` });
+  const merge = await post(`/v1/contacts/${twin.id}/merge`, { ids: [twinOfTwin.id] });
   const hexGroup = await post('/contact_groups', { title: `${label} Hex Group` });
   const hexContact = await post('/contact', {
     name: `${label} Hex Person`,
@@ -348,6 +360,8 @@ export async function recordsOf(h: Harness, tenant: Tenant, label: string): Prom
     user: user.user.id,
     apiKey: apiKey.id,
     importJob: importJob.id,
+    duplicate: duplicate.id,
+    merge: merge.id,
     contactHex: hexContact.data._id,
     groupHex: hexGroup.data._id,
     contactInt: intContact.result.id,

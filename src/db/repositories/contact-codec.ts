@@ -23,7 +23,15 @@ export type ContactRow = Selectable<ContactsTable>;
 /** The columns a contact's input sets (and an update may change): its fields, without identity, authorship or times. */
 export type ContactFields = Omit<
   ContactRow,
-  'key' | 'organisation_id' | 'id' | 'created_by' | 'created_at' | 'updated_at' | 'deleted_at' | 'version'
+  | 'key'
+  | 'organisation_id'
+  | 'id'
+  | 'created_by'
+  | 'created_at'
+  | 'updated_at'
+  | 'deleted_at'
+  | 'version'
+  | 'merged_into'
 >;
 
 /** Every column of ContactFields, spelled out once (the compiler checks none is missing). */
@@ -49,7 +57,8 @@ export const CONTACT_FIELD_COLUMNS = Object.keys({
   search_doc: true,
 } satisfies Record<keyof ContactFields, true>) as (keyof ContactFields)[];
 
-export type NewContactRow = Omit<ContactRow, 'key' | 'organisation_id'>;
+/** A new contact: never a merged one. */
+export type NewContactRow = Omit<ContactRow, 'key' | 'organisation_id' | 'merged_into'>;
 
 /** Every column a new contact is given: a prepared query's values are named, not spread. */
 export const NEW_CONTACT_COLUMNS: (keyof NewContactRow)[] = [

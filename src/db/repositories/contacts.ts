@@ -17,8 +17,14 @@ import {
   type NewContactRow,
 } from './contact-codec.js';
 import * as memberships from './memberships.js';
+import { KEYED_COLUMNS, syncDuplicateKeys } from './duplicate-keys.js';
 
 export type ContactChanges = Updateable<Omit<ContactsTable, 'key' | 'organisation_id' | 'id'>>;
+
+/*
+ * Every write of contacts below keeps their duplicate keys (duplicate-keys.ts) in its own
+ * transaction: the one place, so that no path that writes a contact can leave them stale.
+ */
 
 export type ContactSort = 'name' | 'created_at' | 'updated_at';
 const SORT_COLUMN = { name: 'sort_name', created_at: 'created_at', updated_at: 'updated_at' } as const;
@@ -45,6 +51,7 @@ const INSERT_ONE = prepare((scope: TenantScope, row: NewContactRow) =>
 /** Inserts one contact; returns its key. */
 export async function insertContact(scope: TenantScope, row: NewContactRow): Promise<number> {
   const [inserted] = await scope.run(INSERT_ONE, row);
+  await syncDuplicateKeys(scope, [{ ...row, key: inserted!.key }], true);
   return inserted!.key;
 }
 
@@ -59,6 +66,11 @@ export async function insertContacts(scope: TenantScope, rows: NewContactRow[]) 
       .execute();
     for (const row of inserted) keys.set(row.id, row.key);
   }
+  await syncDuplicateKeys(
+    scope,
+    rows.map((row) => ({ ...row, key: keys.get(row.id)! })),
+    true,
+  );
   return keys;
 }
 
@@ -226,6 +238,7 @@ export async function updateContactRow(
     .executeTakeFirst();
   if (updated && (current.deleted_at === null) !== (updated.deleted_at === null))
     await memberships.liveChanged(scope, current.key, updated.deleted_at === null ? 1 : -1);
+  if (updated && KEYED_COLUMNS.some((column) => column in changes)) await syncDuplicateKeys(scope, [updated]);
   return updated;
 }
 
@@ -235,7 +248,21 @@ export async function deleteContactRow(scope: TenantScope, current: Pick<Contact
   await memberships.deleteMembershipsOfContact(scope, current.key);
   await scope.deleteFrom('contact_consent').where('contact_key', '=', current.key).execute();
   await scope.deleteFrom('contacts').where('key', '=', current.key).execute();
+  await syncDuplicateKeys(scope, [{ ...NO_KEYS, key: current.key }]);
 }
+
+/** A contact that has no keys any more. */
+const NO_KEYS = {
+  display_name: '',
+  first_name: null,
+  middle_name: null,
+  last_name: null,
+  company: null,
+  phone: null,
+  email: null,
+  external_ids: '{}',
+  deleted_at: 0,
+};
 
 /**
  * The least string above every string that starts with `prefix` in code point order, which is
@@ -425,6 +452,14 @@ export async function setConsent(
   entry: ConsentWrite,
 ): Promise<void> {
   await scope.run(SET_CONSENT, { contact_key: contactKey, channel, ...entry });
+}
+
+export async function deleteConsent(scope: TenantScope, contactKey: number, channel: Channel): Promise<void> {
+  await scope
+    .deleteFrom('contact_consent')
+    .where('contact_key', '=', contactKey)
+    .where('channel', '=', channel)
+    .execute();
 }
 
 /** Switches the one-live-contact-per-number rule on (phone_unique mirrors phone) or off. */

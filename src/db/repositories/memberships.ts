@@ -129,6 +129,25 @@ export async function groupKeysOfContacts(scope: TenantScope, contactKeys: numbe
   return rows.sort((a, b) => a.added_at - b.added_at || a.group_key - b.group_key);
 }
 
+/** Those of these groups a contact joined at `addedAt` and is still in. */
+export async function groupsJoinedAt(
+  scope: TenantScope,
+  contactKey: number,
+  groupKeys: number[],
+  addedAt: number,
+): Promise<number[]> {
+  const rows = await inChunks(groupKeys, (chunk) =>
+    scope
+      .selectFrom('memberships')
+      .select('group_key')
+      .where('contact_key', '=', contactKey)
+      .where('group_key', 'in', chunk)
+      .where('added_at', '=', addedAt)
+      .execute(),
+  );
+  return rows.map((r) => r.group_key);
+}
+
 /** Before a contact is deleted for good: the contacts repository uncounts it first if it was live. */
 export async function deleteMembershipsOfContact(scope: TenantScope, contactKey: number): Promise<void> {
   await scope.deleteFrom('memberships').where('contact_key', '=', contactKey).execute();

@@ -7,6 +7,7 @@ import { contactRoutes } from './contacts.js';
 import { groupRoutes } from './groups.js';
 import { idempotency } from './idempotency.js';
 import { importRoutes } from './imports.js';
+import { mergeRoutes } from './merges.js';
 import { problemHandler } from './problem.js';
 
 /** The canonical API, mounted at /v1. */
@@ -30,5 +31,6 @@ export const v1 =
       await authenticated.register(groupRoutes(services, options.requireIfMatch));
       await authenticated.register(accountRoutes(services, options.requireIfMatch));
       await authenticated.register(importRoutes(services));
+      await authenticated.register(mergeRoutes(services, options.requireIfMatch));
     });
   };

@@ -15,7 +15,7 @@ export function problemHandler(error: FastifyError, request: FastifyRequest, rep
         ? 'Bearer realm="roster"'
         : 'Basic realm="roster", Bearer realm="roster"',
     );
-  const { existing_contact_id, current_version, retry_after } = problem.details;
+  const { existing_contact_id, merged_into, current_version, retry_after } = problem.details;
   return reply
     .code(problem.status)
     .type('application/problem+json')
@@ -28,6 +28,7 @@ export function problemHandler(error: FastifyError, request: FastifyRequest, rep
       request_id: request.id,
       ...(problem.fields.length > 0 && { errors: problem.fields }),
       ...(existing_contact_id !== undefined && { existing_contact_id }),
+      ...(merged_into !== undefined && { merged_into }),
       ...(current_version !== undefined && { current_version }),
       ...(retry_after !== undefined && { retryable: true, retry_after }),
     });

@@ -284,6 +284,9 @@ const Problem = Type.Object(
       Type.Array(Type.Object({ field: Text(500), message: Text(1000) }), { maxItems: MAX_FIELD_ISSUES }),
     ),
     existing_contact_id: Type.Optional(Id),
+    merged_into: Type.Optional(
+      Type.String({ ...Uuid, description: 'The contact a merged contact was merged into' }),
+    ),
     current_version: Type.Optional(Version),
     retryable: Type.Optional(Type.Literal(true, { description: 'The same request may succeed later' })),
     retry_after: Type.Optional(
