@@ -3,13 +3,13 @@ import { uuidv7 } from '../domain/ids.js';
 import { requirePermission } from '../domain/roles.js';
 import * as jobs from '../db/repositories/member-jobs.js';
 import type { Store } from '../db/store.js';
-import type { ContactListQuery, ContactsService } from './contacts.js';
+import type { ContactQuery, ContactsService } from './contacts.js';
 import type { Actor } from './context.js';
 import type { GroupsService } from './groups.js';
 
 /** Which contacts a job adds: the contact list's filters (live contacts only). */
 export type MemberFilter = Pick<
-  ContactListQuery,
+  ContactQuery,
   'q' | 'phone' | 'email' | 'consent' | 'updated_since' | 'group_id'
 >;
 
