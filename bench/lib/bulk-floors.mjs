@@ -56,23 +56,30 @@ async function* batchesToCreate({ file, services, actor, org, batchSize }) {
   if (batch.length) yield batch;
 }
 
-/** SQLite: one prepared single-row insert each for contacts and memberships, a transaction a batch. */
+/**
+ * SQLite: one prepared single-row insert each for contacts and memberships (values bound by
+ * position), a transaction a batch, on a connection set as Roster's writer is (its page cache;
+ * checkpoints left to the checkpointer thread of Roster's store, open on the same file).
+ */
 function sqliteWriter(file, groupKey, userId, columns) {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -8192');
+  db.pragma('wal_autocheckpoint = 0');
   const insertContact = db.prepare(
-    `insert into contacts (${columns.join(', ')}) values (${columns.map((c) => '@' + c).join(', ')})`,
+    `insert into contacts (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
   );
   const insertMember = db.prepare(
     `insert into memberships (organisation_id, group_key, contact_key, added_at, added_by, sort_name) values (?, ?, ?, ?, ?, ?)`,
   );
+  const countMembers = db.prepare('update groups set member_count = member_count + ? where key = ?');
   const write = db.transaction((rows) => {
     for (const row of rows) {
-      const key = insertContact.run(row).lastInsertRowid;
+      const key = insertContact.run(columns.map((c) => row[c])).lastInsertRowid;
       insertMember.run(row.organisation_id, groupKey, key, row.created_at, userId, row.sort_name);
     }
-    db.prepare('update groups set member_count = member_count + ? where key = ?').run(rows.length, groupKey);
+    countMembers.run(rows.length, groupKey);
   });
   return { write: async (rows) => write(rows), close: async () => db.close() };
 }
