@@ -68,6 +68,8 @@ async function rosterImport(services, actor) {
   });
   const done = await services.imports.settled(actor, job.id);
   const seconds = (performance.now() - started) / 1000;
+  if (done.status !== 'completed' || done.rows_read !== rows)
+    throw new Error(`the import ended ${done.status} after ${done.rows_read} rows: ${done.error ?? ''}`);
   const failures = {};
   for await (const e of services.imports.errors(actor, job.id)) {
     const reason = e.reason.replace(/\d+/g, 'N');
