@@ -7,6 +7,7 @@
 import { createReadStream, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import pg from 'pg';
 import { openStore } from '../dist/db/store.js';
 import { createServices } from '../dist/services/index.js';
 import { exportFloor, importFloor } from './lib/bulk-floors.mjs';
@@ -97,39 +98,43 @@ async function rosterExport(services, actor, format) {
   return { seconds: (performance.now() - started) / 1000, bytes, peakRssMb: mb(peakRss) };
 }
 
-async function round(database, store, services) {
-  const roster = await organisation(services, 'Bench');
-  const floor = await organisation(services, 'Floor');
+/**
+ * One round: Roster's import and the floor's, each into a database of its own that the rounds
+ * before left in the same state (an import into a database the other had just grown was slower
+ * for that alone), then Roster's exports of what it imported and the floor's export of the same rows.
+ */
+async function round(roster, floor) {
+  const ours = await organisation(roster.services, 'Bench');
+  const theirs = await organisation(floor.services, 'Floor');
   const result = { import: {}, export: {} };
 
-  result.import.roster = await rosterImport(services, roster.actor);
-  const group = await services.groups.create(floor.actor, { name: 'Bench' });
-  const fl = await importFloor({
-    database,
+  result.import.roster = await rosterImport(roster.services, ours.actor);
+  const group = await floor.services.groups.create(theirs.actor, { name: 'Bench' });
+  result.import.floor = await importFloor({
+    database: floor.database,
     file,
-    services,
-    actor: floor.actor,
-    org: floor.org,
+    services: floor.services,
+    actor: theirs.actor,
+    org: theirs.org,
     groupKey: group.key,
     batchSize: BATCH_SIZE,
   });
-  result.import.floor = fl;
-  const { created } = result.import.roster.counts;
-  result.import.created = created;
+  result.import.created = result.import.roster.counts.created;
 
   let floorBytes = 0;
-  const flx = await exportFloor({
-    database,
-    organisationId: roster.org.id,
+  const exported = await exportFloor({
+    database: roster.database,
+    organisationId: ours.org.id,
     sink: (chunk) => (floorBytes += chunk.length),
   });
-  result.export.floor = { ...flx, bytes: floorBytes };
+  result.export.floor = { ...exported, bytes: floorBytes };
   for (const format of ['csv', 'vcf', 'jsonl'])
-    result.export[format] = await rosterExport(services, roster.actor, format);
+    result.export[format] = await rosterExport(roster.services, ours.actor, format);
   return result;
 }
 
-async function run(name, url) {
+/** A migrated database with Roster's services on it; `database` is how the floors reach it. */
+async function open(name, url) {
   const store = openStore({ url, sqliteSynchronous: 'NORMAL' });
   await store.migrate();
   const services = await createServices(store, {
@@ -137,21 +142,50 @@ async function run(name, url) {
     refreshTokenTtlSeconds: 60,
     importDirectory: join(runDir, `imports-${name}`),
   });
-  const database =
-    name === 'sqlite'
-      ? { dialect: 'sqlite', file: url.slice('sqlite:'.length) }
-      : { dialect: 'postgres', url };
+  const database = url.startsWith('sqlite:')
+    ? { dialect: 'sqlite', file: url.slice('sqlite:'.length) }
+    : { dialect: 'postgres', url };
+  return {
+    services,
+    database,
+    close: async () => {
+      await services.rateLimiter.close();
+      await store.close();
+    },
+  };
+}
+
+async function run(name, url, floorUrl) {
+  const roster = await open(name, url);
+  const floor = await open(`${name}-floor`, floorUrl);
   const results = [];
   try {
     for (let r = 0; r < rounds; r++) {
-      results.push(await round(database, store, services));
+      results.push(await round(roster, floor));
       console.log(`${name} round ${r + 1}: ${JSON.stringify(summary(results.slice(-1)))}`);
     }
   } finally {
-    await services.rateLimiter.close();
-    await store.close();
+    await roster.close();
+    await floor.close();
   }
   return { database: name, rows, rounds: results, summary: summary(results) };
+}
+
+/** PostgreSQL: a fresh database of the run's own (Roster's, or the floor's), dropped at the end. */
+async function postgresScratch(url, role) {
+  const name = `roster_bench_${role}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const twin = Object.assign(new URL(url), { pathname: `/${name}` }).toString();
+  const drop = async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.end();
+  };
+  return { url: twin, drop };
 }
 
 /** Medians over rounds: rates, and each as a share of its floor's rate in the same round. */
@@ -192,8 +226,19 @@ function summary(results) {
 }
 
 const results = [];
-results.push(await run('sqlite', `sqlite:${join(runDir, 'roster.db')}`));
-if (process.env.BENCH_DATABASE_URL) results.push(await run('postgres', process.env.BENCH_DATABASE_URL));
+results.push(
+  await run('sqlite', `sqlite:${join(runDir, 'roster.db')}`, `sqlite:${join(runDir, 'floor.db')}`),
+);
+if (process.env.BENCH_DATABASE_URL) {
+  const ours = await postgresScratch(process.env.BENCH_DATABASE_URL, 'roster');
+  const theirs = await postgresScratch(process.env.BENCH_DATABASE_URL, 'floor');
+  try {
+    results.push(await run('postgres', ours.url, theirs.url));
+  } finally {
+    await ours.drop();
+    await theirs.drop();
+  }
+}
 clearInterval(sampler);
 const fmt = (n) => n.toLocaleString('en');
 for (const { database, summary: s } of results) {
