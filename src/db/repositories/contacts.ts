@@ -419,16 +419,20 @@ function filtered(scope: TenantScope, filter: ContactFilter, fromMemberships: bo
 const EXPORT_CHUNK = 5000;
 
 /**
- * Every contact matching the filters, as an export writes it, in key order, a chunk at a time:
- * each chunk is one indexed range after the last key (a group's by its memberships' key), so
- * the export costs the same at its millionth row as at its first and holds one chunk in memory.
+ * Every contact matching the filters, as an export writes it, a chunk at a time: in key order
+ * unless a sort is asked for, each chunk one indexed range after the last row (a group's by its
+ * memberships' key), so the export costs the same at its millionth row as at its first and
+ * holds one chunk in memory. A sort walks (sort column, key) the way pages do.
  */
 export async function* exportContactRows(
   scope: TenantScope,
   filter: ContactFilter,
+  order?: { sort: ContactSort; descending: boolean },
 ): AsyncIterable<ExportedContact[]> {
-  const keyRef = filter.group ? 'memberships.contact_key' : 'contacts.key';
-  const query = filtered(scope, filter, true)
+  const keyRef = filter.group && !order ? 'memberships.contact_key' : 'contacts.key';
+  const sortRef = order && (`contacts.${SORT_COLUMN[order.sort]}` as const);
+  const direction = order?.descending ? 'desc' : 'asc';
+  let query = filtered(scope, filter, true)
     .clearSelect()
     .select([
       'contacts.key',
@@ -446,11 +450,25 @@ export async function* exportContactRows(
       'contacts.custom',
       'contacts.external_ids',
     ])
-    .orderBy(keyRef)
-    .limit(EXPORT_CHUNK);
-  let after = 0;
+    .select(sql<string | number>`${sql.ref(sortRef ?? keyRef)}`.as('sort_value'));
+  if (sortRef) query = query.orderBy(sortExpression(scope, sortRef, filter), direction);
+  query = query.orderBy(keyRef, direction).limit(EXPORT_CHUNK);
+  let after: { value: string | number; key: number } | undefined;
   for (;;) {
-    const rows = await query.where(keyRef, '>', after).execute();
+    const page = after;
+    const rows = await (
+      page === undefined
+        ? query
+        : sortRef
+          ? query.where((eb) =>
+              eb(
+                eb.refTuple(sortRef, keyRef),
+                direction === 'desc' ? '<' : '>',
+                eb.tuple(page.value as never, page.key),
+              ),
+            )
+          : query.where(keyRef, '>', page.key)
+    ).execute();
     // Parsed in place: a second object per contact is most of what an export allocates.
     for (const row of rows) {
       const exported = row as unknown as ExportedContact;
@@ -459,7 +477,8 @@ export async function* exportContactRows(
     }
     yield rows as unknown as ExportedContact[];
     if (rows.length < EXPORT_CHUNK) return;
-    after = rows[rows.length - 1]!.key;
+    const last = rows[rows.length - 1]!;
+    after = { value: last.sort_value, key: last.key };
   }
 }
 
