@@ -14,6 +14,7 @@ import {
   decodeCard,
   decodeContact,
   NEW_CONTACT_COLUMNS,
+  NEW_CONTACT_TYPES,
   type ContactRow,
   type NewContactRow,
 } from './contact-codec.js';
@@ -55,21 +56,6 @@ export async function insertContact(scope: TenantScope, row: NewContactRow): Pro
   await syncDuplicateKeys(scope, [{ ...row, key: inserted!.key }], true);
   return inserted!.key;
 }
-
-/** A new contact's columns with their PostgreSQL types, for inserts of many rows as arrays. */
-const NEW_CONTACT_TYPES = NEW_CONTACT_COLUMNS.map(
-  (column) =>
-    [
-      column,
-      {
-        phone_valid: 'integer',
-        version: 'integer',
-        created_at: 'bigint',
-        updated_at: 'bigint',
-        deleted_at: 'bigint',
-      }[column as string] ?? 'text',
-    ] as const,
-);
 
 /** Inserts contacts; returns each one's id and key (matched by id, not by order). */
 export async function insertContacts(scope: TenantScope, rows: NewContactRow[]) {
