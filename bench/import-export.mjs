@@ -1,15 +1,22 @@
-// Times a bulk import and an export of the generated file through Roster's services, and the
-// peak memory of the process doing it. SQLite always; PostgreSQL too when BENCH_DATABASE_URL is set.
+// Times a bulk import of the generated file and its export (CSV, vCard, JSON Lines) through
+// Roster's services, each against its floor measured in the same round (bench/lib/bulk-floors.mjs),
+// and the peak memory of the process doing it. SQLite always; PostgreSQL too when
+// BENCH_DATABASE_URL is set. Rates are rows of the file (import) or contacts written (export) per
+// second; "of floor" is Roster's rate over the floor's; medians over BENCH_ROUNDS rounds (1).
 // Usage: npm run build && node bench/import-export.mjs [ROWS]
-import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import pg from 'pg';
 import { openStore } from '../dist/db/store.js';
-import { exportRow } from '../dist/domain/formats/writers.js';
 import { createServices } from '../dist/services/index.js';
+import { exportFloor, importFloor } from './lib/bulk-floors.mjs';
+import { median } from './lib/report.mjs';
 import { runDirectory } from './lib/scratch.mjs';
 
 const rows = Number(process.argv[2] ?? process.env.BENCH_ROWS ?? 1_000_000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
+const BATCH_SIZE = 1000;
 mkdirSync('bench/results', { recursive: true });
 const runDir = runDirectory('bench/results');
 const file = `bench/results/contacts-${rows}.csv`;
@@ -24,22 +31,17 @@ try {
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+const mb = (bytes) => Math.round(bytes / 2 ** 20);
 
-async function run(name, url) {
-  const store = openStore({ url, sqliteSynchronous: 'NORMAL' });
-  await store.migrate();
-  const dir = join(runDir, `imports-${name}`);
-  const services = await createServices(store, {
-    accessTokenTtlSeconds: 60,
-    refreshTokenTtlSeconds: 60,
-    importDirectory: dir,
-  });
+/** A fresh organisation with an owner acting through an API key, as an import's caller is. */
+async function organisation(services, name) {
   const org = await services.accounts.createOrganisation({
-    name: `Bench ${Date.now()}`,
+    name: `${name} ${Date.now()}`,
     default_country: 'AU',
   });
   const user = await services.accounts.createUser(null, org.id, {
-    username: `bench-${Date.now()}`,
+    username: `${name.toLowerCase().replace(/\W/g, '-')}-${Date.now()}`,
     password: 'bench-password',
     role: 'owner',
   });
@@ -50,10 +52,12 @@ async function run(name, url) {
     role: 'owner',
     credential: 'api_key',
   };
+  return { org, actor };
+}
 
+async function rosterImport(services, actor) {
   peakRss = 0;
   const started = performance.now();
-  const { createReadStream } = await import('node:fs');
   const job = await services.imports.start(actor, createReadStream(file), {
     format: 'csv',
     mode: 'upsert',
@@ -64,66 +68,189 @@ async function run(name, url) {
     unmapped: 'custom',
   });
   const done = await services.imports.settled(actor, job.id);
-  const importSeconds = (performance.now() - started) / 1000;
-  const importRss = peakRss;
-  const reasons = {};
+  const seconds = (performance.now() - started) / 1000;
+  if (done.status !== 'completed' || done.rows_read !== rows)
+    throw new Error(`the import ended ${done.status} after ${done.rows_read} rows: ${done.error ?? ''}`);
+  const failures = {};
   for await (const e of services.imports.errors(actor, job.id)) {
     const reason = e.reason.replace(/\d+/g, 'N');
-    reasons[reason] = (reasons[reason] ?? 0) + 1;
+    failures[reason] = (failures[reason] ?? 0) + 1;
   }
-
-  peakRss = 0;
-  const exportStarted = performance.now();
-  let exported = 0;
-  let bytes = 0;
-  for await (const contact of services.contacts.all(actor, {})) {
-    bytes += exportRow('csv', contact).length;
-    // The loop never yields to timers (the driver answers in microtasks), so memory is sampled here.
-    if (++exported % 1000 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }
-  const exportSeconds = (performance.now() - exportStarted) / 1000;
-  const result = {
-    database: name,
-    rows,
-    import: {
-      seconds: +importSeconds.toFixed(2),
-      rows_per_second: Math.round(rows / importSeconds),
-      peak_rss_mb: Math.round(importRss / 2 ** 20),
-      counts: {
-        created: done.created,
-        updated: done.updated,
-        unchanged: done.unchanged,
-        skipped: done.skipped,
-        failed: done.failed,
-      },
-      failures: reasons,
-    },
-    export: {
-      seconds: +exportSeconds.toFixed(2),
-      rows: exported,
-      rows_per_second: Math.round(exported / exportSeconds),
-      bytes,
-      peak_rss_mb: Math.round(peakRss / 2 ** 20),
-    },
+  const { created, updated, unchanged, skipped, failed } = done;
+  return {
+    seconds,
+    peakRssMb: mb(peakRss),
+    counts: { created, updated, unchanged, skipped, failed },
+    failures,
   };
-  await services.rateLimiter.close();
-  await store.close();
+}
+
+/** Roster's export as the API and the CLI stream it, into a sink that only counts. */
+async function rosterExport(services, actor, format) {
+  peakRss = 0;
+  const started = performance.now();
+  let bytes = 0;
+  for await (const chunk of services.contacts.export(actor, { format })) {
+    bytes += chunk.text.length;
+    // The loop may never yield to timers (SQLite answers in microtasks), so memory is sampled here too.
+    sampleRss();
+  }
+  return { seconds: (performance.now() - started) / 1000, bytes, peakRssMb: mb(peakRss) };
+}
+
+/**
+ * One round: Roster's import and the floor's, each into a database of its own that the rounds
+ * before left in the same state (an import into a database the other had just grown was slower
+ * for that alone), then Roster's exports of what it imported and the floor's export of the same rows.
+ */
+async function round(roster, floor) {
+  const ours = await organisation(roster.services, 'Bench');
+  const theirs = await organisation(floor.services, 'Floor');
+  const result = { import: {}, export: {} };
+
+  result.import.roster = await rosterImport(roster.services, ours.actor);
+  const group = await floor.services.groups.create(theirs.actor, { name: 'Bench' });
+  result.import.floor = await importFloor({
+    database: floor.database,
+    file,
+    services: floor.services,
+    actor: theirs.actor,
+    org: theirs.org,
+    groupKey: group.key,
+    batchSize: BATCH_SIZE,
+  });
+  result.import.created = result.import.roster.counts.created;
+
+  let floorBytes = 0;
+  const exported = await exportFloor({
+    database: roster.database,
+    organisationId: ours.org.id,
+    sink: (chunk) => (floorBytes += chunk.length),
+  });
+  result.export.floor = { ...exported, bytes: floorBytes };
+  for (const format of ['csv', 'vcf', 'jsonl'])
+    result.export[format] = await rosterExport(roster.services, ours.actor, format);
   return result;
 }
 
+/** A migrated database with Roster's services on it; `database` is how the floors reach it. */
+async function open(name, url) {
+  const store = openStore({ url, sqliteSynchronous: 'NORMAL' });
+  await store.migrate();
+  const services = await createServices(store, {
+    accessTokenTtlSeconds: 60,
+    refreshTokenTtlSeconds: 60,
+    importDirectory: join(runDir, `imports-${name}`),
+  });
+  const database = url.startsWith('sqlite:')
+    ? { dialect: 'sqlite', file: url.slice('sqlite:'.length) }
+    : { dialect: 'postgres', url };
+  return {
+    services,
+    database,
+    close: async () => {
+      await services.rateLimiter.close();
+      await store.close();
+    },
+  };
+}
+
+async function run(name, url, floorUrl) {
+  const roster = await open(name, url);
+  const floor = await open(`${name}-floor`, floorUrl);
+  const results = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      results.push(await round(roster, floor));
+      console.log(`${name} round ${r + 1}: ${JSON.stringify(summary(results.slice(-1)))}`);
+    }
+  } finally {
+    await roster.close();
+    await floor.close();
+  }
+  return { database: name, rows, rounds: results, summary: summary(results) };
+}
+
+/** PostgreSQL: a fresh database of the run's own (Roster's, or the floor's), dropped at the end. */
+async function postgresScratch(url, role) {
+  const name = `roster_bench_${role}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const twin = Object.assign(new URL(url), { pathname: `/${name}` }).toString();
+  const drop = async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.end();
+  };
+  return { url: twin, drop };
+}
+
+/** Medians over rounds: rates, and each as a share of its floor's rate in the same round. */
+function summary(results) {
+  const rate = (count, seconds) => Math.round(count / seconds);
+  const imports = results.map((r) => ({
+    roster: rate(rows, r.import.roster.seconds),
+    floor: rate(rows, r.import.floor.seconds),
+  }));
+  const exportOf = (format) =>
+    results.map((r) => ({
+      roster: rate(r.import.created, r.export[format].seconds),
+      floor: rate(r.export.floor.rows, r.export.floor.seconds),
+    }));
+  const medians = (list) => ({
+    rows_per_second: median(list.map((x) => x.roster)),
+    floor_rows_per_second: median(list.map((x) => x.floor)),
+    of_floor: +median(list.map((x) => x.roster / x.floor)).toFixed(2),
+  });
+  const last = results.at(-1);
+  return {
+    import: {
+      ...medians(imports),
+      peak_rss_mb: Math.max(...results.map((r) => r.import.roster.peakRssMb)),
+      counts: last.import.roster.counts,
+      failures: last.import.roster.failures,
+    },
+    export: Object.fromEntries(
+      ['csv', 'vcf', 'jsonl'].map((format) => [
+        format,
+        {
+          ...medians(exportOf(format)),
+          peak_rss_mb: Math.max(...results.map((r) => r.export[format].peakRssMb)),
+        },
+      ]),
+    ),
+  };
+}
+
 const results = [];
-results.push(await run('sqlite', `sqlite:${join(runDir, 'roster.db')}`));
-if (process.env.BENCH_DATABASE_URL) results.push(await run('postgres', process.env.BENCH_DATABASE_URL));
+results.push(
+  await run('sqlite', `sqlite:${join(runDir, 'roster.db')}`, `sqlite:${join(runDir, 'floor.db')}`),
+);
+if (process.env.BENCH_DATABASE_URL) {
+  const ours = await postgresScratch(process.env.BENCH_DATABASE_URL, 'roster');
+  const theirs = await postgresScratch(process.env.BENCH_DATABASE_URL, 'floor');
+  try {
+    results.push(await run('postgres', ours.url, theirs.url));
+  } finally {
+    await ours.drop();
+    await theirs.drop();
+  }
+}
 clearInterval(sampler);
-for (const r of results) {
+const fmt = (n) => n.toLocaleString('en');
+for (const { database, summary: s } of results) {
   console.log(
-    `${r.database}: import ${r.rows} rows in ${r.import.seconds}s = ${r.import.rows_per_second} rows/s (peak RSS ${r.import.peak_rss_mb} MB) ${JSON.stringify(r.import.counts)} ${JSON.stringify(r.import.failures)}`,
+    `${database}: import ${fmt(rows)} rows: ${fmt(s.import.rows_per_second)} rows/s, floor ${fmt(s.import.floor_rows_per_second)} rows/s, ${Math.round(s.import.of_floor * 100)}% of floor (peak RSS ${s.import.peak_rss_mb} MB) ${JSON.stringify(s.import.counts)} ${JSON.stringify(s.import.failures)}`,
   );
-  console.log(
-    `${r.database}: export ${r.export.rows} rows in ${r.export.seconds}s = ${r.export.rows_per_second} rows/s (peak RSS ${r.export.peak_rss_mb} MB)`,
-  );
+  for (const [format, e] of Object.entries(s.export))
+    console.log(
+      `${database}: export ${format}: ${fmt(e.rows_per_second)} rows/s, CSV floor ${fmt(e.floor_rows_per_second)} rows/s, ${Math.round(e.of_floor * 100)}% of floor (peak RSS ${e.peak_rss_mb} MB)`,
+    );
 }
 writeFileSync(
   `bench/results/import-export-${Date.now()}.json`,
-  JSON.stringify({ node: process.version, results }, null, 2),
+  JSON.stringify({ node: process.version, rounds, results }, null, 2),
 );

@@ -16,7 +16,7 @@ import { cpuTicks, jsonLines, pinning, ROOT, sampleRss, startNode, waitUntilIdle
 import { median, printSection, summarise, targets, writeResults } from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { runDirectory } from './lib/scratch.mjs';
-import { checkDataset, SERVER_ENV, START_FLAGS, startLimit, startRoster } from './lib/server.mjs';
+import { checkDataset, SERVER_ENV, START_FLAGS, startFloor, startLimit, startRoster } from './lib/server.mjs';
 
 const env = process.env;
 const options = {
@@ -29,7 +29,9 @@ const options = {
 };
 const wanted = env.BENCH_SCENARIOS?.split(',');
 const BASELINES = new Set(['limit', 'framework']);
-const scenarios = SCENARIOS.filter((s) => BASELINES.has(s.name) || !wanted || wanted.includes(s.name));
+const scenarios = SCENARIOS.filter(
+  (s) => BASELINES.has(s.name) || !wanted || wanted.includes(s.name) || wanted.includes(s.floorOf),
+);
 const resultsDir = join(ROOT, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
 const runDir = runDirectory(resultsDir);
@@ -130,16 +132,21 @@ async function measureDatabase(database, dataset, pin) {
     cpu: pin.pinned ? pin.server : undefined,
     framework: 'fastify',
   });
-  const targetOf = { limit, framework };
+  // The read floor is node:http over better-sqlite3: on PostgreSQL its rows are left out.
+  const floor = url.startsWith('sqlite:')
+    ? await startFloor({ file: url.slice('sqlite:'.length), cpu: pin.pinned ? pin.server : undefined })
+    : undefined;
+  const targetOf = { limit, framework, floor };
+  const measured = scenarios.filter((s) => s.server !== 'floor' || floor);
   const metaFile = join(runDir, `meta-${database}.json`);
   writeFileSync(metaFile, JSON.stringify({ largest: org }));
   const job = { ...options, metaFile, deepCursors: cursors, pin };
   const tracked = { peak: server.memory().peak };
-  const rounds = new Map(scenarios.map((s) => [s.name, []]));
+  const rounds = new Map(measured.map((s) => [s.name, []]));
   try {
     for (let round = 0; round < options.rounds; round++) {
-      for (const scenario of scenarios) {
-        const baseline = targetOf[scenario.name];
+      for (const scenario of measured) {
+        const baseline = targetOf[scenario.server ?? scenario.name];
         const result = await runScenario(
           scenario,
           baseline ?? server,
@@ -158,10 +165,15 @@ async function measureDatabase(database, dataset, pin) {
     tracked.peak = Math.max(tracked.peak, server.memory().peak);
     await limit.stop();
     await framework.stop();
+    await floor?.stop();
     await server.stop();
   }
   const limitRps = median(rounds.get('limit').map((r) => r.rps));
-  const rows = scenarios.map((s) => summarise(s, rounds.get(s.name), limitRps));
+  const rows = measured.map((s) => summarise(s, rounds.get(s.name), limitRps));
+  for (const row of rows) {
+    const floorRow = rows.find((r) => measured.find((s) => s.name === r.name).floorOf === row.name);
+    if (floorRow) row.floorRatio = row.rps / floorRow.rps;
+  }
   const section = {
     database,
     dataset: `${org.contacts} contacts, ${org.groups} groups, ${org.memberships} memberships in the largest of 10 organisations (${dataset.cached ? 'cached' : `built in ${Math.round(dataset.buildSeconds)} s`})`,
@@ -172,7 +184,7 @@ async function measureDatabase(database, dataset, pin) {
     rows,
     ...(memoryFile && { memory: memoryParts(memoryFile) }),
   };
-  section.targets = targets(section);
+  section.targets = targets(section, { connections: options.connections, rounds: rounds.get('get-api-key') });
   return section;
 }
 

@@ -63,6 +63,15 @@ export const SCENARIOS = [
     prepare: ({ org }) => getEach(contactPaths(org), bearer(org.apiKey)),
   },
   {
+    name: 'floor-get-api-key',
+    title: 'floor: by id, API key (node:http, SQL)',
+    // bench/lib/floor-server.mjs doing the by-id read's own work: what get-api-key is measured against.
+    kind: 'floor',
+    server: 'floor',
+    floorOf: 'get-api-key',
+    prepare: ({ org }) => getEach(contactPaths(org), bearer(org.apiKey)),
+  },
+  {
     name: 'get-basic',
     title: 'GET /v1/contacts/:id, Basic',
     kind: 'read',
@@ -102,6 +111,15 @@ export const SCENARIOS = [
     kind: 'read',
     prepare: ({ org }) => getEach(['/v1/contacts?sort=name&limit=50'], bearer(org.apiKey)),
   },
+  ...['group-page-big', 'group-page-typical', 'list-first-page'].map((name) => ({
+    name: `floor-${name}`,
+    title: `floor: ${name.replace(/-/g, ' ')} (node:http, SQL)`,
+    // The same 50 rows by the same index, their consent and the same JSON, in floor-server.mjs.
+    kind: 'floor',
+    server: 'floor',
+    floorOf: name,
+    prepare: (context) => SCENARIOS.find((s) => s.name === name).prepare(context),
+  })),
   {
     name: 'list-deep-cursor',
     title: 'deep contact page by cursor, by name',

@@ -64,6 +64,13 @@ export async function startLimit({ body, cpu, framework }) {
   };
 }
 
+/** The read floor (floor-server.mjs) on the run's SQLite file, on the same core as the server under test. */
+export async function startFloor({ file, cpu }) {
+  const child = startNode(['bench/lib/floor-server.mjs'], { cpu, env: { FLOOR_DATABASE: file } });
+  const { port } = await firstJsonLine(child);
+  return { url: `http://127.0.0.1:${port}`, child, stop: () => stop(child) };
+}
+
 /** Reads the dataset back through the API before anything is measured. */
 export async function checkDataset(url, org) {
   const headers = { authorization: `Bearer ${org.apiKey}` };

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
@@ -131,7 +132,11 @@ export async function main(
 async function transfer(positionals: string[], flags: Flags, services: Services, io: Io): Promise<number> {
   const terminal = process.stderr.isTTY === true;
   const transferIo = {
-    write: io.write ?? ((chunk: string) => process.stdout.write(chunk)),
+    // Waits for a pipe's reader, so a long export holds one chunk, not the whole file.
+    write:
+      io.write ??
+      ((chunk: string) =>
+        process.stdout.write(chunk) ? undefined : once(process.stdout, 'drain').then(() => {})),
     progress: (line: string, final: boolean) =>
       terminal && !final ? process.stderr.write(`\r${line}`) : io.err(terminal ? `\r${line}` : line),
   };

@@ -2,13 +2,13 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { DomainError } from '../domain/errors.js';
 import { formatOf } from '../domain/formats/index.js';
-import { exportHeader, exportRow, type ExportFormat } from '../domain/formats/writers.js';
+import type { ExportFormat } from '../domain/formats/writers.js';
 import type { Services } from '../services/index.js';
 import type { ImportJob } from '../services/imports/jobs.js';
 
 export interface TransferIo {
-  /** Data for standard output, written as is. */
-  write: (chunk: string) => void;
+  /** Data for standard output, written as is; a promise when the reader must catch up first. */
+  write: (chunk: string) => void | Promise<void>;
   /** Progress for a person: a line that redraws itself on a terminal. */
   progress: (line: string, final: boolean) => void;
 }
@@ -88,11 +88,14 @@ export async function exportContacts(services: Services, flags: Flags, io: Trans
     throw new DomainError('validation', '--format must be csv, vcf or jsonl');
   const actor = await services.accounts.operatorActor(org);
   const group = list(flags.group)[0];
-  io.write(exportHeader(format, flags.bom === true));
   let count = 0;
-  for await (const contact of services.contacts.all(actor, { group_id: group })) {
-    io.write(exportRow(format, contact));
-    count += 1;
+  for await (const chunk of services.contacts.export(actor, {
+    group_id: group,
+    format,
+    bom: flags.bom === true,
+  })) {
+    await io.write(chunk.text);
+    count += chunk.contacts;
   }
   return count;
 }

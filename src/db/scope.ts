@@ -93,6 +93,29 @@ export class TenantScope {
       .expression(stamped as never) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
   }
 
+  /**
+   * PostgreSQL: rows as one INSERT ... SELECT FROM unnest(one array per column), stamped with
+   * the organisation: as many parameters as columns whatever the number of rows, so the server
+   * parses and plans one short statement instead of a VALUES list of thousands of parameters.
+   * `columns` names each column with its SQL type.
+   */
+  insertUnnest<T extends TenantTable>(
+    table: T,
+    columns: readonly (readonly [keyof TenantInsert<T> & string, string])[],
+    rows: readonly TenantInsert<T>[],
+  ): InsertQueryBuilder<Database, T, InsertResult> {
+    const arrays = columns.map(
+      ([name, type]) =>
+        sql`cast(${rows.map((row) => (row as Record<string, unknown>)[name] ?? null)} as ${sql.raw(type)}[])`,
+    );
+    return this.executor
+      .insertInto(table)
+      .columns([...columns.map(([name]) => name), 'organisation_id'] as never)
+      .expression(
+        sql`select *, cast(${this.organisationId} as text) from unnest(${sql.join(arrays)})` as never,
+      ) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
+  }
+
   /** The scope's own organisation row: the organisations table keyed by the tenant itself. */
   organisation() {
     return {

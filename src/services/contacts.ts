@@ -13,6 +13,7 @@ import {
   type CustomAttributes,
 } from '../domain/contact.js';
 import { normaliseEmail } from '../domain/email.js';
+import { exportHeader, exportRow, type ExportFormat } from '../domain/formats/writers.js';
 import { isUuid, isWellFormed, uuidv7, type RecordBy } from '../domain/ids.js';
 import {
   normalisePhone,
@@ -207,13 +208,52 @@ export class ContactsService {
 
   async list(actor: Actor, query: ContactQuery): Promise<{ items: Contact[]; next_cursor: string | null }> {
     requirePermission(actor.role, 'read');
-    if (query.q && searchTokens(query.q).length > SEARCH_MAX_WORDS)
-      throw invalid('q', `may have at most ${SEARCH_MAX_WORDS} words`);
     const scope = this.store.scope(actor.organisationId);
     const sort = query.sort ?? 'created_at';
     const descending = query.order === 'desc';
     // The cursor remembers its direction, so a cursor of one order cannot page another.
     const cursorSort = descending ? `${sort}:desc` : sort;
+    const filter = await this.filterOf(actor, scope, query);
+    const after = query.cursor ? decodeCursor(query.cursor, cursorSort) : undefined;
+    const page = await contacts.listContactRows(scope, filter, sort, query.limit, after, descending);
+    return {
+      items: await this.withConsent(scope, page.items),
+      next_cursor: page.next ? encodeCursor({ sort: cursorSort, ...page.next }) : null,
+    };
+  }
+
+  /**
+   * Every contact a list query matches as an export file (in key order, the order they were
+   * made, unless a sort is asked for), one string per few
+   * thousand contacts: memory stays flat however many there are, and a reader gets few, large writes.
+   */
+  async *export(
+    actor: Actor,
+    query: Omit<ContactQuery, 'limit' | 'cursor'> & { format: ExportFormat; bom?: boolean },
+  ): AsyncIterable<{ text: string; contacts: number }> {
+    requirePermission(actor.role, 'read');
+    const scope = this.store.scope(actor.organisationId);
+    const filter = await this.filterOf(actor, scope, query);
+    yield { text: exportHeader(query.format, query.bom), contacts: 0 };
+    const order =
+      query.sort || query.order
+        ? { sort: query.sort ?? 'created_at', descending: query.order === 'desc' }
+        : undefined;
+    for await (const rows of contacts.exportContactRows(scope, filter, order)) {
+      let text = '';
+      for (const row of rows) text += exportRow(query.format, row);
+      yield { text, contacts: rows.length };
+    }
+  }
+
+  /** A list query's filters as the repository takes them: normalised, the group found. */
+  private async filterOf(
+    actor: Actor,
+    scope: TenantScope,
+    query: Omit<ContactQuery, 'limit' | 'cursor'>,
+  ): Promise<ContactFilter> {
+    if (query.q && searchTokens(query.q).length > SEARCH_MAX_WORDS)
+      throw invalid('q', `may have at most ${SEARCH_MAX_WORDS} words`);
     const filter: ContactFilter = {
       q: query.q,
       deleted: query.deleted,
@@ -237,33 +277,7 @@ export class ContactsService {
       if (!group) throw notFound('Group');
       filter.group = { key: group.key, members: group.member_count };
     }
-    const after = query.cursor ? decodeCursor(query.cursor, cursorSort) : undefined;
-    const page = await contacts.listContactRows(scope, filter, sort, query.limit, after, descending);
-    return {
-      items: await this.withConsent(scope, page.items),
-      next_cursor: page.next ? encodeCursor({ sort: cursorSort, ...page.next }) : null,
-    };
-  }
-
-  /**
-   * Every contact a list query matches with the names of its groups, a page at a time: what an
-   * export writes. Memory stays flat however many there are.
-   */
-  async *all(
-    actor: Actor,
-    query: Omit<ContactQuery, 'limit' | 'cursor'>,
-  ): AsyncIterable<Contact & { groups: string[] }> {
-    const scope = this.store.scope(actor.organisationId);
-    let cursor: string | undefined;
-    do {
-      const page = await this.list(actor, { ...query, limit: 1000, cursor });
-      const names = await groupNamesOf(
-        scope,
-        page.items.map((c) => c.key),
-      );
-      for (const contact of page.items) yield { ...contact, groups: names.get(contact.key) ?? [] };
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor);
+    return filter;
   }
 
   /** The live contact with this number, email or linked user, if any: how callers reuse instead of duplicating. */

@@ -71,6 +71,21 @@ export const NEW_CONTACT_COLUMNS: (keyof NewContactRow)[] = [
   'version',
 ];
 
+/** A new contact's columns with their PostgreSQL types, for inserts of many rows as arrays. */
+export const NEW_CONTACT_TYPES = NEW_CONTACT_COLUMNS.map(
+  (column) =>
+    [
+      column,
+      {
+        phone_valid: 'integer',
+        version: 'integer',
+        created_at: 'bigint',
+        updated_at: 'bigint',
+        deleted_at: 'bigint',
+      }[column as string] ?? 'text',
+    ] as const,
+);
+
 /** What the contacts service settles before a contact is stored: its input checked, phone and email read. */
 export interface SettledContact {
   input: ContactInput;

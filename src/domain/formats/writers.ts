@@ -54,6 +54,7 @@ const NEEDS_QUOTES = /[",\r\n]/;
 
 /** One CSV cell: formula-like text gets a leading apostrophe (csv-reader.ts takes it off again), then RFC 4180 quoting. */
 function csvCell(value: string): string {
+  if (value === '') return value;
   // A cell that already looks escaped ("'-.") gets an apostrophe too, so the reader's taking one off gives it back.
   const escaped = (FORMULA_START.test(value) && !INERT.test(value)) || LOOKS_ESCAPED.test(value);
   const safe = escaped ? `'${value}` : value;
@@ -72,14 +73,21 @@ function csvHeader(customKeys: readonly string[]): string {
   return csvLine([...COLUMNS, ...customKeys.map((key) => `custom.${key}`), 'custom', 'groups']);
 }
 
+/** Built as one string, cell by cell: an export writes millions of these. */
 function csvRow(c: ExportedContact, customKeys: readonly string[]): string {
-  const cells: string[] = COLUMNS.map((column) => c[column] ?? '');
-  for (const key of customKeys) cells.push(Object.hasOwn(c.custom, key) ? String(c.custom[key]) : '');
+  let line = csvCell(c.id);
+  for (let i = 1; i < COLUMNS.length; i++) line += ',' + csvCell(c[COLUMNS[i]!] ?? '');
+  for (const key of customKeys)
+    line += ',' + csvCell(Object.hasOwn(c.custom, key) ? String(c.custom[key]) : '');
   let rest: CustomAttributes | undefined;
-  for (const key in c.custom) if (!customKeys.includes(key)) (rest ??= {})[key] = c.custom[key]!;
-  cells.push(rest ? JSON.stringify(rest) : '');
-  cells.push(c.groups.join(' ::: '));
-  return csvLine(cells);
+  for (const key in c.custom) {
+    if (customKeys.length === 0) {
+      rest = c.custom;
+      break;
+    }
+    if (!customKeys.includes(key)) (rest ??= {})[key] = c.custom[key]!;
+  }
+  return `${line},${rest ? csvCell(JSON.stringify(rest)) : ''},${csvCell(c.groups.join(' ::: '))}\r\n`;
 }
 
 /** vCard text: backslash, comma and semicolon escaped, and any line break as \n. */

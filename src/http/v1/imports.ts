@@ -6,7 +6,6 @@ import type { FastifyReply } from 'fastify';
 import { CHANNELS } from '../../domain/contact.js';
 import { invalid } from '../../domain/errors.js';
 import { FILE_MEDIA_TYPES, formatOf, type ImportFormat } from '../../domain/formats/index.js';
-import { exportHeader, exportRow } from '../../domain/formats/writers.js';
 import type { Services } from '../../services/index.js';
 import { IMPORT_STATUSES } from '../../services/imports/jobs.js';
 import type { ImportOptions } from '../../services/imports/options.js';
@@ -376,20 +375,19 @@ export const importRoutes =
       },
       async (request, reply) => {
         const { format = 'csv', bom = false, consent, ...query } = request.query;
-        const contacts = services.contacts.all(request.actor, { ...query, consent: consentFilter(consent) });
-        const first = await contacts[Symbol.asyncIterator]()
-          .next()
-          .then(
-            (r) => r,
-            (e: unknown) => Promise.reject(e),
-          );
+        const exported = services.contacts.export(request.actor, {
+          ...query,
+          consent: consentFilter(consent),
+          format,
+          bom,
+        });
+        const chunks = exported[Symbol.asyncIterator]();
+        // The first chunk (the header) comes after the filters are checked: a bad one is a 4xx, not a cut stream.
+        const first = await chunks.next();
         const body = async function* () {
-          yield exportHeader(format, bom);
-          if (first.done) return;
-          yield exportRow(format, first.value);
-          for await (const contact of rest) yield exportRow(format, contact);
+          if (!first.done) yield first.value.text;
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value.text;
         };
-        const rest = contacts;
         return reply
           .type(EXPORT_TYPES[format])
           .header('content-disposition', `attachment; filename="contacts.${format}"`)

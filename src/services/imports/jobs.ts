@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError, notFound } from '../../domain/errors.js';
 import { CountryHintSampler, type CountryHint } from '../../domain/country-hint.js';
 import type { EncodingFound } from '../../domain/formats/encoding.js';
@@ -12,6 +13,7 @@ import { requirePermission } from '../../domain/roles.js';
 import * as imports from '../../db/repositories/imports.js';
 import * as instance from '../../db/repositories/instance.js';
 import type { ImportJobRow } from '../../db/repositories/imports.js';
+import { BUSY_RETRY_AFTER_SECONDS } from '../../db/errors.js';
 import type { Store } from '../../db/store.js';
 import type { AccountsService } from '../accounts.js';
 import type { ContactsService } from '../contacts.js';
@@ -20,6 +22,23 @@ import type { GroupsService } from '../groups.js';
 import { importBatch, type BatchContext } from './batch.js';
 import { checkOptions, type ImportOptions } from './options.js';
 import { rollbackImport, type RollbackReport } from './rollback.js';
+
+/**
+ * A batch's transaction, run again when the database stayed locked past its busy timeout (a
+ * checkpoint holding writers off on a busy disk): a request would answer 409 and let its
+ * client retry, but a long import has no client to do that, and failing it there would leave
+ * the job to be resumed by hand. The batch rolled back whole, so running it again is safe.
+ */
+async function patiently(work: () => Promise<void>, attempts = 4): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof DomainError) || error.code !== 'busy') throw error;
+      await sleep(BUSY_RETRY_AFTER_SECONDS * 1000 * attempt);
+    }
+  }
+}
 
 export interface ImportSettings {
   /** Where uploads are kept until their import ends (so an interrupted one can resume). */
@@ -369,8 +388,10 @@ export class ImportsService {
       );
     };
     if (!ctx.options.dry_run) {
-      await this.store.transaction(ctx.actor.organisationId, async (scope) =>
-        record(scope, await importBatch(scope, ctx, rows, Date.now())),
+      await patiently(() =>
+        this.store.transaction(ctx.actor.organisationId, async (scope) =>
+          record(scope, await importBatch(scope, ctx, rows, Date.now())),
+        ),
       );
       return;
     }
