@@ -29,7 +29,7 @@ const BUSY = new Set([
 ]);
 
 /** Seconds a client is told to wait before trying again. */
-const BUSY_RETRY_AFTER_SECONDS = 1;
+export const BUSY_RETRY_AFTER_SECONDS = 1;
 
 /** A driver's lock or serialisation error as the domain's `busy` (409, retryable); any other error as it is. */
 export function asBusy(error: unknown): unknown {

@@ -240,8 +240,12 @@ export class ContactsService {
         ? { sort: query.sort ?? 'created_at', descending: query.order === 'desc' }
         : undefined;
     for await (const rows of contacts.exportContactRows(scope, filter, order)) {
+      const names = await groupNamesOf(
+        scope,
+        rows.map((row) => row.key),
+      );
       let text = '';
-      for (const row of rows) text += exportRow(query.format, row);
+      for (const row of rows) text += exportRow(query.format, { ...row, groups: names.get(row.key) ?? [] });
       yield { text, contacts: rows.length };
     }
   }

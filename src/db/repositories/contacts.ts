@@ -414,7 +414,7 @@ export async function* exportContactRows(
   scope: TenantScope,
   filter: ContactFilter,
   order?: { sort: ContactSort; descending: boolean },
-): AsyncIterable<ExportedContact[]> {
+): AsyncIterable<(Omit<ExportedContact, 'groups'> & { key: number })[]> {
   const keyRef = filter.group && !order ? 'memberships.contact_key' : 'contacts.key';
   const sortRef = order && (`contacts.${SORT_COLUMN[order.sort]}` as const);
   const direction = order?.descending ? 'desc' : 'asc';
@@ -457,11 +457,11 @@ export async function* exportContactRows(
     ).execute();
     // Parsed in place: a second object per contact is most of what an export allocates.
     for (const row of rows) {
-      const exported = row as unknown as ExportedContact;
+      const exported = row as unknown as Omit<ExportedContact, 'groups'>;
       exported.custom = JSON.parse(row.custom);
       exported.external_ids = JSON.parse(row.external_ids);
     }
-    yield rows as unknown as ExportedContact[];
+    yield rows as unknown as (Omit<ExportedContact, 'groups'> & { key: number })[];
     if (rows.length < EXPORT_CHUNK) return;
     const last = rows[rows.length - 1]!;
     after = { value: last.sort_value, key: last.key };
