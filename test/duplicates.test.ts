@@ -175,7 +175,8 @@ describe.each(dialects)('duplicate candidates on %s', (dialect) => {
     });
     expect(imported.statusCode, imported.body).toBe(202);
     const job = imported.json().id;
-    for (let i = 0; i < 200; i++) {
+    // Up to 30 s: an import runs in the background, and a loaded machine takes its time.
+    for (let i = 0; i < 1200; i++) {
       const status = (await h.request({ method: 'GET', url: `/v1/imports/${job}`, headers: auth })).json()
         .status;
       if (!['receiving', 'queued', 'running'].includes(status)) break;

@@ -337,7 +337,7 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
         await fresh.close();
       }
     }
-  });
+  }, 90_000); // Two exports and a re-import into a fresh database: slow on a loaded machine.
 
   it('exports every contact once across its chunks of 5,000, in the order it was made or by the sort asked for', async () => {
     const big = await createHarness(dialect);
