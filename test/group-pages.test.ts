@@ -51,7 +51,10 @@ async function importCsv(h: Harness, csv: string, query: string): Promise<string
     payload: csv,
   });
   expect(res.statusCode, res.body).toBe(202);
-  const actor = await h.services.auth.verifyBearer(h.a.owner.apiKey.slice(7));
+  const actor = {
+    ...(await h.services.auth.verifyBearer(h.a.owner.apiKey.slice(7))),
+    surface: 'v1' as const,
+  };
   await h.services.imports.settled(actor, res.json().id);
   return res.json().id as string;
 }

@@ -31,7 +31,7 @@ export class GroupMembersService {
 
   create(actor: Actor, input: GroupInput, members: MemberSets): Promise<Group> {
     requirePermission(actor.role, 'write');
-    return this.store.transaction(actor.organisationId, async () => {
+    return this.store.transaction(actor, async () => {
       const group = await this.groups.create(actor, input);
       await this.replaceMembers(actor, group, members, []);
       return this.groups.get(actor, { key: group.key });
@@ -41,7 +41,7 @@ export class GroupMembersService {
   /** PUT (replace) sets the whole member set; PATCH changes only the kinds of member it names. */
   update(actor: Actor, id: string, input: GroupInput, members: MemberSets, replace: boolean): Promise<Group> {
     requirePermission(actor.role, 'write');
-    return this.store.transaction(actor.organisationId, async () => {
+    return this.store.transaction(actor, async () => {
       const group = await this.groups.update(actor, { id }, input);
       const current = await this.groups.membersOf(actor, group.key);
       const kept = replace
