@@ -151,7 +151,8 @@ export function encodeContact({ input, phone, email, uniquePhones }: SettledCont
     phone_unique: phone?.e164 && uniquePhones ? phone.e164 : null,
     email,
     channel: input.channel ?? null,
-    avatar_url: input.avatar_url ?? null,
+    // An empty URL is no avatar: the field holds a link or nothing.
+    avatar_url: input.avatar_url || null,
     language: input.language ?? null,
     custom: JSON.stringify(input.custom ?? {}),
     external_ids: JSON.stringify(input.external_ids ?? {}),
