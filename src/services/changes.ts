@@ -39,8 +39,9 @@ export class ChangesService {
     for (const type of query.types ?? [])
       if (!CHANGE_TYPES.includes(type)) throw invalid('types', `${type} is not a change type`);
     const scope = this.store.scope(actor.organisationId);
-    const after = query.after === undefined ? 0 : decodeCursor(query.after, FEED).key;
     const counter = await changes.counterOf(scope);
+    // No cursor: from the oldest entry kept.
+    const after = query.after === undefined ? counter.pruned_through : decodeCursor(query.after, FEED).key;
     if (after < counter.pruned_through)
       throw new DomainError(
         'cursor_expired',
