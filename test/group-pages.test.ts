@@ -1,4 +1,3 @@
-import Sqlite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../src/db/connection.js';
 import { migrator } from '../src/db/migrate.js';
@@ -7,7 +6,7 @@ import { addMembers } from '../src/db/repositories/memberships.js';
 import { findGroupRow } from '../src/db/repositories/groups.js';
 import { openStore } from '../src/db/store.js';
 import { sortKey } from '../src/domain/contact.js';
-import { dialects, freshDatabase, session, type TestDialect } from './support/databases.js';
+import { dialects, freshDatabase, raw } from './support/databases.js';
 import { createHarness, type Harness } from './support/harness.js';
 import { planOf, statementsOf } from './support/plans.js';
 
@@ -386,23 +385,6 @@ describe('adding members on SQLite with no statistics yet', () => {
 });
 
 /** SQL outside Roster's data layer, `?` for each value: on PostgreSQL as `url`'s role under the tenant. */
-async function raw(dialect: TestDialect, url: string, tenant: string, text: string, values: unknown[] = []) {
-  if (dialect === 'postgres') {
-    let n = 0;
-    const numbered = text.replace(/\?/g, () => `$${++n}`);
-    return session(url, tenant, async (c) => (await c.query(numbered, values)).rows);
-  }
-  const file = new Sqlite(url.slice('sqlite:'.length));
-  try {
-    const statement = file.prepare(text);
-    if (statement.reader) return statement.all(...values) as Record<string, unknown>[];
-    statement.run(...values);
-    return [];
-  } finally {
-    file.close();
-  }
-}
-
 describe.each(dialects)('migration 0006 on %s', (dialect) => {
   it('copies every organisation’s sort names into their memberships, which then follow renames', async () => {
     const database = await freshDatabase(dialect);

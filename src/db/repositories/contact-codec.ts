@@ -52,7 +52,7 @@ export const CONTACT_FIELD_COLUMNS = Object.keys({
   language: true,
   custom: true,
   external_ids: true,
-  survey: true,
+  extensions: true,
   user_id: true,
   search_doc: true,
 } satisfies Record<keyof ContactFields, true>) as (keyof ContactFields)[];
@@ -74,11 +74,11 @@ export const LOGGED_CONTACT_COLUMNS = [
   'language',
   'custom',
   'external_ids',
-  'survey',
+  'extensions',
   'user_id',
   'merged_into',
 ] as const;
-const JSON_COLUMNS = new Set(['custom', 'external_ids', 'survey']);
+const JSON_COLUMNS = new Set(['custom', 'external_ids', 'extensions']);
 
 /** A row's logged fields as values (its JSON columns parsed): what an update entry compares. */
 export function loggedFields(row: Partial<ContactRow>): Record<string, unknown> {
@@ -156,7 +156,8 @@ export function encodeContact({ input, phone, email, uniquePhones }: SettledCont
     language: input.language ?? null,
     custom: JSON.stringify(input.custom ?? {}),
     external_ids: JSON.stringify(input.external_ids ?? {}),
-    survey: input.survey ? JSON.stringify(input.survey) : null,
+    extensions:
+      input.extensions && Object.keys(input.extensions).length ? JSON.stringify(input.extensions) : null,
     user_id: input.user_id ?? null,
   };
   return { ...row, search_doc: searchDocument(row) };
@@ -189,7 +190,7 @@ export function decodeContact(row: ContactRow, consent: Consent = {}): Contact {
     custom: JSON.parse(row.custom),
     external_ids: JSON.parse(row.external_ids),
     consent,
-    survey: row.survey === null ? null : JSON.parse(row.survey),
+    extensions: row.extensions === null ? {} : JSON.parse(row.extensions),
     user_id: row.user_id,
     created_by: row.created_by,
     created_at: iso(row.created_at),
