@@ -33,6 +33,8 @@ export interface Store {
   transaction<T>(author: ChangeAuthor | string, work: (scope: TenantScope) => Promise<T>): Promise<T>;
   /** Calls `listener` after each commit that queued webhook deliveries (the delivery worker wakes). */
   onDeliveriesQueued(listener: () => void): void;
+  /** Wakes the listeners: a service queued deliveries by itself (a test event, a redelivery). */
+  deliveriesQueued(): void;
   migrate(): Promise<void>;
   /** Whether the database itself keeps organisations apart too (PostgreSQL row-level security), logged at start. */
   rowSecurity(): Promise<RowSecurity>;
@@ -52,6 +54,9 @@ export function openStore(options: ConnectionOptions): Store {
   const scopeOn = (on: Kysely<Database>, organisationId: string, log?: ChangeLog) =>
     new TenantScope(as(on, organisationId), organisationId, dialect, log);
   const listeners: (() => void)[] = [];
+  const wake = () => {
+    for (const listener of listeners) listener();
+  };
   // PostgreSQL: credential lookups come before every request's own queries; on a small pool of
   // their own, neither pool's connections switch tenant on each request (one round trip each).
   const instanceRoot =
@@ -91,10 +96,11 @@ export function openStore(options: ConnectionOptions): Store {
           });
         }),
       );
-      if (queued > 0) for (const listener of listeners) listener();
+      if (queued > 0) wake();
       return result;
     },
     onDeliveriesQueued: (listener) => void listeners.push(listener),
+    deliveriesQueued: () => wake(),
     migrate: async () => {
       if (dialect !== 'postgres' || !options.ownerUrl) {
         await migrateToLatest(root, dialect);
