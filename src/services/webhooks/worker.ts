@@ -134,7 +134,9 @@ export class DeliveryWorker {
       due.push(delivery);
     }
     if (due.length === 0) return false;
-    const until = now + this.timeoutMs + 60_000;
+    // Held past the batch's one possible timeout (a failure ends the batch); a worker killed mid-batch
+    // leaves its lease to lapse, then another (or it, restarted) takes over.
+    const until = now + 2 * this.timeoutMs + 10_000;
     // The head alone first: whoever takes it is the one worker sending to this endpoint now.
     if ((await webhooks.leaseDeliveries(scope, [due[0]!.id], now, until)).length === 0) return false;
     const rest = new Set(
