@@ -51,8 +51,10 @@ export function openStore(options: ConnectionOptions): Store {
   // On PostgreSQL every statement carries its tenant to the session (tenant-session.ts).
   const as = <E extends Kysely<Database>>(on: E, tenant: string): E =>
     dialect === 'postgres' ? (on.withPlugin(tenantTag(tenant)) as E) : on;
+  // SQLite is served by one process: what it remembers between transactions stays true (scope.remembered).
+  const memo = dialect === 'sqlite' ? new Map<string, unknown>() : undefined;
   const scopeOn = (on: Kysely<Database>, organisationId: string, log?: ChangeLog) =>
-    new TenantScope(as(on, organisationId), organisationId, dialect, log);
+    new TenantScope(as(on, organisationId), organisationId, dialect, log, memo);
   const listeners: (() => void)[] = [];
   const wake = () => {
     for (const listener of listeners) listener();

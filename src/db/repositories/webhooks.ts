@@ -10,6 +10,8 @@ import { chunks } from './chunks.js';
 export type EndpointRow = Selectable<WebhookEndpointsTable>;
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 
+/** The organisation's enabled endpoints, read by every write: remembered, and forgotten by each write of endpoints. */
+const ENABLED_ENDPOINTS = 'enabled webhook endpoints';
 const ENABLED = prepare((scope: TenantScope) =>
   scope.selectFrom('webhook_endpoints').select(['id', 'events']).where('enabled', '=', 1),
 );
@@ -52,7 +54,7 @@ export function newDelivery(p: {
 export async function queueDeliveries(scope: TenantScope, rows: ChangeRow[]): Promise<number> {
   const sent = rows.filter((row) => notifies(row.type as ChangeType, row.surface as Surface));
   if (sent.length === 0) return 0;
-  const endpoints = await scope.run(ENABLED, {});
+  const endpoints = await scope.remembered(ENABLED_ENDPOINTS, () => scope.run(ENABLED, {}));
   if (endpoints.length === 0) return 0;
   const now = Date.now();
   const deliveries: Omit<DeliveryRow, 'organisation_id' | 'attempts'>[] = [];
@@ -69,6 +71,7 @@ export async function queueDeliveries(scope: TenantScope, rows: ChangeRow[]): Pr
 }
 
 export function insertEndpoint(scope: TenantScope, row: Omit<EndpointRow, 'organisation_id'>) {
+  scope.forget(ENABLED_ENDPOINTS);
   return scope.insertInto('webhook_endpoints', row).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -86,6 +89,7 @@ export function updateEndpoint(
   current: Pick<EndpointRow, 'id' | 'version'>,
   changes: Partial<Omit<EndpointRow, 'organisation_id' | 'id' | 'version'>>,
 ) {
+  scope.forget(ENABLED_ENDPOINTS);
   return scope
     .updateTable('webhook_endpoints')
     .set({ ...changes, version: current.version + 1 })
@@ -97,6 +101,7 @@ export function updateEndpoint(
 
 /** Deletes an endpoint with its deliveries. */
 export async function deleteEndpoint(scope: TenantScope, id: string): Promise<boolean> {
+  scope.forget(ENABLED_ENDPOINTS);
   await scope.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
   const { numDeletedRows } = await scope
     .deleteFrom('webhook_endpoints')
@@ -195,6 +200,7 @@ export async function settleDeliveries(
 
 /** Stops deliveries to an endpoint after its retries ran out, saying why (the admin sees it). */
 export async function disableEndpoint(scope: TenantScope, id: string, reason: string) {
+  scope.forget(ENABLED_ENDPOINTS);
   await scope
     .updateTable('webhook_endpoints')
     .set((eb) => ({

@@ -12,6 +12,8 @@ import { signatures } from './signing.js';
 
 /** About 5 s, 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h: then the endpoint is disabled. */
 export const RETRY_SCHEDULE_MS = [5e3, 60e3, 300e3, 1800e3, 7200e3, 21600e3, 43200e3, 86400e3];
+/** How long the worker lets commits gather before a round. */
+const COALESCE_MS = 20;
 /** What is kept of a receiver's answer. */
 const EXCERPT_BYTES = 1024;
 
@@ -98,7 +100,12 @@ export class DeliveryWorker {
       } catch (error) {
         this.onError(error);
       }
-      if (busy || this.woken || this.stopped) continue;
+      if (this.stopped || busy) continue;
+      // Woken by commits: let a few more come first, so a burst of writes is one round, not one each.
+      if (this.woken) {
+        await new Promise((resolve) => setTimeout(resolve, COALESCE_MS));
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.pollMs);
         this.wakeUp = () => {
