@@ -274,7 +274,10 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
       headers: auth,
     });
     expect(resumed.statusCode).toBe(200);
-    const actor = await h.services.auth.verifyBearer(h.a.owner.apiKey.slice(7));
+    const actor = {
+      ...(await h.services.auth.verifyBearer(h.a.owner.apiKey.slice(7))),
+      surface: 'v1' as const,
+    };
     const done = await h.services.imports.settled(actor, failed.id);
     expect(done).toMatchObject({ status: 'completed', rows_read: 8, created: 8 });
     expect(await contactsWhere('q=resume')).toHaveLength(8);

@@ -502,7 +502,10 @@ describe.each(dialects)('the canonical API’s behaviour on %s', (dialect) => {
 
   describe('abandoned idempotency keys', () => {
     it('frees a key whose request never finished once it is old enough to be abandoned', async () => {
-      const actor = await h.services.auth.verifyBearer(h.a.owner.apiKey.slice('Bearer '.length));
+      const actor = {
+        ...(await h.services.auth.verifyBearer(h.a.owner.apiKey.slice('Bearer '.length))),
+        surface: 'v1' as const,
+      };
       const request = { method: 'POST', url: '/v1/contacts', body: { name: 'Orphan' } };
       expect(await h.services.idempotency.begin(actor, 'died-mid-request', request)).toBeUndefined();
       await expect(h.services.idempotency.begin(actor, 'died-mid-request', request)).rejects.toMatchObject({
