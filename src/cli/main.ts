@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../config.js';
+import { availableParallelism } from 'node:os';
+import { loadConfig, workerCount, type Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
 import type { Store } from '../db/store.js';
 import { openConfiguredStore } from './store.js';
@@ -13,7 +14,7 @@ import { exportContacts, importFile } from './transfer.js';
 const USAGE = `Usage: roster <command> [options]
 
 Commands:
-  serve                                   Start the HTTP server (migrates first)
+  serve [--workers N|auto]                Start the HTTP server (migrates first); N processes share the port
   migrate                                 Apply database migrations
   org create --name N [--country CC] [--language L]
   user create --org ORG_ID --username U --password P --role R [--display-name D]
@@ -47,6 +48,7 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   bom: { type: 'boolean' },
   'min-score': text,
+  workers: text,
 } as const;
 
 export interface Io {
@@ -93,6 +95,8 @@ export async function main(
   let config: Config;
   try {
     config = loadConfig(env);
+    if (typeof flags.workers === 'string')
+      config.workers = workerCount(flags.workers, availableParallelism());
   } catch (error) {
     io.err(`roster: ${(error as Error).message}`);
     return 2;

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
-import { connect, type ConnectionOptions, type Dialect } from './connection.js';
+import { connect, type ConnectionOptions, type Dialect, type PoolStats } from './connection.js';
 import { groupCommit } from './group-commit.js';
 import { grantDataPrivileges, migrateToLatest } from './migrate.js';
 import { retryConflicts } from './retry.js';
@@ -31,11 +31,13 @@ export interface Store {
   ping(): Promise<void>;
   /** Updates the planner's statistics after bulk changes: without them PostgreSQL plans a grown table as an empty one. */
   refreshStatistics(): Promise<void>;
+  /** PostgreSQL: the request pool's connections (metrics); undefined on SQLite. */
+  poolStats(): PoolStats | undefined;
   close(): Promise<void>;
 }
 
 export function openStore(options: ConnectionOptions): Store {
-  const { dialect, db: root, durability } = connect(options);
+  const { dialect, db: root, durability, pool } = connect(options);
 
   const current = new AsyncLocalStorage<Kysely<Database>>();
   const executor = () => current.getStore() ?? root;
@@ -91,6 +93,7 @@ export function openStore(options: ConnectionOptions): Store {
       if (dialect === 'postgres') await sql`select roster_refresh_statistics()`.execute(root);
       else await sql`pragma optimize`.execute(root);
     },
+    poolStats: () => pool?.(),
     ping: async () => {
       await sql`select 1`.execute(root);
     },

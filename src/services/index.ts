@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { putSettingOnce } from '../db/repositories/instance.js';
+import { Leases } from '../db/leases.js';
 import type { Store } from '../db/store.js';
 import { AccountsService } from './accounts.js';
 import { AuthService } from './auth.js';
@@ -42,6 +43,7 @@ export async function createServices(
         | 'importDirectory'
         | 'importMaxBytes'
         | 'importBatchSize'
+        | 'jobLeaseSeconds'
       >
     >,
 ): Promise<Services> {
@@ -50,6 +52,13 @@ export async function createServices(
   const accounts = new AccountsService(store);
   const contacts = new ContactsService(store, accounts);
   const groups = new GroupsService(store, accounts, contacts);
+  const leases = new Leases(store, { ttlMs: (config.jobLeaseSeconds ?? 30) * 1000 });
+  const memberJobs = new MemberJobsService(store, accounts, contacts, groups, leases);
+  const imports = new ImportsService(store, accounts, contacts, groups, leases, {
+    directory: config.importDirectory ?? './data/imports',
+    maxBytes: config.importMaxBytes ?? 512 * 1024 * 1024,
+    batchSize: config.importBatchSize ?? 1000,
+  });
   return {
     store,
     accounts,
@@ -63,12 +72,9 @@ export async function createServices(
     merges: new MergesService(store, accounts, contacts),
     groups,
     groupMembers: new GroupMembersService(store, accounts, contacts, groups),
-    memberJobs: new MemberJobsService(store, contacts, groups),
-    imports: new ImportsService(store, accounts, contacts, groups, {
-      directory: config.importDirectory ?? './data/imports',
-      maxBytes: config.importMaxBytes ?? 512 * 1024 * 1024,
-      batchSize: config.importBatchSize ?? 1000,
-    }),
+    memberJobs,
+    imports,
+
     idempotency: new IdempotencyService(store),
     rateLimiter: new RateLimiter(
       config.redisUrl ? await RedisRateStore.connect(config.redisUrl) : new MemoryRateStore(),

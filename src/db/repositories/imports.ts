@@ -1,10 +1,18 @@
 import type { Selectable, Updateable } from 'kysely';
 import type { ImportChangesTable, ImportJobsTable, ImportWarningsTable } from '../schema.js';
+import type { LeasedTable } from '../leases.js';
 import type { TenantScope } from '../scope.js';
 
 export type ImportJobRow = Selectable<ImportJobsTable>;
 export type ImportChangeRow = Selectable<ImportChangesTable>;
 export type ImportWarning = Omit<Selectable<ImportWarningsTable>, 'organisation_id' | 'job_key'>;
+
+/** Import jobs under leases: a queued or running job whose process is gone is taken over. */
+export const IMPORT_JOB_LEASES: LeasedTable = {
+  table: 'import_jobs',
+  id: 'key',
+  claimable: ['queued', 'running'],
+};
 
 export function insertImportJob(scope: TenantScope, row: Omit<ImportJobRow, 'key' | 'organisation_id'>) {
   return scope.insertInto('import_jobs', row).returningAll().executeTakeFirstOrThrow();
@@ -22,19 +30,24 @@ export async function updateImportJob(
   await scope.updateTable('import_jobs').set(changes).where('key', '=', key).execute();
 }
 
-/** Moves a job from one status to another only if it is still in the first: a guard against two runners. */
+/**
+ * Moves a job from one status to another only if it is still in the first, and (given an owner)
+ * only while that process holds its lease: a guard against two runners.
+ */
 export async function transitionImportJob(
   scope: TenantScope,
   key: number,
   from: string[],
   changes: Updateable<ImportJobsTable>,
+  leaseOwner?: string,
 ): Promise<boolean> {
-  const result = await scope
+  let update = scope
     .updateTable('import_jobs')
     .set(changes)
     .where('key', '=', key)
-    .where('status', 'in', from)
-    .executeTakeFirst();
+    .where('status', 'in', from);
+  if (leaseOwner !== undefined) update = update.where('lease_owner', '=', leaseOwner);
+  const result = await update.executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
@@ -181,16 +194,24 @@ export async function deleteImportChanges(scope: TenantScope, jobKey: number): P
 
 type Counter = 'rows_read' | 'created' | 'updated' | 'unchanged' | 'skipped' | 'skipped_in_file' | 'failed';
 
-/** Adds a committed batch's counts to its job, in the batch's own transaction: the job never counts what did not commit. */
+/**
+ * Adds a committed batch's counts to its job, in the batch's own transaction: the job never
+ * counts what did not commit. Only while `leaseOwner` runs the job; false (and the batch must
+ * roll back) when another process has taken it over or it was cancelled.
+ */
 export async function addImportProgress(
   scope: TenantScope,
   key: number,
-  counts: Record<Counter, number>,
-  lastRow: number,
-  bytesRead: number,
-  now: number,
-): Promise<void> {
-  await scope
+  progress: {
+    counts: Record<Counter, number>;
+    lastRow: number;
+    bytesRead: number;
+    now: number;
+    leaseOwner: string;
+  },
+): Promise<boolean> {
+  const { counts, lastRow, bytesRead, now } = progress;
+  const result = await scope
     .updateTable('import_jobs')
     .set((eb) => ({
       rows_read: eb('rows_read', '+', counts.rows_read),
@@ -205,7 +226,10 @@ export async function addImportProgress(
       updated_at: now,
     }))
     .where('key', '=', key)
-    .execute();
+    .where('status', '=', 'running')
+    .where('lease_owner', '=', progress.leaseOwner)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 export function findImportJobByKey(scope: TenantScope, key: number) {
