@@ -52,7 +52,7 @@ describe.each(dialects)('paths no route serves, on %s', (dialect) => {
       ['/api/group/nope', 'seed 003'],
       ['/nope', 'problem'],
       ['/api/nope', 'problem'],
-      ['/contacts', 'problem'],
+      ['/people', 'problem'],
       ['/v1x', 'problem'],
       ['/docs/no-such-file.js', 'problem'],
       ['/healthz/deeper', 'problem'],
