@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { loadConfig, workerCount, type Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
-import type { Store } from '../db/store.js';
+import { backupDatabase, restoreDatabase, type Store } from '../db/store.js';
 import { openConfiguredStore } from './store.js';
 import { createServices, type Services } from '../services/index.js';
 import { printDuplicates } from './duplicates.js';
@@ -23,6 +23,8 @@ Commands:
   export --org ORG_ID [--format csv|vcf|jsonl] [--group GROUP_ID] [--bom]   (to standard output)
   duplicates --org ORG_ID [--min-score S]  Candidate sets of duplicate contacts, as JSON Lines on standard output
   openapi                                 Print the OpenAPI document (no database or server needed)
+  backup FILE                             SQLite: a consistent copy of the database, safe while serving
+  restore FILE                            SQLite: the database becomes the backup (stop the servers first)
 
 Every command takes --json and then prints exactly one JSON object.
 Configuration comes from the environment (see the README): DATABASE_URL, HOST, PORT, ...`;
@@ -102,6 +104,8 @@ export async function main(
     return 2;
   }
   if (command === 'serve') return serve(config, io);
+  if (positionals[0] === 'backup' || positionals[0] === 'restore')
+    return copyDatabase(positionals, flags, config, io);
 
   const store = openConfiguredStore(config);
   try {
@@ -123,13 +127,41 @@ export async function main(
     io.out(flags.json ? JSON.stringify(result.json) : result.text);
     return 0;
   } catch (error) {
-    if (!(error instanceof DomainError)) throw error;
-    if (flags.json) io.out(JSON.stringify({ error: { code: error.code, message: error.message } }));
-    else io.err(`roster: ${error.message}`);
-    return 1;
+    return refused(error, flags, io);
   } finally {
     await store.close();
   }
+}
+
+/** Backups run on the file itself, without migrating or opening the store: a server may be running on it. */
+async function copyDatabase(positionals: string[], flags: Flags, config: Config, io: Io): Promise<number> {
+  const [command, file] = positionals;
+  try {
+    if (!file || positionals.length > 2)
+      throw new DomainError('validation', `name one file: roster ${command} FILE`);
+    const { pages } = await (command === 'backup' ? backupDatabase : restoreDatabase)(
+      config.databaseUrl,
+      file,
+    );
+    const done =
+      command === 'backup' ? `Backed the database up to ${file}` : `Restored the database from ${file}`;
+    io.out(
+      flags.json
+        ? JSON.stringify({ [command === 'backup' ? 'backup' : 'restored']: file, pages })
+        : `${done} (${pages} pages).`,
+    );
+    return 0;
+  } catch (error) {
+    return refused(error, flags, io);
+  }
+}
+
+/** A command refused for a reason the user can fix: exit code 1, the reason as JSON or text. */
+function refused(error: unknown, flags: Flags, io: Io): number {
+  if (!(error instanceof DomainError)) throw error;
+  if (flags.json) io.out(JSON.stringify({ error: { code: error.code, message: error.message } }));
+  else io.err(`roster: ${error.message}`);
+  return 1;
 }
 
 /** Imports and exports stream: their data goes to standard output whole, their progress to standard error. */

@@ -9,6 +9,8 @@ import { describePostgresDurability, describeRowSecurity, type RowSecurity } fro
 import { TenantScope } from './scope.js';
 import { INSTANCE_TENANT, tenantTag } from './tenant-session.js';
 
+export { backupDatabase, restoreDatabase } from './backup.js';
+
 /**
  * The database as the services see it: tenant scopes, transactions bound to one
  * organisation, and the few instance-level lookups authentication needs (instance.ts).

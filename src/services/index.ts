@@ -13,6 +13,7 @@ import { IdempotencyService } from './idempotency.js';
 import { ImportsService } from './imports/jobs.js';
 import { MemberJobsService } from './member-jobs.js';
 import { MergesService } from './merges.js';
+import { RedisThrottleStore } from './login-throttle.js';
 import { MemoryRateStore, RateLimiter, RedisRateStore } from './rate-limit.js';
 
 export interface Services {
@@ -47,6 +48,7 @@ export async function createServices(
       >
     >,
 ): Promise<Services> {
+  const rateStore = config.redisUrl ? await RedisRateStore.connect(config.redisUrl) : new MemoryRateStore();
   const jwtSecret =
     config.jwtSecret ?? (await putSettingOnce(store.db, 'jwt_secret', randomBytes(48).toString('base64url')));
   const accounts = new AccountsService(store);
@@ -66,6 +68,7 @@ export async function createServices(
       jwtSecret,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      throttle: rateStore instanceof RedisRateStore ? new RedisThrottleStore(rateStore.redis) : undefined,
     }),
     contacts,
     duplicates: new DuplicatesService(store),
@@ -76,10 +79,6 @@ export async function createServices(
     imports,
 
     idempotency: new IdempotencyService(store),
-    rateLimiter: new RateLimiter(
-      config.redisUrl ? await RedisRateStore.connect(config.redisUrl) : new MemoryRateStore(),
-      config.rateLimit ?? 0,
-      (config.rateWindowSeconds ?? 60) * 1000,
-    ),
+    rateLimiter: new RateLimiter(rateStore, config.rateLimit ?? 0, (config.rateWindowSeconds ?? 60) * 1000),
   };
 }
