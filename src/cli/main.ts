@@ -108,9 +108,10 @@ export async function main(
     return copyDatabase(positionals, flags, config, io);
 
   const store = openConfiguredStore(config);
+  let services: Services | undefined;
   try {
     await store.migrate();
-    const services = await createServices(store, config);
+    services = await createServices(store, config);
     if (positionals[0] === 'import' || positionals[0] === 'export') {
       return await transfer(positionals, flags, services, io);
     }
@@ -129,6 +130,8 @@ export async function main(
   } catch (error) {
     return refused(error, flags, io);
   } finally {
+    // With REDIS_URL the rate limiter holds a connection, which would keep the command from exiting.
+    await services?.rateLimiter.close();
     await store.close();
   }
 }
