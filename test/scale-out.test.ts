@@ -16,6 +16,7 @@ import {
   wrong401,
 } from './support/operations.js';
 import { remote } from './support/remote.js';
+import { ownerApiKey } from './support/roster-client.js';
 import { ServerProcess } from './support/server-process.js';
 
 /**
@@ -286,5 +287,42 @@ describe.runIf(enabled)('a rate limit over three processes', () => {
       );
     expect(statuses.filter((s) => s === 200)).toHaveLength(30);
     expect(statuses.slice(30)).toEqual(Array(15).fill(429));
+  }, 60_000);
+});
+
+describe('roster serve --workers 2 on one SQLite file', () => {
+  let dir: string;
+  let server: ServerProcess;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'roster-workers-'));
+    server = new ServerProcess({
+      DATABASE_URL: `sqlite:${join(dir, 'roster.db')}`,
+      ROSTER_WORKERS: '2',
+      ROSTER_ADMIN_USERNAME: 'workers',
+      ROSTER_ADMIN_PASSWORD: 'workers-test-password',
+      ROSTER_RATE_LIMIT: '0',
+      LOG_LEVEL: 'warn',
+    });
+    await server.start();
+  }, 60_000);
+  afterAll(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves on one port from two processes, where writes sent together all succeed: they wait for the file’s lock', async () => {
+    const client = await ownerApiKey(server.url, 'workers', 'workers-test-password');
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        client.request('POST', '/v1/contacts', {
+          body: { name: `Worker ${i}`, phone: `+6142${String(1_000_000 + i)}` },
+        }),
+      ),
+    );
+    expect(
+      answers.filter((res) => res.status !== 201).map((res) => `${res.status} ${JSON.stringify(res.body)}`),
+    ).toEqual([]);
+    const listed = await client.request('GET', '/v1/contacts?q=Worker&limit=500');
+    expect(listed.body.items).toHaveLength(200);
   }, 60_000);
 });
