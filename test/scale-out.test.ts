@@ -134,54 +134,63 @@ describe.runIf(enabled)('three server processes over one PostgreSQL and Redis', 
       ).toBe(401);
   });
 
-  it('finishes an import on another process when the one running it is killed (kill -9), each row once', async () => {
-    const rows = 20_000;
-    const file = join(dir, 'contacts.csv');
-    execFileSync(process.execPath, ['bench/generate-contacts.mjs', String(rows), file]);
-    const auth = { authorization: h.a.owner.apiKey };
-    const started = await send(
-      {
-        method: 'POST',
-        url: '/v1/imports?group_name=Scaled&country=AU',
-        headers: { ...auth, 'content-type': 'text/csv' },
-        payload: readFileSync(file),
-      },
-      0,
-    );
-    expect(started.statusCode, started.body).toBe(202);
-    const job = () => send({ method: 'GET', url: `/v1/imports/${started.json().id}`, headers: auth }, 1);
-    let seen = (await job()).json();
-    while (seen.status !== 'running' || seen.rows_read < 3000) {
-      expect(['queued', 'running']).toContain(seen.status);
-      await sleep(50);
-      seen = (await job()).json();
-    }
-    await servers[0]!.kill();
-    const killedAt = { rows: seen.rows_read, time: Date.now() };
-    // Served by the two left, until the killed one is back (its lease must run out first).
-    servers = [servers[1]!, servers[2]!, servers[0]!];
-    const deadline = Date.now() + 90_000;
-    while (!['completed', 'failed', 'cancelled'].includes(seen.status) && Date.now() < deadline) {
-      await sleep(250);
-      seen = (await job()).json();
-    }
-    expect(seen.status, JSON.stringify(seen)).toBe('completed');
-    expect(killedAt.rows).toBeLessThan(rows);
-    expect(seen.rows_read).toBe(rows);
-    expect(seen.created + seen.updated + seen.unchanged + seen.skipped + seen.failed).toBe(rows);
-    const counts = await session(h.database.ownerUrl!, h.a.org.id, async (client) => {
-      const contacts = await client.query(
-        `select count(*)::int as n, count(distinct lower(email))::int as emails from contacts
-         where organisation_id = $1 and email like '%@example.com' and deleted_at is null`,
-        [h.a.org.id],
+  it(
+    'finishes an import on another process when the one running it is killed (kill -9), each row once',
+    async () => {
+      // SCALE_OUT_ROWS=200000 for the issue's full size, by hand (docs/scaling.md gives its figures).
+      const rows = Number(process.env.SCALE_OUT_ROWS ?? 20_000);
+      const file = join(dir, 'contacts.csv');
+      execFileSync(process.execPath, ['bench/generate-contacts.mjs', String(rows), file]);
+      const auth = { authorization: h.a.owner.apiKey };
+      const started = await send(
+        {
+          method: 'POST',
+          url: '/v1/imports?group_name=Scaled&country=AU',
+          headers: { ...auth, 'content-type': 'text/csv' },
+          payload: readFileSync(file),
+        },
+        0,
       );
-      return contacts.rows[0] as { n: number; emails: number };
-    });
-    // Every contact the import created is there once: none twice (a batch imported again would make twins).
-    expect(counts.n).toBe(counts.emails);
-    expect(counts.n).toBeGreaterThanOrEqual(seen.created);
-    await servers[2]!.start();
-  }, 180_000);
+      expect(started.statusCode, started.body).toBe(202);
+      const job = () => send({ method: 'GET', url: `/v1/imports/${started.json().id}`, headers: auth }, 1);
+      let seen = (await job()).json();
+      while (seen.status !== 'running' || seen.rows_read < 3000) {
+        expect(['queued', 'running']).toContain(seen.status);
+        await sleep(50);
+        seen = (await job()).json();
+      }
+      await servers[0]!.kill();
+      console.log(`scale-out import: killed at row ${seen.rows_read} of ${rows}`);
+      const killedAt = { rows: seen.rows_read, time: Date.now() };
+      // Served by the two left, until the killed one is back (its lease must run out first).
+      servers = [servers[1]!, servers[2]!, servers[0]!];
+      const deadline = Date.now() + 90_000 + rows * 2;
+      while (!['completed', 'failed', 'cancelled'].includes(seen.status) && Date.now() < deadline) {
+        await sleep(250);
+        seen = (await job()).json();
+      }
+      console.log(
+        `scale-out import: completed ${Math.round((Date.now() - killedAt.time) / 1000)} s after the kill, rows_read ${seen.rows_read}, created ${seen.created}`,
+      );
+      expect(seen.status, JSON.stringify(seen)).toBe('completed');
+      expect(killedAt.rows).toBeLessThan(rows);
+      expect(seen.rows_read).toBe(rows);
+      expect(seen.created + seen.updated + seen.unchanged + seen.skipped + seen.failed).toBe(rows);
+      const counts = await session(h.database.ownerUrl!, h.a.org.id, async (client) => {
+        const contacts = await client.query(
+          `select count(*)::int as n, count(distinct lower(email))::int as emails from contacts
+         where organisation_id = $1 and email like '%@example.com' and deleted_at is null`,
+          [h.a.org.id],
+        );
+        return contacts.rows[0] as { n: number; emails: number };
+      });
+      // Every contact the import created is there once: none twice (a batch imported again would make twins).
+      expect(counts.n).toBe(counts.emails);
+      expect(counts.n).toBeGreaterThanOrEqual(seen.created);
+      await servers[2]!.start();
+    },
+    180_000 + Number(process.env.SCALE_OUT_ROWS ?? 0) * 3,
+  );
 
   it('loses no request and no acknowledged write in a rolling restart of the three under load', async () => {
     const auth = { authorization: h.a.owner.apiKey };
