@@ -78,6 +78,9 @@ export function openStore(options: ConnectionOptions): Store {
       }
       const owner = connect({ url: options.ownerUrl, poolSize: 1 }).db;
       try {
+        // Processes starting together would grant at once, and PostgreSQL refuses concurrent
+        // catalog updates ("tuple concurrently updated"): one at a time, on the pool's one session.
+        await sql`select pg_advisory_lock(hashtext('roster_migrate'))`.execute(owner);
         await migrateToLatest(owner, dialect);
         const [serving, owning] = await Promise.all([currentRole(root), currentRole(owner)]);
         if (serving !== owning) await grantDataPrivileges(owner, serving);
