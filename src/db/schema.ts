@@ -226,6 +226,9 @@ export interface ImportJobsTable {
   finished_at: number | null;
   created_at: number;
   updated_at: number;
+  /** The process running the job, and until when (src/db/leases.ts). */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
 }
 
 /** A job adding every contact that matches a filter to a group (migration 0011). */
@@ -242,6 +245,10 @@ export interface MemberJobsTable {
   created_by: string | null;
   created_at: number;
   finished_at: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  /** The list's cursor after the last page added: where a job taken over goes on. */
+  cursor: string | null;
 }
 
 export interface ImportErrorsTable {
