@@ -1,3 +1,4 @@
+import type { ImportCounts } from '../domain/records.js';
 import type { Generated } from 'kysely';
 
 /**
@@ -195,7 +196,7 @@ export interface IdempotencyKeysTable {
   created_at: number;
 }
 
-export interface ImportJobsTable {
+export interface ImportJobsTable extends ImportCounts {
   key: Generated<number>;
   organisation_id: string;
   id: string;
@@ -205,12 +206,6 @@ export interface ImportJobsTable {
   spool_path: string | null;
   bytes: number;
   rows_read: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  skipped_in_file: number;
-  failed: number;
   bytes_read: number;
   /** The last row number whose batch committed: where a resumed import continues. */
   last_row: number;

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError, notFound } from '../../domain/errors.js';
 import { CountryHintSampler, type CountryHint } from '../../domain/country-hint.js';
 import type { EncodingFound } from '../../domain/formats/encoding.js';
+import type { ImportCounts } from '../../domain/records.js';
 import { readContacts, type ImportFormat, type ReadRow } from '../../domain/formats/index.js';
 import { isUuid, uuidv7 } from '../../domain/ids.js';
 import { iso, isoOrNull } from '../../domain/records.js';
@@ -63,7 +64,7 @@ export const IMPORT_STATUSES = [
 ] as const;
 export type ImportStatus = (typeof IMPORT_STATUSES)[number];
 
-export interface ImportJob {
+export interface ImportJob extends ImportCounts {
   id: string;
   status: ImportStatus;
   format: ImportFormat;
@@ -71,12 +72,6 @@ export interface ImportJob {
   dry_run: boolean;
   bytes: number;
   rows_read: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  skipped_in_file: number;
-  failed: number;
   /** Warnings by kind: what the import kept of rows but could not read as written. */
   warnings: Record<string, number>;
   /** The text encoding the file was read in, and how it was known. */
