@@ -71,6 +71,14 @@ describe.skipIf(!chromiumPath)(
           return page;
         }
         const heading = (page: Page) => page.getByRole('heading', { level: 1 });
+        /** A request to the API as the owner, to set up and check what the page did. */
+        const asOwner = (method: 'GET' | 'POST', url: string, payload?: object) =>
+          h.request({
+            method,
+            url,
+            headers: { authorization: h.a.owner.basic },
+            ...(payload && { payload }),
+          });
 
         beforeAll(async () => {
           if (!existsSync(join(CONSOLE_ROOT, 'index.html')))
@@ -224,6 +232,97 @@ describe.skipIf(!chromiumPath)(
           expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(['Zelda Fitzgerald']);
         });
 
+        it('moves through the contacts list with the keyboard: one row in the tab order, arrows, Home, End', async () => {
+          await open('Contacts', 'Contacts');
+          await page.getByLabel('Search').fill('');
+          const rows = page.locator('.contact-row');
+          await eventually(() => rows.count()).toBeGreaterThan(3);
+          expect(await page.locator('.contact-row[tabindex="0"]').count()).toBe(1);
+          const names = await page.locator('.contact-row .name').allTextContents();
+          const focused = () =>
+            page.evaluate(() => document.activeElement?.querySelector('.name')?.textContent);
+          await page.getByLabel('Sort').focus();
+          await page.keyboard.press('Tab'); // past the export buttons to the list's row
+          for (let i = 0; i < 3 && !(await focused()); i++) await page.keyboard.press('Tab');
+          await eventually(focused).toBe(names[0]);
+          await page.keyboard.press('ArrowDown');
+          await eventually(focused).toBe(names[1]);
+          await page.keyboard.press('End');
+          await eventually(focused).toBe(names.at(-1));
+          await page.keyboard.press('Home');
+          await eventually(focused).toBe(names[0]);
+          await page.keyboard.press('ArrowDown');
+          await eventually(focused).toBe(names[1]);
+          await page.keyboard.press('Enter');
+          await eventually(() => heading(page).textContent()).toBe(names[1]);
+        });
+
+        it('finds duplicates, compares them side by side, previews and merges, and undoes the merge', async () => {
+          const post = async (payload: object) =>
+            (await asOwner('POST', '/v1/contacts', payload)).json() as { id: string };
+          const kept = await post({
+            first_name: 'Ada',
+            last_name: 'Byron',
+            email: 'ada.byron@example.com',
+            phone: '0412 777 001',
+            consent: { sms: 'subscribed' },
+          });
+          const twin = await post({
+            name: 'ada byron',
+            email: 'ADA.BYRON@example.com',
+            phone: '0412 777 002',
+            company: 'Analytical Engines',
+            consent: { sms: { status: 'unsubscribed', source: 'sms:STOP' } },
+          });
+          await open('Duplicates', 'Duplicates');
+          const compare = page.getByRole('link', { name: /^Compare: .*Same email: ada\.byron@example\.com/ });
+          await eventually(() => compare.count()).toBe(1);
+          await accessible(page);
+          await screenshot(page, 'duplicates');
+          await compare.click();
+          await eventually(() => heading(page).textContent()).toBe('Compare duplicates');
+          const table = page.locator('table.compare');
+          await eventually(() => table.locator('thead a').allTextContents()).toEqual([
+            'Ada Byron',
+            'ada byron',
+          ]);
+          await page.getByLabel('use contact 2’s phone').check();
+          await page.getByRole('button', { name: 'Preview merge' }).click();
+          const preview = page.locator('section.notice');
+          await eventually(() => preview.getByRole('heading').textContent()).toBe(
+            'After the merge (preview)',
+          );
+          const facts = await preview.locator('.fact').allTextContents();
+          expect(facts).toEqual(
+            expect.arrayContaining([
+              'NameAda Byron (from contact 1)',
+              'Phone+61412777002 (from contact 2)',
+              'CompanyAnalytical Engines (from contact 2)',
+              'Consent by smsunsubscribed via sms:STOP (from contact 2)',
+            ]),
+          );
+          // The preview wrote nothing.
+          const twinBefore = await asOwner('GET', `/v1/contacts/${twin.id}`);
+          expect(twinBefore.statusCode).toBe(200);
+          await accessible(page);
+          await screenshot(page, 'compare');
+
+          await page.getByRole('button', { name: 'Merge 1 into contact 1' }).click();
+          await eventually(() => page.getByRole('status').textContent()).toBe('1 merged into Ada Byron');
+          const merged = await asOwner('GET', `/v1/contacts/${twin.id}`);
+          expect(merged.statusCode).toBe(404);
+          expect(merged.json().merged_into).toBe(kept.id);
+          const survivor = await asOwner('GET', `/v1/contacts/${kept.id}`);
+          expect(survivor.json()).toMatchObject({ phone: '+61412777002', company: 'Analytical Engines' });
+
+          await page.getByRole('button', { name: 'Undo merge' }).click();
+          await eventually(() => page.getByRole('heading', { name: 'Merge undone' }).count()).toBe(1);
+          const back = await asOwner('GET', `/v1/contacts/${twin.id}`);
+          expect(back.json()).toMatchObject({ phone: '+61412777002', deleted_at: null });
+          const restored = await asOwner('GET', `/v1/contacts/${kept.id}`);
+          expect(restored.json()).toMatchObject({ phone: '+61412777001', company: null });
+        });
+
         it('manages a group and its members', async () => {
           await open('Groups', 'Groups');
           await page.getByLabel('Name', { exact: true }).fill('Volunteers');
@@ -336,6 +435,16 @@ describe.skipIf(!chromiumPath)(
           await page.getByRole('link', { name: 'Administration' }).click();
           await eventually(() => page.getByLabel('Organisation name').count()).toBe(1);
           expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out']);
+          await accessible(page);
+          // Candidates to compare, and nothing to merge them with.
+          await page.getByRole('link', { name: 'Duplicates' }).click();
+          await page
+            .getByRole('link', { name: /^Compare: / })
+            .first()
+            .click();
+          await eventually(() => page.locator('table.compare thead a').count()).toBe(2);
+          expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out']);
+          expect(await page.getByRole('radio').count()).toBe(0);
           await accessible(page);
         });
 

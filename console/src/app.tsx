@@ -9,6 +9,8 @@ const Contacts = lazy(() => import('./pages/contacts').then((m) => m.Contacts));
 const ContactPage = lazy(() => import('./pages/contact').then((m) => m.ContactPage));
 const Groups = lazy(() => import('./pages/groups').then((m) => m.Groups));
 const GroupPage = lazy(() => import('./pages/group').then((m) => m.GroupPage));
+const Duplicates = lazy(() => import('./pages/duplicates').then((m) => m.Duplicates));
+const Compare = lazy(() => import('./pages/compare').then((m) => m.Compare));
 const Import = lazy(() => import('./pages/import').then((m) => m.Import));
 const Admin = lazy(() => import('./pages/admin').then((m) => m.Admin));
 
@@ -42,6 +44,7 @@ function Shell({ me }: { me: Me }) {
         <nav aria-label="Main">
           {link('/contacts', 'Contacts')}
           {link('/groups', 'Groups')}
+          {link('/duplicates', 'Duplicates')}
           {me.canWrite && link('/import', 'Import')}
           {link('/admin', 'Administration')}
         </nav>
@@ -60,6 +63,8 @@ function Shell({ me }: { me: Me }) {
           <Route path="/contacts/:id" component={ContactPage} />
           <Route path="/groups" component={Groups} />
           <Route path="/groups/:id" component={GroupPage} />
+          <Route path="/duplicates" component={Duplicates} />
+          <Route path="/duplicates/compare" component={Compare} />
           <Route path="/import" component={Import} />
           <Route path="/admin" component={Admin} />
           <Route default component={NotFound} />

@@ -11,7 +11,18 @@ export const CONSOLE_ROOT = fileURLToPath(new URL('../../console/dist/', import.
  * The paths of the console's own pages: each answers its index.html and the console's router takes over.
  * Listed rather than a catch-all, so that /v1, the seeds' prefixes and unknown paths keep their JSON 404s.
  */
-const PAGES = ['/', '/sign-in', '/contacts', '/contacts/*', '/groups', '/groups/*', '/import', '/admin'];
+const PAGES = [
+  '/',
+  '/sign-in',
+  '/contacts',
+  '/contacts/*',
+  '/groups',
+  '/groups/*',
+  '/duplicates',
+  '/duplicates/*',
+  '/import',
+  '/admin',
+];
 
 /**
  * The web console (console/): static files built from source, served with security headers and a
