@@ -28,10 +28,35 @@ mkdirSync(shots, { recursive: true });
 /** The page reaches a state within a few seconds (the browser shares two cores with the server). */
 const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000 });
 
+/**
+ * No serious or critical axe violation, in light and in dark (the console follows the system's scheme, and each
+ * has its own colours to pass WCAG AA); and at a phone's width, nothing wider than the screen but the tables and
+ * lists that scroll on their own.
+ */
 async function expectAccessible(page: Page) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  const viewport = page.viewportSize()!;
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(
+      serious.map((v) => `${colorScheme} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    ).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 360, height: 740 });
+  try {
+    // What sticks out past the screen's right edge, outside the boxes that scroll sideways on their own.
+    const overflowing = () =>
+      page.evaluate(() =>
+        [...document.body.querySelectorAll('*')]
+          .filter((el) => el.getBoundingClientRect().right > innerWidth + 1 && !el.closest('.scroll-x'))
+          .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${el.textContent?.slice(0, 40)}`),
+      );
+    await expect.poll(overflowing).toEqual([]);
+  } finally {
+    await page.setViewportSize(viewport);
+  }
 }
 
 describe.skipIf(!chromiumPath)(
