@@ -26,6 +26,7 @@ const missingIds = (): TenantIds => ({
   importJob: uuidv7(),
   duplicate: uuidv7(),
   merge: uuidv7(),
+  memberJob: uuidv7(),
   contactHex: toObjectId('contact', 9_999_999),
   groupHex: toObjectId('group', 9_999_999),
   contactInt: 9_999_999,

@@ -52,8 +52,7 @@ describe.each(dialects)('paths no route serves, on %s', (dialect) => {
       ['/api/group/nope', 'seed 003'],
       ['/nope', 'problem'],
       ['/api/nope', 'problem'],
-      // Beside the console's page /contacts (a GET answers its HTML, test/console-session.test.ts).
-      ['/contacts.json', 'problem'],
+      ['/people', 'problem'],
       ['/v1x', 'problem'],
       ['/docs/no-such-file.js', 'problem'],
       ['/healthz/deeper', 'problem'],

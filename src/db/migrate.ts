@@ -9,6 +9,7 @@ import { membershipSortName } from './migrations/0006_membership_sort_name.js';
 import { duplicates } from './migrations/0010_duplicates.js';
 import { memberJobs } from './migrations/0011_member_jobs.js';
 import { addressBooks } from './migrations/0012_address_books.js';
+import { contactExtensions } from './migrations/0015_contact_extensions.js';
 
 /** Migrations are compiled into the package, so `roster migrate` needs no files on disk. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -22,6 +23,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0010_duplicates': duplicates(dialect),
     '0011_member_jobs': memberJobs(dialect),
     '0012_address_books': addressBooks(dialect),
+    '0015_contact_extensions': contactExtensions(dialect),
   };
 }
 

@@ -90,7 +90,8 @@ export interface ContactsTable {
   language: string | null;
   custom: string;
   external_ids: string;
-  survey: string | null;
+  /** JSON: Extensions (domain/contact.ts), null when no surface keeps anything. */
+  extensions: string | null;
   user_id: string | null;
   search_doc: string;
   created_by: string | null;

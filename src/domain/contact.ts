@@ -18,6 +18,12 @@ export type Consent = Partial<Record<Channel, ConsentEntry>>;
 export type CustomValue = string | number | boolean;
 export type CustomAttributes = Record<string, CustomValue>;
 export type ExternalIds = Record<string, string>;
+/**
+ * What a compatibility surface keeps of a contact that Roster's own model has no field for (seed 001's survey
+ * state), under the surface's name. Roster stores and returns it and never reads inside it; a surface's write
+ * replaces its own entry and leaves the others'.
+ */
+export type Extensions = Record<string, Record<string, unknown>>;
 
 /** The plain fields of a contact, in the order exports write them and imports read them. */
 export const CONTACT_FIELDS = [
@@ -39,7 +45,7 @@ const CONTACT_INPUT_FIELDS = [
   'custom',
   'external_ids',
   'user_id',
-  'survey',
+  'extensions',
 ] as const satisfies readonly (keyof ContactInput)[];
 
 /**
@@ -67,7 +73,7 @@ export interface ContactInput {
   custom?: CustomAttributes;
   external_ids?: ExternalIds;
   user_id?: string | null;
-  survey?: { survey_id: string | null; survey_sort_id: string | number | null } | null;
+  extensions?: Extensions;
 }
 
 /** Length limits of contact fields, checked once here for every surface. */

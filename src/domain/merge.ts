@@ -20,7 +20,7 @@ export const MERGE_FIELDS = [
   'avatar_url',
   'language',
   'user_id',
-  'survey',
+  'extensions',
 ] as const;
 export type MergeField = (typeof MERGE_FIELDS)[number];
 

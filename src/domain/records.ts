@@ -1,4 +1,4 @@
-import type { Channel, Consent, CustomAttributes, ExternalIds } from './contact.js';
+import type { Channel, Consent, CustomAttributes, Extensions, ExternalIds } from './contact.js';
 import type { Role } from './roles.js';
 
 /** Records as the services return them: timestamps are ISO 8601 strings, keys are the integer keys. */
@@ -28,11 +28,6 @@ export interface User {
   version: number;
 }
 
-export interface SurveyState {
-  survey_id: string | null;
-  survey_sort_id: string | number | null;
-}
-
 export interface Contact {
   key: number;
   id: string;
@@ -52,7 +47,7 @@ export interface Contact {
   custom: CustomAttributes;
   external_ids: ExternalIds;
   consent: Consent;
-  survey: SurveyState | null;
+  extensions: Extensions;
   user_id: string | null;
   created_by: string | null;
   created_at: string;
@@ -80,7 +75,7 @@ export interface Merge {
   not_undone: { contact_id: string; reason: string }[] | null;
 }
 
-/** What a list of members shows of a contact: who it is and how to reach it (no consent, custom fields or survey). */
+/** What a list of members shows of a contact: who it is and how to reach it (no consent, custom fields or surface extensions). */
 export type ContactCard = Pick<
   Contact,
   | 'key'

@@ -11,7 +11,7 @@ export const CONSOLE_ROOT = fileURLToPath(new URL('../../console/dist/', import.
  * The paths of the console's own pages: each answers its index.html and the console's router takes over.
  * Listed rather than a catch-all, so that /v1, the seeds' prefixes and unknown paths keep their JSON 404s.
  */
-const PAGES = [
+export const CONSOLE_PAGES = [
   '/',
   '/sign-in',
   '/contacts',
@@ -67,7 +67,7 @@ export const webConsole =
       index: false,
       wildcard: true,
     });
-    for (const path of PAGES)
+    for (const path of CONSOLE_PAGES)
       app.get(path, { schema: { hide: true } }, async (_request, reply) =>
         reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(index),
       );

@@ -11,6 +11,7 @@ import {
   type ConsentStatus,
   type ContactInput,
   type CustomAttributes,
+  type Extensions,
 } from '../domain/contact.js';
 import { normaliseEmail } from '../domain/email.js';
 import { exportHeader, exportRow, type ExportFormat } from '../domain/formats/writers.js';
@@ -148,7 +149,7 @@ export class ContactsService {
       ...input,
       custom: input.custom ?? {},
       external_ids: input.external_ids ?? {},
-      survey: input.survey ?? current.survey,
+      extensions: { ...current.extensions, ...input.extensions },
     });
     return this.change(actor, by, next, options);
   }
@@ -547,6 +548,7 @@ function mergePatch(current: ContactInput, patch: ContactPatch): ContactInput {
   for (const [field, value] of Object.entries(patch) as [keyof ContactInput, unknown][]) {
     if (value === undefined) continue;
     if (field === 'custom') next.custom = mergeCustom(current.custom ?? {}, value as ContactPatch['custom']);
+    else if (field === 'extensions') next.extensions = { ...current.extensions, ...(value as Extensions) };
     else (next as Record<string, unknown>)[field] = value;
   }
   return next;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 
 export type TestDialect = 'sqlite' | 'postgres';
@@ -78,5 +79,29 @@ export async function session<T>(url: string, tenant: string, work: (c: pg.Clien
     return await work(client);
   } finally {
     await client.end();
+  }
+}
+
+/** One statement (`?` placeholders) on a test database, outside Roster's data layer; on PostgreSQL under a tenant. */
+export async function raw(
+  dialect: TestDialect,
+  url: string,
+  tenant: string,
+  text: string,
+  values: unknown[] = [],
+) {
+  if (dialect === 'postgres') {
+    let n = 0;
+    const numbered = text.replace(/\?/g, () => `$${++n}`);
+    return session(url, tenant, async (c) => (await c.query(numbered, values)).rows);
+  }
+  const file = new Sqlite(url.slice('sqlite:'.length));
+  try {
+    const statement = file.prepare(text);
+    if (statement.reader) return statement.all(...values) as Record<string, unknown>[];
+    statement.run(...values);
+    return [];
+  } finally {
+    file.close();
   }
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { CONSOLE_PAGES } from '../../src/http/console.js';
 import { seedApis, type SeedApi } from '../../src/http/seeds/index.js';
 import type { Harness, Login, Tenant } from './harness.js';
 
@@ -30,6 +31,8 @@ export interface TenantIds {
   /** A second contact, for a merge into `contact`. */
   duplicate: string;
   merge: string;
+  /** A job adding a group's matching contacts, on `group`. */
+  memberJob: string;
   /** Seed 001's 24-hex ids. */
   contactHex: string;
   groupHex: string;
@@ -42,9 +45,16 @@ export interface TenantIds {
 export const PUBLIC: Record<string, string> = {
   'POST /v1/auth/token': 'exchanges a username and password for tokens: it is how one gets a credential',
   'POST /v1/auth/refresh': 'exchanges a refresh token (in the body) for tokens',
+  'POST /v1/console/session': "the console's sign-in: a username and password for a session cookie",
+  'POST /v1/console/session/refresh': "takes the console's session cookie, not an Authorization header",
+  'DELETE /v1/console/session':
+    "ends the console's session named by its cookie; without one it is already over",
 };
-/** Routes the document does not list (hidden), all public: docs, the document itself and health checks. */
-export const HIDDEN_PUBLIC = ['/openapi.json', '/healthz', '/readyz', '/docs'];
+/**
+ * Routes the document does not list (hidden), all public: docs, the document itself, health checks, and the
+ * console's pages and assets (static files; the data they show comes from /v1 with a credential).
+ */
+export const HIDDEN_PUBLIC = ['/openapi.json', '/healthz', '/readyz', '/docs', '/assets', ...CONSOLE_PAGES];
 
 export const keyOf = (op: Pick<Operation, 'method' | 'path'>) => `${op.method} ${op.path}`;
 
@@ -143,6 +153,7 @@ export function routesOf(app: FastifyInstance): Pick<Operation, 'method' | 'path
 function parameter(path: string, name: string, ids: TenantIds): string {
   if (name === 'unique_id') return ids.org;
   if (name === 'group_unique_id') return ids.group;
+  if (name === 'job_id') return ids.memberJob;
   if (name !== 'id') throw new Error(`${path}: unknown path parameter {${name}}`);
   const byPrefix: [string, string][] = [
     ['/v1/contacts/', ids.contact],
@@ -174,6 +185,7 @@ const BODIES: Record<string, (ids: TenantIds) => { payload?: object | string; he
   'POST /v1/groups': () => ({ payload: { name: `Matrix group ${next()}` } }),
   'PUT /v1/groups/{id}': () => ({ payload: { name: `Replaced group ${next()}` } }),
   'PATCH /v1/groups/{id}': () => ({ payload: { description: 'Patched' } }),
+  'POST /v1/groups/{id}/members/matching': () => ({ payload: { q: `nobody-${next()}` } }),
   'POST /v1/groups/{id}/members': (ids) => ({ payload: { contact_ids: [ids.contact] } }),
   'DELETE /v1/groups/{id}/members': (ids) => ({ payload: { contact_ids: [ids.contact] } }),
   'PATCH /v1/organisation': () => ({ payload: { default_language: 'en' } }),
@@ -224,6 +236,8 @@ const BODILESS = new Set([
   'GET /v1/groups/{id}',
   'DELETE /v1/groups/{id}',
   'GET /v1/groups/{id}/members',
+  'GET /v1/groups/{id}/members/matching/{job_id}',
+  'GET /v1/contacts/{id}/groups',
   'GET /v1/organisation',
   'GET /v1/users',
   'GET /v1/users/{id}',
@@ -231,6 +245,7 @@ const BODILESS = new Set([
   'DELETE /v1/api-keys/{id}',
   'GET /v1/imports/{id}',
   'GET /v1/imports/{id}/errors',
+  'GET /v1/imports/{id}/warnings',
   'POST /v1/imports/{id}/cancel',
   'POST /v1/imports/{id}/resume',
   'POST /v1/imports/{id}/rollback',
@@ -341,6 +356,8 @@ export async function recordsOf(h: Harness, tenant: Tenant, label: string): Prom
   const twin = await post('/v1/contacts', { name: `${label} Twin` });
   const twinOfTwin = await post('/v1/contacts', { name: `${label} Twin` });
   const merge = await post(`/v1/contacts/${twin.id}/merge`, { ids: [twinOfTwin.id] });
+  const memberJob = await post(`/v1/groups/${group.id}/members/matching`, { q: `${label} Person` });
+  await h.services.memberJobs.idle();
   const hexGroup = await post('/contact_groups', { title: `${label} Hex Group` });
   const hexContact = await post('/contact', {
     name: `${label} Hex Person`,
@@ -362,6 +379,7 @@ export async function recordsOf(h: Harness, tenant: Tenant, label: string): Prom
     importJob: importJob.id,
     duplicate: duplicate.id,
     merge: merge.id,
+    memberJob: memberJob.id,
     contactHex: hexContact.data._id,
     groupHex: hexGroup.data._id,
     contactInt: intContact.result.id,

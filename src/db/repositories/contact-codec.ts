@@ -52,7 +52,7 @@ export const CONTACT_FIELD_COLUMNS = Object.keys({
   language: true,
   custom: true,
   external_ids: true,
-  survey: true,
+  extensions: true,
   user_id: true,
   search_doc: true,
 } satisfies Record<keyof ContactFields, true>) as (keyof ContactFields)[];
@@ -117,11 +117,13 @@ export function encodeContact({ input, phone, email, uniquePhones }: SettledCont
     phone_unique: phone?.e164 && uniquePhones ? phone.e164 : null,
     email,
     channel: input.channel ?? null,
-    avatar_url: input.avatar_url ?? null,
+    // An empty URL is no avatar: the field holds a link or nothing.
+    avatar_url: input.avatar_url || null,
     language: input.language ?? null,
     custom: JSON.stringify(input.custom ?? {}),
     external_ids: JSON.stringify(input.external_ids ?? {}),
-    survey: input.survey ? JSON.stringify(input.survey) : null,
+    extensions:
+      input.extensions && Object.keys(input.extensions).length ? JSON.stringify(input.extensions) : null,
     user_id: input.user_id ?? null,
   };
   return { ...row, search_doc: searchDocument(row) };
@@ -154,7 +156,7 @@ export function decodeContact(row: ContactRow, consent: Consent = {}): Contact {
     custom: JSON.parse(row.custom),
     external_ids: JSON.parse(row.external_ids),
     consent,
-    survey: row.survey === null ? null : JSON.parse(row.survey),
+    extensions: row.extensions === null ? {} : JSON.parse(row.extensions),
     user_id: row.user_id,
     created_by: row.created_by,
     created_at: iso(row.created_at),

@@ -60,20 +60,16 @@ export async function insertContact(scope: TenantScope, row: NewContactRow): Pro
 /** Inserts contacts; returns each one's id and key (matched by id, not by order). */
 export async function insertContacts(scope: TenantScope, rows: NewContactRow[]) {
   const keys = new Map<string, number>();
-  if (scope.dialect === 'postgres') {
-    for (let i = 0; i < rows.length; i += 5000) {
-      const inserted = await scope
-        .insertUnnest('contacts', NEW_CONTACT_TYPES, rows.slice(i, i + 5000))
-        .returning(['id', 'key'])
-        .execute();
-      for (const row of inserted) keys.set(row.id, row.key);
-    }
-    return keys;
-  }
-  // Rows per statement: SQLite allows 32,766 bound values and a contact has about 27 columns.
-  for (let i = 0; i < rows.length; i += 500) {
-    const inserted = await scope
-      .insertInto('contacts', rows.slice(i, i + 500))
+  // Rows per statement: PostgreSQL's unnest takes one array per column; SQLite allows 32,766 bound values
+  // and a contact has about 27 columns.
+  const size = scope.dialect === 'postgres' ? 5000 : 500;
+  for (let i = 0; i < rows.length; i += size) {
+    const chunk = rows.slice(i, i + size);
+    const inserted = await (
+      scope.dialect === 'postgres'
+        ? scope.insertUnnest('contacts', NEW_CONTACT_TYPES, chunk)
+        : scope.insertInto('contacts', chunk)
+    )
       .returning(['id', 'key'])
       .execute();
     for (const row of inserted) keys.set(row.id, row.key);

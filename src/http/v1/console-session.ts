@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../domain/errors.js';
 import type { TokenPair } from '../../services/auth.js';
 import type { Services } from '../../services/index.js';
-import { withPublicErrors } from './schemas.js';
+import { withSessionErrors } from './schemas.js';
 
 /** The refresh token's cookie: sent back only to these routes, never readable by the page's scripts. */
 export const SESSION_COOKIE = 'roster_session';
@@ -71,7 +71,7 @@ export const consoleSessionRoutes =
     app.post(
       '/console/session',
       {
-        schema: withPublicErrors({
+        schema: withSessionErrors({
           tags,
           security,
           summary: 'Sign in to the console: the refresh token is set as an HttpOnly cookie, not returned',
@@ -91,7 +91,7 @@ export const consoleSessionRoutes =
     app.post(
       '/console/session/refresh',
       {
-        schema: withPublicErrors({
+        schema: withSessionErrors({
           tags,
           security,
           summary: "A new access token for the console's session cookie (which is rotated)",
@@ -110,7 +110,7 @@ export const consoleSessionRoutes =
     app.delete(
       '/console/session',
       {
-        schema: withPublicErrors({
+        schema: withSessionErrors({
           tags,
           security,
           summary: 'Sign out of the console: its session ends and the cookie is cleared',

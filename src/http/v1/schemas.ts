@@ -308,6 +308,11 @@ export const withPublicErrors = errorResponses(Problem, {
   contentType: 'application/problem+json',
   omit: [403, 404],
 });
+/** The console's session routes: as the token routes, but a request without the CSRF header or from another origin is 403. */
+export const withSessionErrors = errorResponses(Problem, {
+  contentType: 'application/problem+json',
+  omit: [404],
+});
 
 export const Cursor = Type.String({ maxLength: 500, description: 'The next_cursor of the previous page' });
 export const Page = <T extends TSchema>(item: T) =>

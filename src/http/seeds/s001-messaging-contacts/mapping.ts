@@ -1,5 +1,9 @@
+import type { Static } from '@sinclair/typebox';
+import type { Extensions } from '../../../domain/contact.js';
 import { invalid, notFound } from '../../../domain/errors.js';
 import { fromObjectId, type ObjectIdKind } from '../../../domain/ids.js';
+import type { Contact } from '../../../domain/records.js';
+import type { Transaction } from './schemas.js';
 
 /* Seed 001's Mongo-style ids onto Roster's integer keys. */
 
@@ -16,3 +20,16 @@ export function groupKeyOf(id: string): number {
   if (key === undefined) throw invalid('group_id', 'is not a contact group id');
   return key;
 }
+
+/* The survey state seed 001 keeps per contact, as this surface's extension of the contact (Roster has no such field). */
+
+const EXTENSION = 'seed-001';
+type SurveyState = Static<typeof Transaction>;
+
+export const transactionOf = (c: Contact): SurveyState =>
+  (c.extensions[EXTENSION]?.transaction as SurveyState | undefined) ?? {
+    survey_id: null,
+    survey_sort_id: null,
+  };
+
+export const withTransaction = (transaction: SurveyState): Extensions => ({ [EXTENSION]: { transaction } });

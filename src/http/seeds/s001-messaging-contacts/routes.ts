@@ -10,7 +10,7 @@ import { wholeGroupList, wholeListOf, type SeedLimits } from '../whole-list.js';
 import { authenticateMessaging } from './auth.js';
 import { readAnyBodyAsJson } from './body.js';
 import { errors } from './errors.js';
-import { groupKeyOf, keyOf } from './mapping.js';
+import { groupKeyOf, keyOf, transactionOf, withTransaction } from './mapping.js';
 import {
   ContactCreate,
   ContactsQuery,
@@ -62,7 +62,7 @@ export const routes =
           client_id: creator ? toObjectId('user', creator.key) : '',
           group_id: group ? toObjectId('group', group.key) : null,
           channel: c.channel ?? 'whatsapp',
-          transaction: c.survey ?? { survey_id: null, survey_sort_id: null },
+          transaction: transactionOf(c),
           createdAt: c.created_at,
           updatedAt: c.updated_at,
           __v: c.version - 1,
@@ -111,7 +111,7 @@ export const routes =
           name,
           phone: String(number),
           channel: channel ?? 'whatsapp',
-          survey: transaction,
+          ...(transaction && { extensions: withTransaction(transaction) }),
         };
         const placement = group_id ? { groupKeys: [groupKeyOf(group_id)] } : undefined;
         const contact = await contacts.create(request.actor, input, { placement });
@@ -188,7 +188,7 @@ export const routes =
             ...(name !== undefined && { name }),
             ...(number !== undefined && { phone: String(number) }),
             ...(channel !== undefined && { channel }),
-            ...(transaction !== undefined && { survey: transaction }),
+            ...(transaction !== undefined && { extensions: withTransaction(transaction) }),
           },
           { placement },
         );

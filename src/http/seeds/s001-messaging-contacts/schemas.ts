@@ -14,7 +14,7 @@ const session = {
   session_id: Type.Optional(Type.String({ maxLength: 500 })),
   access_token: Type.Optional(Type.String({ maxLength: 2000 })),
 };
-const Transaction = Type.Object(
+export const Transaction = Type.Object(
   {
     survey_id: Nullable(Type.String({ maxLength: 100 })),
     survey_sort_id: Nullable(Type.Union([Type.String({ maxLength: 100 }), Type.Number()])),
