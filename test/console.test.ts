@@ -484,6 +484,11 @@ describe.skipIf(!chromiumPath)(
           await page.goto(`/contacts/${theirs.json().id}`);
           await eventually(() => page.getByRole('alert').textContent()).toBe('Contact not found');
           expect(await page.getByText('Somebody Else').count()).toBe(0);
+          await page.goto(`/duplicates/compare?ids=${theirs.json().id}`);
+          await eventually(() => page.locator('.notice').textContent()).toBe(
+            '1 of this set was not found: merged or deleted since, or not of this organisation.',
+          );
+          expect(await page.getByText('Somebody Else').count()).toBe(0);
         });
       });
     }

@@ -58,7 +58,8 @@ async function loadContacts(ids: string[]): Promise<{ contacts: Contact[]; gone:
 export function Compare() {
   const me = useMe();
   const { query } = useLocation();
-  const ids = (query.ids ?? '').split(',').filter(Boolean).slice(0, MAX_CONTACTS);
+  const named = (query.ids ?? '').split(',').filter(Boolean);
+  const ids = named.slice(0, MAX_CONTACTS);
   const loaded = useLoad(() => loadContacts(ids), [ids.join()]);
   const contacts = loaded.data?.contacts ?? [];
   const [survivor, setSurvivor] = useState('');
@@ -130,8 +131,14 @@ export function Compare() {
       </p>
       {loaded.data.gone > 0 && (
         <p class="notice">
-          {loaded.data.gone} of this set {loaded.data.gone === 1 ? 'is' : 'are'} no longer live (merged or
-          deleted since).
+          {loaded.data.gone} of this set {loaded.data.gone === 1 ? 'was' : 'were'} not found: merged or
+          deleted since, or not of this organisation.
+        </p>
+      )}
+      {named.length > ids.length && (
+        <p class="notice">
+          The first {ids.length} of {named.length} contacts are shown: a merge takes at most {ids.length - 1}{' '}
+          into one. Merge these, then compare the rest.
         </p>
       )}
       {contacts.length < 2 && !merged && <p>Fewer than two live contacts: nothing to merge.</p>}
