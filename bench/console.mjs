@@ -65,6 +65,12 @@ const runDir = runDirectory(results);
 
   // Scroll to the end of what is loaded until row TARGET_ROW is: each time the list asks for the next 1,000.
   const pages = [];
+  // The list's requests while it scrolls: each page after the first must name a cursor, none an offset.
+  const listRequests = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname === '/v1/contacts') listRequests.push(url.searchParams);
+  });
   const scrolled = Date.now();
   let loaded = await page.locator('.contact-row').count();
   for (;;) {
@@ -107,6 +113,7 @@ const runDir = runDirectory(results);
   const rowsInDom = await page.locator('.virtual li').count();
 
   // Search as you type: from the last key to the first matching rows (the page waits 200 ms after the last key).
+  const scrollRequests = listRequests.slice();
   const searches = [];
   for (const term of dataset.meta.largest.sampleNames.flatMap((n) => [
     n.last_name,
@@ -132,6 +139,8 @@ const runDir = runDirectory(results);
     frame_ms_median: Math.round(median(frames) * 10) / 10,
     frame_ms_p95: Math.round(p95(frames) * 10) / 10,
     rows_in_dom: rowsInDom,
+    scroll_requests: scrollRequests.length,
+    scroll_requests_by_cursor: scrollRequests.filter((q) => q.has('cursor') && !q.has('offset')).length,
     search_ms_median: median(searches),
     search_ms: searches,
   };
