@@ -41,30 +41,14 @@ const NAMES = [
   'Heidi',
 ];
 
-/** Uploads a CSV as tenant a's owner and waits for its import to end; the job's id. */
-async function importCsv(h: Harness, csv: string, query: string): Promise<string> {
-  const res = await h.request({
-    method: 'POST',
-    url: `/v1/imports?${query}`,
-    headers: { authorization: h.a.owner.apiKey, 'content-type': 'text/csv' },
-    payload: csv,
-  });
-  expect(res.statusCode, res.body).toBe(202);
-  const actor = await h.services.auth.verifyBearer(h.a.owner.apiKey.slice(7));
-  await h.services.imports.settled(actor, res.json().id);
-  return res.json().id as string;
-}
-
 describe.each(dialects)('a group’s pages by name on %s', (dialect) => {
   let h: Harness;
-  let auth: { authorization: string };
   let seq = 0;
   let phones = 0;
 
-  const send = (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: object) =>
-    h.request({ method, url, headers: auth, ...(payload && { payload }) });
-  const newGroup = async (name: string): Promise<string> =>
-    (await send('POST', '/v1/groups', { name })).json().id;
+  const send: Harness['a']['send'] = (...args) => h.a.send(...args);
+  const imported = async (csv: string, query: string) => (await h.a.imported(csv, { query })).id as string;
+  const newGroup = async (name: string): Promise<string> => (await h.a.group({ name })).id;
   const newPhone = () => `0412 600 ${String(++phones).padStart(3, '0')}`;
   const newContact = async (name: string): Promise<Member & { phone: string }> => {
     const phone = newPhone();
@@ -126,7 +110,6 @@ describe.each(dialects)('a group’s pages by name on %s', (dialect) => {
 
   beforeAll(async () => {
     h = await createHarness(dialect);
-    auth = { authorization: h.a.owner.apiKey };
   });
   afterAll(() => h.close());
 
@@ -208,8 +191,7 @@ describe.each(dialects)('a group’s pages by name on %s', (dialect) => {
     // An import into the group: a new contact, and a member it renames (names that agree, or it would be someone else).
     const importedPhone = newPhone();
     const mona = members[0] as Member & { phone: string };
-    await importCsv(
-      h,
+    await imported(
       `name,phone\nIngrid Import,${importedPhone}\nAardvark Mona,${mona.phone}\n`,
       `group_id=${groupId}&mode=upsert`,
     );
@@ -241,8 +223,7 @@ describe.each(dialects)('a group’s pages by name on %s', (dialect) => {
   it('follows the names an import writes into its groups’ pages, and the names its rollback restores', async () => {
     const { id, members } = await groupOf(['Cara', 'Dirk', 'Esme']);
     const [cara, dirk] = members;
-    const job = await importCsv(
-      h,
+    const job = await imported(
       `name,phone\nZara Cara,${cara!.phone}\nAbel Dirk,${dirk!.phone}\n`,
       'mode=upsert',
     );
@@ -320,8 +301,8 @@ describe.each(dialects)('the plan of a group’s page by name on %s', (dialect) 
     // cost far more than one reading a page's.
     const people = (from: number, to: number) =>
       Array.from({ length: to - from }, (_, i) => `Person ${((from + i) * 7919) % 10_000}`).join('\n');
-    await importCsv(h, `name\n${people(0, 3000)}\n`, 'group_name=Big&mode=create');
-    await importCsv(h, `name\n${people(3000, 5000)}\n`, 'mode=create');
+    await h.a.imported(`name\n${people(0, 3000)}\n`, { query: 'group_name=Big&mode=create' });
+    await h.a.imported(`name\n${people(3000, 5000)}\n`, { query: 'mode=create' });
     const groups = await h.request({
       method: 'GET',
       url: '/v1/groups?q=Big',

@@ -422,6 +422,10 @@ describe.each(dialects)('seed 002, unified-communications contact groups, on %s'
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
       expect(Object.keys(res.json()), JSON.stringify(payload)).toEqual([field]);
     }
+    const unknownUser = await h.request({ method: 'POST', url: PATH, headers: jwt, payload: cases[3]![0] });
+    expect(unknownUser.json()).toEqual({
+      user_ids: [`Invalid pk "${h.b.owner.user.id}" - object does not exist.`],
+    });
     expect(
       (await h.request({ method: 'GET', url: `${PATH}?page_size=100`, headers: jwt })).json().count,
     ).toBe(before);

@@ -8,18 +8,21 @@ import type { ContactsService } from './contacts.js';
 import type { Actor } from './context.js';
 import type { GroupInput, GroupsService } from './groups.js';
 
-/** A group's members by kind: users of the organisation, and contacts entered by hand. */
-export interface MemberSets {
-  user_ids?: string[];
-  manual_contacts?: ContactInput[];
+/**
+ * A group's members given by who they are rather than by contact id: users of the organisation (by
+ * user id), and people by their details. A kind left out is left as it is by an update.
+ */
+export interface MemberSpec {
+  users?: string[];
+  people?: ContactInput[];
 }
 
 /**
- * Groups whose members are given as platform users plus hand-entered contacts (the church
- * platform's model, seed 002). A user takes part through their linked contact, created from
- * their profile when first needed; a hand-entered contact reuses a live contact with the
- * same phone, then email, instead of duplicating it. Everything one call does is one
- * transaction: an unknown user or a bad phone writes nothing.
+ * Groups with their members given as a MemberSpec. A user takes part through their linked contact,
+ * created from their profile when first needed; a person reuses the live contact with the same phone,
+ * then email, instead of duplicating it. Everything one call does is one transaction: an unknown user
+ * or a bad phone writes nothing. An unknown user is a validation error on `users` whose details list
+ * `unknown_users`; a fault in a person is reported on `people.N.field`.
  */
 export class GroupMembersService {
   constructor(
@@ -29,7 +32,7 @@ export class GroupMembersService {
     private readonly groups: GroupsService,
   ) {}
 
-  create(actor: Actor, input: GroupInput, members: MemberSets): Promise<Group> {
+  create(actor: Actor, input: GroupInput, members: MemberSpec): Promise<Group> {
     requirePermission(actor.role, 'write');
     return this.store.transaction(actor.organisationId, async () => {
       const group = await this.groups.create(actor, input);
@@ -39,7 +42,7 @@ export class GroupMembersService {
   }
 
   /** PUT (replace) sets the whole member set; PATCH changes only the kinds of member it names. */
-  update(actor: Actor, id: string, input: GroupInput, members: MemberSets, replace: boolean): Promise<Group> {
+  update(actor: Actor, id: string, input: GroupInput, members: MemberSpec, replace: boolean): Promise<Group> {
     requirePermission(actor.role, 'write');
     return this.store.transaction(actor.organisationId, async () => {
       const group = await this.groups.update(actor, { id }, input);
@@ -47,12 +50,12 @@ export class GroupMembersService {
       const kept = replace
         ? []
         : current.filter((c) =>
-            c.user_id === null ? members.manual_contacts === undefined : members.user_ids === undefined,
+            c.user_id === null ? members.people === undefined : members.users === undefined,
           );
       await this.replaceMembers(
         actor,
         group,
-        { user_ids: members.user_ids ?? [], manual_contacts: members.manual_contacts ?? [] },
+        { users: members.users ?? [], people: members.people ?? [] },
         kept,
         current,
       );
@@ -63,15 +66,14 @@ export class GroupMembersService {
   private async replaceMembers(
     actor: Actor,
     group: Group,
-    members: MemberSets,
+    members: MemberSpec,
     kept: ContactCard[],
     current: ContactCard[] = [],
   ): Promise<void> {
     const wanted = new Set(kept.map((c) => c.key));
-    for (const contact of await this.userContacts(actor, members.user_ids ?? [])) wanted.add(contact.key);
-    for (const [index, input] of (members.manual_contacts ?? []).entries()) {
-      wanted.add((await this.manualContact(actor, input, index)).key);
-    }
+    for (const contact of await this.userContacts(actor, members.users ?? [])) wanted.add(contact.key);
+    for (const [index, input] of (members.people ?? []).entries())
+      wanted.add((await this.personContact(actor, input, index)).key);
     const currentKeys = current.map((c) => c.key);
     const leaving = currentKeys.filter((k) => !wanted.has(k));
     const joining = [...wanted].filter((k) => !currentKeys.includes(k));
@@ -84,10 +86,8 @@ export class GroupMembersService {
     const unknown = userIds.filter((id) => !users.has(id));
     if (unknown.length > 0) {
       throw new DomainError('validation', `Unknown user ids: ${unknown.join(', ')}`, {
-        fields: unknown.map((id) => ({
-          field: 'user_ids',
-          message: `Invalid pk "${id}" - object does not exist.`,
-        })),
+        fields: [{ field: 'users', message: `no such user in this organisation: ${unknown.join(', ')}` }],
+        unknown_users: unknown,
       });
     }
     const result: Contact[] = [];
@@ -105,8 +105,8 @@ export class GroupMembersService {
     return result;
   }
 
-  private async manualContact(actor: Actor, input: ContactInput, index: number): Promise<Contact> {
-    const field = `manual_contacts.${index}`;
+  private async personContact(actor: Actor, input: ContactInput, index: number): Promise<Contact> {
+    const field = `people.${index}`;
     if (!input.phone && !input.email && !input.first_name && !input.last_name) {
       throw invalid(field, 'needs a name, phone or email');
     }

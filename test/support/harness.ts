@@ -20,10 +20,27 @@ export interface Login {
   jwt: string;
 }
 
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** A record as /v1 answers it: its id and version, and whatever else the test reads. */
+export type Answered = { id: string; version: number; [field: string]: unknown };
+
 export interface Tenant {
   org: Organisation;
   owner: Login;
   addUser(role: Role, name?: string): Promise<Login>;
+  /** A request to /v1 (or any surface) as the owner, by API key unless `headers` name another credential. */
+  send(
+    method: Method,
+    url: string,
+    payload?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
+  /** POST /v1/contacts as the owner; fails the test unless it is created. */
+  contact(fields: Record<string, unknown>): Promise<Answered>;
+  /** POST /v1/groups, then the given contacts as its members. */
+  group(fields: Record<string, unknown>, memberIds?: string[]): Promise<Answered>;
+  /** POST /v1/imports (CSV unless `contentType` says otherwise) and waits for the job to end: the job as it ended. */
+  imported(body: string, options?: { query?: string; contentType?: string }): Promise<Answered>;
 }
 
 /** A running app on a fresh database, with two organisations to test isolation. */
@@ -77,10 +94,36 @@ async function tenant(
   country: string,
 ): Promise<Tenant> {
   const org = await services.accounts.createOrganisation({ name, default_country: country });
+  const owner = await login(app, services, org, 'owner', `${name}-owner`);
+  const send: Tenant['send'] = (method, url, payload, headers = {}) =>
+    app.inject({
+      method,
+      url,
+      headers: { authorization: owner.apiKey, ...headers },
+      ...(payload !== undefined && { payload: payload as object | string }),
+    });
+  const created = async (url: string, payload: unknown, headers?: Record<string, string>) => {
+    const res = await send('POST', url, payload, headers);
+    if (res.statusCode >= 300) throw new Error(`POST ${url}: ${res.statusCode} ${res.body}`);
+    return res.json() as Answered;
+  };
   return {
     org,
-    owner: await login(app, services, org, 'owner', `${name}-owner`),
+    owner,
     addUser: (role, userName = role) => login(app, services, org, role, `${name}-${userName}`),
+    send,
+    contact: (fields) => created('/v1/contacts', fields),
+    group: async (fields, memberIds = []) => {
+      const group = await created('/v1/groups', fields);
+      if (memberIds.length > 0) await created(`/v1/groups/${group.id}/members`, { contact_ids: memberIds });
+      return group;
+    },
+    imported: async (body, { query = '', contentType = 'text/csv' } = {}) => {
+      const job = await created(`/v1/imports${query && `?${query}`}`, body, { 'content-type': contentType });
+      const actor = await services.auth.verifyBearer(owner.apiKey.slice('Bearer '.length));
+      await services.imports.settled(actor, job.id);
+      return (await send('GET', `/v1/imports/${job.id}`)).json() as Answered;
+    },
   };
 }
 

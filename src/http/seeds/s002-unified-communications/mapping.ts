@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { ContactInput, ExternalIds } from '../../../domain/contact.js';
-import { invalid } from '../../../domain/errors.js';
+import { DomainError, invalid } from '../../../domain/errors.js';
 import type { ContactCard, Group } from '../../../domain/records.js';
 import type { GroupInput } from '../../../services/groups.js';
-import type { MemberSets } from '../../../services/group-members.js';
+import type { MemberSpec } from '../../../services/group-members.js';
 import type { GroupPatch } from './schemas.js';
 
 const LEGACY_KEYS = ['legacy_id', 'nextgen_legacy_id'] as const;
@@ -109,11 +109,12 @@ export function groupIn(body: GroupPatch, organisationId: string, current?: Grou
   };
 }
 
-export function membersIn(body: GroupPatch): MemberSets {
+/** The members a body names: platform users (`user_ids`) and hand-entered contacts (`manual_contacts`). */
+export function membersIn(body: GroupPatch): MemberSpec {
   return {
-    ...(body.user_ids !== undefined && { user_ids: body.user_ids }),
+    ...(body.user_ids !== undefined && { users: body.user_ids }),
     ...(body.manual_contacts !== undefined && {
-      manual_contacts: body.manual_contacts.map((m): ContactInput => ({
+      people: body.manual_contacts.map((m): ContactInput => ({
         first_name: m.first_name,
         middle_name: m.middle_name,
         last_name: m.last_name,
@@ -122,6 +123,17 @@ export function membersIn(body: GroupPatch): MemberSets {
       })),
     }),
   };
+}
+
+/** A members error in this surface's field names, an unknown user in DRF's words for an unknown primary key. */
+export function membersError(error: unknown): never {
+  if (!(error instanceof DomainError) || error.code !== 'validation') throw error;
+  const unknown = error.details.unknown_users as string[] | undefined;
+  const named = (text: string) => text.replace(/^people\./, 'manual_contacts.');
+  const fields = unknown
+    ? unknown.map((id) => ({ field: 'user_ids', message: `Invalid pk "${id}" - object does not exist.` }))
+    : (error.details.fields ?? []).map((f) => ({ ...f, field: named(f.field) }));
+  throw new DomainError('validation', named(error.message), { ...error.details, fields });
 }
 
 /** This page's URL with another page number: absolute, from the request, as DRF builds next and previous. */

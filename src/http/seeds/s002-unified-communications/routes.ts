@@ -7,7 +7,7 @@ import { authenticate } from '../../auth.js';
 import { concurrencyLimit } from '../../concurrency.js';
 import { withDrfErrors } from '../drf-errors.js';
 import { errors } from './errors.js';
-import { groupIn, groupText, membersIn, pageJson, pageUrl } from './mapping.js';
+import { groupIn, groupText, membersError, membersIn, pageJson, pageUrl } from './mapping.js';
 import { GroupOut, GroupPage, GroupPatch, GroupWrite, IdParams, PageQuery } from './schemas.js';
 
 const PATH = '/api/unified-communications/contact-groups';
@@ -126,11 +126,9 @@ export const routes =
         ),
       },
       async (request, reply) => {
-        const group = await groupMembers.create(
-          request.actor,
-          groupIn(request.body, request.actor.organisationId),
-          membersIn(request.body),
-        );
+        const group = await groupMembers
+          .create(request.actor, groupIn(request.body, request.actor.organisationId), membersIn(request.body))
+          .catch(membersError);
         return shown(request.actor, group.key, reply.code(201));
       },
     );
@@ -174,7 +172,9 @@ export const routes =
             ? { legacy_id: null, nextgen_legacy_id: null, thumbnail: null, ...request.body }
             : request.body;
           const input = groupIn(body, request.actor.organisationId, current);
-          const group = await groupMembers.update(request.actor, current.id, input, membersIn(body), replace);
+          const group = await groupMembers
+            .update(request.actor, current.id, input, membersIn(body), replace)
+            .catch(membersError);
           return shown(request.actor, group.key, reply);
         },
       );
