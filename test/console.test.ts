@@ -96,14 +96,6 @@ describe.skipIf(!chromiumPath)(
           return page;
         }
         const heading = (page: Page) => page.getByRole('heading', { level: 1 });
-        /** A request to the API as the owner, to set up and check what the page did. */
-        const asOwner = (method: 'GET' | 'POST', url: string, payload?: object) =>
-          h.request({
-            method,
-            url,
-            headers: { authorization: h.a.owner.basic },
-            ...(payload && { payload }),
-          });
 
         beforeAll(async () => {
           if (!existsSync(join(CONSOLE_ROOT, 'index.html')))
@@ -283,16 +275,14 @@ describe.skipIf(!chromiumPath)(
         });
 
         it('finds duplicates, compares them side by side, previews and merges, and undoes the merge', async () => {
-          const post = async (payload: object) =>
-            (await asOwner('POST', '/v1/contacts', payload)).json() as { id: string };
-          const kept = await post({
+          const kept = await h.a.contact({
             first_name: 'Ada',
             last_name: 'Byron',
             email: 'ada.byron@example.com',
             phone: '0412 777 001',
             consent: { sms: 'subscribed' },
           });
-          const twin = await post({
+          const twin = await h.a.contact({
             name: 'ada byron',
             email: 'ADA.BYRON@example.com',
             phone: '0412 777 002',
@@ -327,24 +317,24 @@ describe.skipIf(!chromiumPath)(
             ]),
           );
           // The preview wrote nothing.
-          const twinBefore = await asOwner('GET', `/v1/contacts/${twin.id}`);
+          const twinBefore = await h.a.send('GET', `/v1/contacts/${twin.id}`);
           expect(twinBefore.statusCode).toBe(200);
           await accessible(page);
           await screenshot(page, 'compare');
 
           await page.getByRole('button', { name: 'Merge 1 into contact 1' }).click();
           await eventually(() => page.getByRole('status').textContent()).toBe('1 merged into Ada Byron');
-          const merged = await asOwner('GET', `/v1/contacts/${twin.id}`);
+          const merged = await h.a.send('GET', `/v1/contacts/${twin.id}`);
           expect(merged.statusCode).toBe(404);
           expect(merged.json().merged_into).toBe(kept.id);
-          const survivor = await asOwner('GET', `/v1/contacts/${kept.id}`);
+          const survivor = await h.a.send('GET', `/v1/contacts/${kept.id}`);
           expect(survivor.json()).toMatchObject({ phone: '+61412777002', company: 'Analytical Engines' });
 
           await page.getByRole('button', { name: 'Undo merge' }).click();
           await eventually(() => page.getByRole('heading', { name: 'Merge undone' }).count()).toBe(1);
-          const back = await asOwner('GET', `/v1/contacts/${twin.id}`);
+          const back = await h.a.send('GET', `/v1/contacts/${twin.id}`);
           expect(back.json()).toMatchObject({ phone: '+61412777002', deleted_at: null });
-          const restored = await asOwner('GET', `/v1/contacts/${kept.id}`);
+          const restored = await h.a.send('GET', `/v1/contacts/${kept.id}`);
           expect(restored.json()).toMatchObject({ phone: '+61412777001', company: null });
         });
 
