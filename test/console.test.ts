@@ -322,6 +322,15 @@ describe.skipIf(!chromiumPath)(
           await accessible(page);
           await screenshot(page, 'compare');
 
+          // Someone changes the kept contact after the preview: the merge meets a 412, the choices stay.
+          await h.a.send('PATCH', `/v1/contacts/${kept.id}`, { language: 'en' });
+          await page.getByRole('button', { name: 'Merge 1 into contact 1' }).click();
+          await eventually(() => page.getByRole('alert').textContent()).toBe(
+            'Changed by someone else since you opened it: compare again.',
+          );
+          await eventually(() => table.getByText('en', { exact: true }).count()).toBe(1);
+          expect(await page.getByLabel('use contact 2’s phone').isChecked()).toBe(true);
+          await page.getByRole('button', { name: 'Preview merge' }).click();
           await page.getByRole('button', { name: 'Merge 1 into contact 1' }).click();
           await eventually(() => page.getByRole('status').textContent()).toBe('1 merged into Ada Byron');
           const merged = await h.a.send('GET', `/v1/contacts/${twin.id}`);
@@ -335,7 +344,7 @@ describe.skipIf(!chromiumPath)(
           const back = await h.a.send('GET', `/v1/contacts/${twin.id}`);
           expect(back.json()).toMatchObject({ phone: '+61412777002', deleted_at: null });
           const restored = await h.a.send('GET', `/v1/contacts/${kept.id}`);
-          expect(restored.json()).toMatchObject({ phone: '+61412777001', company: null });
+          expect(restored.json()).toMatchObject({ phone: '+61412777001', company: null, language: 'en' });
         });
 
         it('manages a group and its members', async () => {

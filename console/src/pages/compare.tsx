@@ -69,10 +69,9 @@ export function Compare() {
   const [merged, setMerged] = useState<Merge | undefined>();
   const [undone, setUndone] = useState<Merge | undefined>();
   const [error, setError] = useState<unknown>();
+  // The set read again (after a 412) keeps the choices made; the oldest is kept unless one was chosen.
   useEffect(() => {
-    setSurvivor(contacts[0]?.id ?? '');
-    setExcluded(new Set());
-    setChosen({});
+    if (!contacts.some((c) => c.id === survivor)) setSurvivor(contacts[0]?.id ?? '');
     setPreview(undefined);
   }, [loaded.data]);
 
