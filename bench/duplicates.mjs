@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { openStore } from '../dist/db/store.js';
 import { insertContacts } from '../dist/db/repositories/contacts.js';
+import { operator } from '../dist/services/context.js';
 import { uuidv7 } from '../dist/domain/ids.js';
 import { createServices } from '../dist/services/index.js';
 import { personInput } from './lib/dataset.mjs';
@@ -55,7 +56,7 @@ async function build(path) {
         });
       }
     }
-    await store.transaction(org.id, (scope) => insertContacts(scope, rows));
+    await store.transaction(operator(org.id), (scope) => insertContacts(scope, rows));
     if ((from / BATCH) % 10 === 9) console.log(`  ${from + BATCH} people`);
   }
   const seconds = (performance.now() - started) / 1000;

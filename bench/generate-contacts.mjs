@@ -64,7 +64,7 @@ for (let i = 0; i < Number(rows); i++) {
   const first = FIRST_NAMES[n % FIRST_NAMES.length];
   const last = LAST[(n * 7) % LAST.length];
   if (i % 50 === 49)
-    await write(`${first},${last},not a number,bad@,${COMPANY[n % COMPANY.length]},x\n`); // 2% bad
+    await write(`${first},${last},not a number,bad@,${COMPANY[n % COMPANY.length]},x\n`); // 2% bad: kept with a warning, the number unread
   else
     await write(
       `${first},${last},${phone(n)},${mailbox(first)}.${n}@example.com,${COMPANY[n % COMPANY.length]},${n % 3 === 0 ? 'gold' : 'silver'}\n`,

@@ -40,6 +40,8 @@ export interface Config {
   importDirectory: string;
   importMaxBytes: number;
   importBatchSize: number;
+  /** Days the change log keeps its entries (docs/changes.md). */
+  changesRetentionDays: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -82,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importDirectory: env.ROSTER_IMPORT_DIR || './data/imports',
     importMaxBytes: integer(env, 'ROSTER_IMPORT_MAX_BYTES', 512 * 1024 * 1024),
     importBatchSize: integer(env, 'ROSTER_IMPORT_BATCH', 1000),
+    changesRetentionDays: integer(env, 'ROSTER_CHANGES_RETENTION_DAYS', 30),
     adminUsername: env.ROSTER_ADMIN_USERNAME || undefined,
     adminPassword: env.ROSTER_ADMIN_PASSWORD || undefined,
   };

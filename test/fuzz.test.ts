@@ -175,7 +175,10 @@ describe.each(dialects)('the OpenAPI fuzz suite on %s', (dialect) => {
   beforeAll(async () => {
     h = await createHarness(dialect);
     owner = h.a.owner;
-    actor = await h.services.auth.verifyBearer(owner.apiKey.replace(/^Bearer /, ''));
+    actor = {
+      ...(await h.services.auth.verifyBearer(owner.apiKey.replace(/^Bearer /, ''))),
+      surface: 'v1' as const,
+    };
     document = (await h.request({ method: 'GET', url: '/openapi.json' })).json() as Document;
     pools.orgId = h.a.org.id;
     // Users and keys the fuzzer may change or revoke; the owner's own stay out of its reach.

@@ -136,6 +136,8 @@ describe.each(dialects)('seed 001, messaging contacts and groups, on %s', (diale
   });
 
   it('pages a long list with limit and the x-next-cursor header, newest first throughout', async () => {
+    for (let i = 0; i < 5; i++)
+      await send('POST', '/contact', { name: `Pager ${i}`, number: `0803777000${i}` });
     const all = (await send('GET', '/contact?type=all')).json().data.map((c: { _id: string }) => c._id);
     const first = await send('GET', '/contact?type=all&limit=2');
     const cursor = first.headers['x-next-cursor'] as string;

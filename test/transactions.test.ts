@@ -6,6 +6,7 @@ import { insertGroup, listGroupRows } from '../src/db/repositories/groups.js';
 import { insertOrganisation } from '../src/db/repositories/instance.js';
 import type { TenantScope } from '../src/db/scope.js';
 import { openStore, type Store } from '../src/db/store.js';
+import { operator } from '../src/services/context.js';
 import { dialects, freshDatabase, type TestDatabase } from './support/databases.js';
 
 /** A new organisation's id. */
@@ -71,7 +72,7 @@ describe.each(dialects)('transactions on %s', (dialect) => {
       .map((g) => g.name)
       .sort();
   const inTransaction = <T>(work: (scope: TenantScope) => Promise<T>) =>
-    store.transaction(organisationId, work);
+    store.transaction(operator(organisationId), work);
 
   it('commits each of many concurrent transactions, and each one answers with its own result', async () => {
     const results = await Promise.all(
@@ -170,7 +171,9 @@ describe.runIf(dialects.includes('sqlite'))(
         });
         const writers = Array.from({ length: 8 }, async (_, w) => {
           for (let i = 0; Date.now() < until; i++)
-            await store.transaction(id, (scope) => addGroup(scope, `wal ${w}-${i}`, 'y'.repeat(4000)));
+            await store.transaction(operator(id), (scope) =>
+              addGroup(scope, `wal ${w}-${i}`, 'y'.repeat(4000)),
+            );
         });
         await Promise.all([...writers, ...readers]);
         clearInterval(sampler);

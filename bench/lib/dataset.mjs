@@ -12,6 +12,7 @@ import { exclusively, onInterrupt } from './scratch.mjs';
 import { openStore } from '../../dist/db/store.js';
 import { insertContacts } from '../../dist/db/repositories/contacts.js';
 import { addMembers } from '../../dist/db/repositories/memberships.js';
+import { operator } from '../../dist/services/context.js';
 import { uuidv7 } from '../../dist/domain/ids.js';
 import { createServices } from '../../dist/services/index.js';
 
@@ -134,7 +135,7 @@ async function buildOrganisation(services, store, n, size, log) {
         version: 1,
       });
     }
-    await store.transaction(org.id, async (scope) => {
+    await store.transaction(operator(org.id), async (scope) => {
       const inserted = await insertContacts(scope, rows);
       for (let i = from; i < from + rows.length; i++) {
         keys[i] = inserted.get(ids[i]);
@@ -157,7 +158,7 @@ async function buildOrganisation(services, store, n, size, log) {
   for (let i = 0; i < size.contacts; i++) for (const g of groupsOf(i, size.groups)) members[g].push(keys[i]);
   let pending = [];
   const flush = () =>
-    store.transaction(org.id, async (scope) => {
+    store.transaction(operator(org.id), async (scope) => {
       // addMembers counts what it adds into the group's member_count.
       for (const [g, list] of pending) await addMembers(scope, groups[g].key, list, user.id, Date.now());
       pending = [];

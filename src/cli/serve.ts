@@ -64,7 +64,11 @@ export async function serve(config: Config, io: Io): Promise<number> {
       { interrupted },
       'imports were running when the server stopped; resume them with POST /v1/imports/{id}/resume',
     );
+  const stopSweeps = services.changes.startSweeps((error) =>
+    app.log.error({ err: error }, 'change log sweep failed'),
+  );
   const close = async () => {
+    stopSweeps();
     await app.close();
     await services.rateLimiter.close();
     await store.close();

@@ -279,6 +279,72 @@ export interface ImportChangesTable {
   after_version: number | null;
 }
 
+/** The change log: one row per committed change, numbered per organisation in commit order. */
+export interface ChangesTable {
+  organisation_id: string;
+  seq: number;
+  type: string;
+  resource_type: string;
+  resource_id: string;
+  version: number | null;
+  user_id: string | null;
+  credential_kind: string;
+  credential_id: string | null;
+  surface: string;
+  occurred_at: number;
+  /** JSON: changed fields, member ids or summary counts; null once the record was erased. */
+  data: string | null;
+}
+
+/** An organisation's last sequence number, taken last by each committing writer; and how far the log was pruned. */
+export interface ChangeCountersTable {
+  organisation_id: string;
+  seq: number;
+  pruned_through: Generated<number>;
+}
+
+export interface WebhookEndpointsTable {
+  organisation_id: string;
+  id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of change types, or ["*"]. */
+  events: string;
+  enabled: number;
+  disabled_reason: string | null;
+  /** AES-256-GCM sealed (services/secrets.ts), never the secret itself. */
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: number | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+export interface WebhookDeliveriesTable {
+  organisation_id: string;
+  /** Also the webhook-id header: stable across retries. */
+  id: string;
+  endpoint_id: string;
+  /** The change it delivers (its body is built from the log, so an erasure reaches it); null for a test event. */
+  seq: number | null;
+  /** The order an endpoint gets its deliveries in: the change's seq (a test event: the latest seq then). */
+  position: number;
+  type: string;
+  /** A test event's own body. */
+  payload: string | null;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: number | null;
+  lease_until: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  response_excerpt: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
 export interface SettingsTable {
   name: string;
   value: string;
@@ -305,6 +371,10 @@ export interface Database {
   import_warnings: ImportWarningsTable;
   import_changes: ImportChangesTable;
   member_jobs: MemberJobsTable;
+  changes: ChangesTable;
+  change_counters: ChangeCountersTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type TenantTable = Exclude<keyof Database, 'organisations' | 'settings'>;

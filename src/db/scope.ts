@@ -11,6 +11,8 @@ import type {
   UpdateResult,
   DeleteResult,
 } from 'kysely';
+import type { ChangeInput } from '../domain/changes.js';
+import type { ChangeLog } from './change-log.js';
 import type { Dialect } from './connection.js';
 import { runPrepared, type Prepared } from './prepared.js';
 import type { Database, TenantTable } from './schema.js';
@@ -30,7 +32,21 @@ export class TenantScope {
     private readonly executor: Executor,
     readonly organisationId: string,
     readonly dialect: Dialect,
+    private readonly log?: ChangeLog,
   ) {}
+
+  /**
+   * Logs a change this transaction makes (db/change-log.ts): its author and sequence number are
+   * the transaction's, given when it commits. Outside a transaction opened with its author it
+   * throws, so a write path that forgot to say who acts fails loudly instead of going unlogged.
+   */
+  record(change: ChangeInput): void {
+    if (!this.log?.author)
+      throw new Error(
+        `A change (${change.type}) was made outside a transaction opened with its author: use store.transaction(actor, ...)`,
+      );
+    this.log.pending.push({ ...change, organisationId: this.organisationId, at: Date.now() });
+  }
 
   selectFrom<T extends TenantTable>(table: T): SelectQueryBuilder<Database, T, object> {
     return this.executor

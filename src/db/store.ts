@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
+import type { ChangeAuthor } from '../domain/changes.js';
+import { commitChanges, type ChangeLog } from './change-log.js';
 import { connect, type ConnectionOptions, type Dialect } from './connection.js';
 import { groupCommit } from './group-commit.js';
 import { grantDataPrivileges, migrateToLatest } from './migrate.js';
@@ -24,7 +26,13 @@ export interface Store {
   /** For db/ modules only: the services reach tenant tables through scopes. */
   readonly db: Kysely<Database>;
   scope(organisationId: string): TenantScope;
-  transaction<T>(organisationId: string, work: (scope: TenantScope) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction for `author` (the actor: every change it records names them,
+   * db/change-log.ts), or for an organisation id alone when it records no change (sessions).
+   */
+  transaction<T>(author: ChangeAuthor | string, work: (scope: TenantScope) => Promise<T>): Promise<T>;
+  /** Calls `listener` after each commit that queued webhook deliveries (the delivery worker wakes). */
+  onDeliveriesQueued(listener: () => void): void;
   migrate(): Promise<void>;
   /** Whether the database itself keeps organisations apart too (PostgreSQL row-level security), logged at start. */
   rowSecurity(): Promise<RowSecurity>;
@@ -37,13 +45,13 @@ export interface Store {
 export function openStore(options: ConnectionOptions): Store {
   const { dialect, db: root, durability } = connect(options);
 
-  const current = new AsyncLocalStorage<Kysely<Database>>();
-  const executor = () => current.getStore() ?? root;
+  const current = new AsyncLocalStorage<{ trx: Kysely<Database>; log: ChangeLog }>();
   // On PostgreSQL every statement carries its tenant to the session (tenant-session.ts).
   const as = <E extends Kysely<Database>>(on: E, tenant: string): E =>
     dialect === 'postgres' ? (on.withPlugin(tenantTag(tenant)) as E) : on;
-  const scopeOn = (on: Kysely<Database>, organisationId: string) =>
-    new TenantScope(as(on, organisationId), organisationId, dialect);
+  const scopeOn = (on: Kysely<Database>, organisationId: string, log?: ChangeLog) =>
+    new TenantScope(as(on, organisationId), organisationId, dialect, log);
+  const listeners: (() => void)[] = [];
   // PostgreSQL: credential lookups come before every request's own queries; on a small pool of
   // their own, neither pool's connections switch tenant on each request (one round trip each).
   const instanceRoot =
@@ -59,14 +67,34 @@ export function openStore(options: ConnectionOptions): Store {
     durability: async () => durability ?? describePostgresDurability(root),
     get db() {
       const open = current.getStore();
-      return open ? as(open, INSTANCE_TENANT) : instanceRoot;
+      return open ? as(open.trx, INSTANCE_TENANT) : instanceRoot;
     },
-    scope: (organisationId) => scopeOn(executor(), organisationId),
-    transaction: (organisationId, work) => {
+    scope: (organisationId) => {
       const open = current.getStore();
-      if (open) return work(scopeOn(open, organisationId));
-      return retryConflicts(() => begin((trx) => current.run(trx, () => work(scopeOn(trx, organisationId)))));
+      return open ? scopeOn(open.trx, organisationId, open.log) : scopeOn(root, organisationId);
     },
+    transaction: async (author, work) => {
+      const organisationId = typeof author === 'string' ? author : author.organisationId;
+      const open = current.getStore();
+      if (open) {
+        if (typeof author !== 'string') open.log.author ??= author;
+        return work(scopeOn(open.trx, organisationId, open.log));
+      }
+      let queued = 0;
+      const result = await retryConflicts(() =>
+        begin((trx) => {
+          const log: ChangeLog = { author: typeof author === 'string' ? undefined : author, pending: [] };
+          return current.run({ trx, log }, async () => {
+            const value = await work(scopeOn(trx, organisationId, log));
+            queued = await commitChanges(log, (id) => scopeOn(trx, id, log));
+            return value;
+          });
+        }),
+      );
+      if (queued > 0) for (const listener of listeners) listener();
+      return result;
+    },
+    onDeliveriesQueued: (listener) => void listeners.push(listener),
     migrate: async () => {
       if (dialect !== 'postgres' || !options.ownerUrl) {
         await migrateToLatest(root, dialect);

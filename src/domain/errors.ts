@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'idempotency_in_progress'
   | 'payload_too_large'
   | 'rate_limited'
-  | 'locked';
+  | 'locked'
+  | 'cursor_expired';
 
 export interface FieldIssue {
   field: string;

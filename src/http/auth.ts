@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { Surface } from '../domain/changes.js';
 import { DomainError } from '../domain/errors.js';
 import type { Actor } from '../services/context.js';
 import type { RateState } from '../services/rate-limit.js';
@@ -51,24 +52,29 @@ function refuseQueryCredentials(request: FastifyRequest): void {
   }
 }
 
-/**
- * Resolves a request's credential to an Actor. Surfaces that accept a token elsewhere pass
- * it as `fallback` (used when there is no Authorization header), or as `override` when
- * they have just renewed it.
- */
+export interface AuthenticateOptions {
+  /** The surface the request came through: the actor's changes are logged under its name. */
+  surface: Surface;
+  /** A token sent elsewhere than the Authorization header, used when there is none. */
+  fallback?: Presented;
+  /** A token the surface has just renewed, used instead of the one sent. */
+  override?: Presented;
+}
+
+/** Resolves a request's credential to an Actor of the surface it came through. */
 export async function authenticate(
   services: Services,
   request: FastifyRequest,
-  fallback?: Presented,
-  override?: Presented,
+  { surface, fallback, override }: AuthenticateOptions,
 ): Promise<Actor> {
   refuseQueryCredentials(request);
   const presented = override ?? presentedCredential(request) ?? fallback;
   if (!presented) throw missing();
-  const actor =
+  const checked =
     presented.kind === 'basic'
       ? await services.auth.verifyBasic(presented.username, presented.password)
       : await services.auth.verifyBearer(presented.token);
+  const actor: Actor = { ...checked, surface };
   request.actor = actor;
   request.rateLimit = await services.rateLimiter.hit(actor);
   if (request.rateLimit && request.rateLimit.remaining < 0) {

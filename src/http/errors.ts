@@ -27,6 +27,7 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   rate_limited: 429,
   locked: 429,
+  cursor_expired: 410,
 };
 
 interface FastifyLikeError {

@@ -31,6 +31,7 @@ const MEANING: Record<number, string> = {
   415: 'The content type of the body is not accepted',
   422: 'The Idempotency-Key was used before with another request',
   428: 'If-Match is required on this server',
+  410: 'The cursor is older than the retention: read the full lists again, then follow from a new cursor',
   429: 'Too many requests for this credential, or too many failed sign-ins for this username',
   500: 'An unexpected failure; the body says no more',
 };

@@ -12,7 +12,7 @@ import type { TenantScope } from '../db/scope.js';
 import type { Store } from '../db/store.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { API_KEY_PREFIX, sha256 } from './auth.js';
-import type { Actor } from './context.js';
+import { operator, type Actor } from './context.js';
 import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.js';
 import { changedMeanwhile, checkVersion } from './versions.js';
 
@@ -93,14 +93,16 @@ export class AccountsService {
     requirePermission(actor.role, 'manage_users');
     const current = await this.getOrganisation(actor);
     checkVersion(current.version, expectedVersion);
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
+      const currentRow = (await instance.findOrganisationRow(this.store.db, actor.organisationId))!;
+      checkVersion(currentRow.version, expectedVersion);
       if (
         patch.allow_duplicate_phones !== undefined &&
         patch.allow_duplicate_phones !== current.allow_duplicate_phones
       ) {
         await setPhoneUniqueness(scope, !patch.allow_duplicate_phones);
       }
-      const row = await instance.updateOrganisationRow(scope, current.version, {
+      const row = await instance.updateOrganisationRow(scope, currentRow, {
         ...(patch.name !== undefined && { name: patch.name }),
         ...(patch.default_country !== undefined && { default_country: checkCountry(patch.default_country) }),
         ...(patch.default_language !== undefined && { default_language: patch.default_language }),
@@ -124,19 +126,22 @@ export class AccountsService {
     checkPassword(input.password);
     await this.organisationById(organisationId);
     const now = Date.now();
+    const passwordHash = await hashPassword(input.password);
     try {
-      const row = await users.insertUser(this.store.scope(organisationId), {
-        id: uuidv7(),
-        username: input.username,
-        display_name: input.display_name ?? input.username,
-        email: input.email ?? null,
-        password_hash: await hashPassword(input.password),
-        role: input.role,
-        is_active: 1,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-      });
+      const row = await this.store.transaction(actor ?? operator(organisationId), (scope) =>
+        users.insertUser(scope, {
+          id: uuidv7(),
+          username: input.username,
+          display_name: input.display_name ?? input.username,
+          email: input.email ?? null,
+          password_hash: passwordHash,
+          role: input.role,
+          is_active: 1,
+          created_at: now,
+          updated_at: now,
+          version: 1,
+        }),
+      );
       return users.toUser(row);
     } catch (error) {
       if (isUniqueViolation(error))
@@ -154,11 +159,15 @@ export class AccountsService {
   }
 
   async getUser(actor: Actor, id: string): Promise<User> {
+    return users.toUser(await this.userRow(actor, id));
+  }
+
+  private async userRow(actor: Actor, id: string): Promise<users.UserRow> {
     const row = isUuid(id)
       ? await users.findUserRow(this.store.scope(actor.organisationId), { id })
       : undefined;
     if (!row) throw notFound('User');
-    return users.toUser(row);
+    return row;
   }
 
   /**
@@ -169,7 +178,14 @@ export class AccountsService {
     await this.organisationById(organisationId);
     const owner = await users.firstActiveOwner(this.store.scope(organisationId));
     if (!owner) throw new DomainError('conflict', 'The organisation has no active owner to act as');
-    return { organisationId, userId: owner.id, userKey: owner.key, role: 'owner', credential: 'cli' };
+    return {
+      organisationId,
+      userId: owner.id,
+      userKey: owner.key,
+      role: 'owner',
+      credential: 'cli',
+      surface: 'cli',
+    };
   }
 
   /** Users of the organisation by id, in one query: for surfaces that show who created what. */
@@ -186,19 +202,19 @@ export class AccountsService {
     if (!self) requirePermission(actor.role, 'manage_users');
     if (self && (patch.role !== undefined || patch.is_active !== undefined))
       throw forbidden('You cannot change your own role or status');
-    const target = await this.getUser(actor, id);
+    const target = await this.userRow(actor, id);
     checkVersion(target.version, expectedVersion);
     if ((target.role === 'owner' || patch.role === 'owner') && !self) requirePermission(actor.role, 'own');
     if (patch.password !== undefined) checkPassword(patch.password);
     if (patch.role !== undefined && !ROLES.includes(patch.role))
       throw invalid('role', `must be one of ${ROLES.join(', ')}`);
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
       const demotesOwner =
         target.role === 'owner' && ((patch.role && patch.role !== 'owner') || patch.is_active === false);
       if (demotesOwner && (await users.countOwners(scope)) <= 1)
         throw new DomainError('conflict', 'An organisation keeps at least one active owner');
       const now = Date.now();
-      const row = await users.updateUserRow(scope, target.key, target.version, {
+      const row = await users.updateUserRow(scope, target, {
         ...(patch.display_name !== undefined && { display_name: patch.display_name }),
         ...(patch.email !== undefined && { email: patch.email }),
         ...(patch.role !== undefined && { role: patch.role }),
@@ -225,16 +241,18 @@ export class AccountsService {
     const user = userId && isUuid(userId) ? await users.findUserRow(scope, { id: userId }) : undefined;
     if (!user) throw invalid('user_id', 'is not a user of this organisation');
     const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
-    const row = await credentials.insertApiKey(scope, {
-      id: uuidv7(),
-      user_id: user.id,
-      name: input.name,
-      prefix: key.slice(0, API_KEY_PREFIX.length + 6),
-      secret_hash: sha256(key),
-      last_used_at: null,
-      revoked_at: null,
-      created_at: Date.now(),
-    });
+    const row = await this.store.transaction(actor ?? operator(organisationId), (tx) =>
+      credentials.insertApiKey(tx, {
+        id: uuidv7(),
+        user_id: user.id,
+        name: input.name,
+        prefix: key.slice(0, API_KEY_PREFIX.length + 6),
+        secret_hash: sha256(key),
+        last_used_at: null,
+        revoked_at: null,
+        created_at: Date.now(),
+      }),
+    );
     return { ...credentials.toApiKey(row), key };
   }
 
@@ -249,7 +267,7 @@ export class AccountsService {
     requirePermission(actor.role, 'manage_users');
     const scope = this.store.scope(actor.organisationId);
     if (!isUuid(id) || !(await credentials.findApiKeyRow(scope, id))) throw notFound('API key');
-    await credentials.revokeApiKey(scope, id, Date.now());
+    await this.store.transaction(actor, (tx) => credentials.revokeApiKey(tx, id, Date.now()));
     return credentials.toApiKey((await credentials.findApiKeyRow(scope, id))!);
   }
 }

@@ -7,7 +7,7 @@ import * as instance from '../db/repositories/instance.js';
 import * as credentials from '../db/repositories/credentials.js';
 import { findUserRow, type UserRow } from '../db/repositories/users.js';
 import type { Store } from '../db/store.js';
-import type { Actor } from './context.js';
+import type { Actor, Authenticated } from './context.js';
 import { LoginThrottle } from './login-throttle.js';
 import { decoyHash, verifyPassword } from './passwords.js';
 
@@ -84,7 +84,7 @@ export class AuthService {
    * check, the same credential costs a row lookup until the TTL ends or the password
    * hash or the user changes (the cached hash must still equal the stored one).
    */
-  async verifyBasic(username: string, password: string): Promise<Actor> {
+  async verifyBasic(username: string, password: string): Promise<Authenticated> {
     const cacheKey = createHmac('sha256', this.cacheKey)
       .update(username)
       .update('\0')
@@ -131,7 +131,7 @@ export class AuthService {
     return this.issueTokens(row, uuidv7());
   }
 
-  async verifyBearer(token: string): Promise<Actor> {
+  async verifyBearer(token: string): Promise<Authenticated> {
     if (token.length > MAX_BEARER_LENGTH) throw unauthenticated('Invalid access token');
     if (token.startsWith(API_KEY_PREFIX)) return this.verifyApiKey(token);
     return this.verifyJwt(token);
@@ -207,7 +207,7 @@ export class AuthService {
     return row;
   }
 
-  private async verifyApiKey(token: string): Promise<Actor> {
+  private async verifyApiKey(token: string): Promise<Authenticated> {
     const key = await instance.findApiKeyWithUser(this.store.db, sha256(token));
     if (!key || key.revoked_at !== null) throw unauthenticated('Invalid or revoked API key');
     const { user } = key;
@@ -218,17 +218,17 @@ export class AuthService {
       this.apiKeyTouched.set(key.id, now);
       await credentials.touchApiKey(this.store.scope(user.organisation_id), key.id, now);
     }
-    return this.actorOf(user, 'api_key');
+    return { ...this.actorOf(user, 'api_key'), credentialId: key.id };
   }
 
-  private async verifyJwt(token: string): Promise<Actor> {
+  private async verifyJwt(token: string): Promise<Authenticated> {
     const { sub, org, sid, gen } = await this.verifiedClaims(token);
     const scope = this.store.scope(org);
     const user = await findUserRow(scope, { id: sub });
     if (!user || user.is_active !== 1) throw unauthenticated('User is disabled');
     if (user.token_generation !== gen || (await credentials.isSessionRevoked(scope, sid)))
       throw unauthenticated('Access token revoked');
-    return { ...this.actorOf(user, 'jwt'), sessionId: sid };
+    return { ...this.actorOf(user, 'jwt'), sessionId: sid, credentialId: sid };
   }
 
   /**
@@ -310,7 +310,7 @@ export class AuthService {
     };
   }
 
-  private actorOf(row: UserRow, credential: Actor['credential']): Actor {
+  private actorOf(row: UserRow, credential: Actor['credential']): Authenticated {
     return {
       organisationId: row.organisation_id,
       userId: row.id,

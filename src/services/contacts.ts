@@ -107,7 +107,7 @@ export class ContactsService {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
     const fields = await this.fieldsFrom(actor, org, input);
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
       if (placement) await checkGroups(scope, placement.groupKeys);
       await this.ensurePhoneFree(scope, org, fields.phone, undefined);
       const now = Date.now();
@@ -122,7 +122,7 @@ export class ContactsService {
         version: 1,
       };
       const key = await this.insert(scope, row);
-      const written = consent ? await this.applyConsent(scope, key, consent, now) : {};
+      const written = consent ? await this.applyConsent(scope, { key, id }, consent, now) : {};
       if (placement) await placeContact(scope, key, placement, actor.userId);
       // What was just written is the contact: reading it back would be a statement for nothing.
       return decodeContact(
@@ -169,7 +169,7 @@ export class ContactsService {
     options: { permanent?: boolean; expectedVersion?: number } = {},
   ): Promise<Contact> {
     requirePermission(actor.role, options.permanent ? 'manage_users' : 'write');
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
       const { row, consent } = await this.found(scope, by, options.permanent);
       checkVersion(row.version, options.expectedVersion);
       const now = Date.now();
@@ -190,7 +190,7 @@ export class ContactsService {
   async restore(actor: Actor, by: RecordBy): Promise<Contact> {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
       const { row } = await this.found(scope, by, true);
       if (row.deleted_at === null) return this.load(scope, { key: row.key });
       if (row.merged_into)
@@ -341,13 +341,13 @@ export class ContactsService {
   ): Promise<Contact> {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
       const { row, consent: stored } = await this.found(scope, by);
       checkVersion(row.version, expectedVersion);
       if (placement) await checkGroups(scope, placement.groupKeys);
       const now = Date.now();
       const updated = await this.rewrite(scope, actor, org, row, next(inputOf(decodeContact(row))), now);
-      const written = consent ? await this.applyConsent(scope, updated.key, consent, now) : {};
+      const written = consent ? await this.applyConsent(scope, updated, consent, now) : {};
       if (placement) await placeContact(scope, updated.key, placement, actor.userId);
       // The updated row and the consent as read and written are the contact, without reading it back.
       return decodeContact(updated, { ...stored, ...written });
@@ -409,7 +409,7 @@ export class ContactsService {
 
   private async applyConsent(
     scope: TenantScope,
-    key: number,
+    contact: { key: number; id: string },
     consent: ConsentInput,
     now: number,
   ): Promise<Consent> {
@@ -420,7 +420,7 @@ export class ContactsService {
         typeof value === 'string'
           ? { status: value, source: 'api' }
           : { status: value.status, source: value.source ?? 'api' };
-      await contacts.setConsent(scope, key, channel as Channel, { ...entry, changed_at: now });
+      await contacts.setConsent(scope, contact, channel as Channel, { ...entry, changed_at: now });
       written[channel as Channel] = consentEntry(entry.status, now, entry.source);
     }
     return written;

@@ -34,7 +34,7 @@ export class GroupMembersService {
 
   create(actor: Actor, input: GroupInput, members: MemberSpec): Promise<Group> {
     requirePermission(actor.role, 'write');
-    return this.store.transaction(actor.organisationId, async () => {
+    return this.store.transaction(actor, async () => {
       const group = await this.groups.create(actor, input);
       await this.replaceMembers(actor, group, members, []);
       return this.groups.get(actor, { key: group.key });
@@ -44,7 +44,7 @@ export class GroupMembersService {
   /** PUT (replace) sets the whole member set; PATCH changes only the kinds of member it names. */
   update(actor: Actor, id: string, input: GroupInput, members: MemberSpec, replace: boolean): Promise<Group> {
     requirePermission(actor.role, 'write');
-    return this.store.transaction(actor.organisationId, async () => {
+    return this.store.transaction(actor, async () => {
       const group = await this.groups.update(actor, { id }, input);
       const current = await this.groups.membersOf(actor, group.key);
       const kept = replace

@@ -45,7 +45,7 @@ export class GroupsService {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
     const fields = fieldsOf(org, input, undefined);
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
       if (fields.is_default === 1) await this.clearDefault(scope);
       return groups.toGroup(await insertGroup(scope, actor, fields, createdAt(input.created_at)));
     });
@@ -83,14 +83,14 @@ export class GroupsService {
   ): Promise<Group> {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
       const row = await this.row(scope, by);
       checkVersion(row.version, options.expectedVersion);
       const current = groups.toGroup(row);
       const fields = fieldsOf(org, options.replace ? input : { ...groupInputOf(current), ...input }, current);
       if (fields.is_default === 1 && row.is_default !== 1) await this.clearDefault(scope);
       const created = createdAt(input.created_at);
-      const updated = await groups.updateGroupRow(scope, row.key, row.version, {
+      const updated = await groups.updateGroupRow(scope, row, {
         ...fields,
         ...(created !== undefined && { created_at: created }),
         updated_at: Date.now(),
@@ -103,11 +103,11 @@ export class GroupsService {
   /** Soft-deletes a group: it disappears from every API; its contacts stay in the organisation. */
   async delete(actor: Actor, by: RecordBy, options: { expectedVersion?: number } = {}): Promise<Group> {
     requirePermission(actor.role, 'write');
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
       const row = await this.row(scope, by);
       checkVersion(row.version, options.expectedVersion);
       const now = Date.now();
-      const updated = await groups.updateGroupRow(scope, row.key, row.version, {
+      const updated = await groups.updateGroupRow(scope, row, {
         deleted_at: now,
         updated_at: now,
         is_default: 0,
@@ -160,7 +160,7 @@ export class GroupsService {
   /** Adds contacts (by id or key) in one transaction; already-members are left as they are. */
   async addMembers(actor: Actor, by: RecordBy, contactRefs: { ids?: string[]; keys?: number[] }) {
     requirePermission(actor.role, 'write');
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
       const group = await this.row(scope, by);
       const keys = await this.contactKeys(scope, contactRefs);
       const added = await memberships.addMembers(scope, group.key, keys, actor.userId, Date.now());
@@ -174,7 +174,7 @@ export class GroupsService {
 
   async removeMembers(actor: Actor, by: RecordBy, contactRefs: { ids?: string[]; keys?: number[] }) {
     requirePermission(actor.role, 'write');
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
       const group = await this.row(scope, by);
       const keys = await this.contactKeys(scope, contactRefs, true);
       const removed = await memberships.removeMembers(scope, group.key, keys);
@@ -189,7 +189,7 @@ export class GroupsService {
   /** Makes the contact a member of exactly these groups (by key): what the seed APIs mean by "moving" a contact. */
   async setGroupsOfContact(actor: Actor, contactKey: number, groupKeys: number[]): Promise<void> {
     requirePermission(actor.role, 'write');
-    await this.store.transaction(actor.organisationId, async (scope) => {
+    await this.store.transaction(actor, async (scope) => {
       await checkGroups(scope, groupKeys);
       await placeContact(scope, contactKey, { groupKeys, exclusive: true }, actor.userId);
     });
@@ -288,7 +288,7 @@ export class GroupsService {
   private async clearDefault(scope: TenantScope): Promise<void> {
     const current = await groups.findDefaultGroupRow(scope);
     if (current)
-      await groups.updateGroupRow(scope, current.key, current.version, {
+      await groups.updateGroupRow(scope, current, {
         is_default: 0,
         updated_at: Date.now(),
       });

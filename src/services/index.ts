@@ -4,6 +4,7 @@ import { putSettingOnce } from '../db/repositories/instance.js';
 import type { Store } from '../db/store.js';
 import { AccountsService } from './accounts.js';
 import { AuthService } from './auth.js';
+import { ChangesService } from './changes.js';
 import { ContactsService } from './contacts.js';
 import { DuplicatesService } from './duplicates.js';
 import { GroupMembersService } from './group-members.js';
@@ -27,6 +28,7 @@ export interface Services {
   memberJobs: MemberJobsService;
   idempotency: IdempotencyService;
   rateLimiter: RateLimiter;
+  changes: ChangesService;
 }
 
 /** Wires the services over one store. The JWT key comes from the config or, once generated, from the database. */
@@ -42,6 +44,7 @@ export async function createServices(
         | 'importDirectory'
         | 'importMaxBytes'
         | 'importBatchSize'
+        | 'changesRetentionDays'
       >
     >,
 ): Promise<Services> {
@@ -70,6 +73,7 @@ export async function createServices(
       batchSize: config.importBatchSize ?? 1000,
     }),
     idempotency: new IdempotencyService(store),
+    changes: new ChangesService(store, { retentionDays: config.changesRetentionDays ?? 30 }),
     rateLimiter: new RateLimiter(
       config.redisUrl ? await RedisRateStore.connect(config.redisUrl) : new MemoryRateStore(),
       config.rateLimit ?? 0,

@@ -73,7 +73,7 @@ export class MergesService {
     checkIds(survivorId, request.ids);
     const { expectedVersion, dryRun = false } = options;
     const org = await this.accounts.getOrganisation(actor);
-    const merging = this.store.transaction(actor.organisationId, async (scope) => {
+    const merging = this.store.transaction(actor, async (scope) => {
       const survivor = await live(scope, survivorId, 'survivor');
       checkVersion(survivor.row.version, expectedVersion);
       const others = [];
@@ -104,7 +104,7 @@ export class MergesService {
       versions[updated.key] = updated.version;
       for (const [channel, entry] of Object.entries(result.consent) as [Channel, Consent[Channel]][])
         if (JSON.stringify(survivor.consent[channel]) !== JSON.stringify(entry))
-          await contacts.setConsent(scope, updated.key, channel, {
+          await contacts.setConsent(scope, updated, channel, {
             status: entry!.status,
             changed_at: Date.parse(entry!.at),
             source: entry!.source,
@@ -156,7 +156,7 @@ export class MergesService {
   async undo(actor: Actor, id: string): Promise<Merge> {
     requirePermission(actor.role, 'write');
     const org = await this.accounts.getOrganisation(actor);
-    return this.store.transaction(actor.organisationId, async (scope) => {
+    return this.store.transaction(actor, async (scope) => {
       const merge = await found(scope, id);
       if (merge.undone_at !== null) throw new DomainError('conflict', 'The merge has been undone already');
       const before = JSON.parse(merge.before) as Before;
@@ -281,9 +281,9 @@ async function restoreSurvivor(
   const stored = consent.get(current.key) ?? {};
   for (const channel of new Set([...Object.keys(stored), ...Object.keys(before.consent)]) as Set<Channel>) {
     const entry = before.consent[channel];
-    if (!entry) await contacts.deleteConsent(scope, current.key, channel);
+    if (!entry) await contacts.deleteConsent(scope, current, channel);
     else
-      await contacts.setConsent(scope, current.key, channel, {
+      await contacts.setConsent(scope, current, channel, {
         status: entry.status,
         changed_at: Date.parse(entry.at),
         source: entry.source,

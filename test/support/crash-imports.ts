@@ -155,6 +155,9 @@ export class ImportCrashTest {
     const duplicates = [...seen.values()].filter((count) => count > 1).length;
     const extra = [...seen.keys()].filter((n) => !expected.has(n)).length;
     const missing = [...expected].filter((n) => !seen.has(n)).length;
+    // The file's bad rows name someone, so they are kept with their number unread (issue 17), and not matched to
+    // a person: created, unless an earlier one of the same name and fields was.
+    const unread = contacts.filter((c) => c.phone_raw === 'not a number').length;
     const groups = await client.all('/v1/groups?q=Imported');
     const members = groups.find((g) => g.name === 'Imported')?.member_count ?? 0;
     const problems = [
@@ -164,10 +167,10 @@ export class ImportCrashTest {
       duplicates > 0 && `${duplicates} persons imported twice`,
       extra > 0 && `${extra} contacts from rows after the committed ${committed}`,
       missing > 0 && `${missing} contacts of committed rows missing`,
-      job.created !== expected.size &&
-        `the job says ${job.created} created, the committed rows hold ${expected.size}`,
-      members !== expected.size &&
-        `the group has ${members} members, the committed rows hold ${expected.size}`,
+      job.created !== expected.size + unread &&
+        `the job says ${job.created} created, the committed rows hold ${expected.size} persons and ${unread} kept unread`,
+      members !== expected.size + unread &&
+        `the group has ${members} members, the committed rows hold ${expected.size} persons and ${unread} kept unread`,
     ].filter((p): p is string => typeof p === 'string');
     if (extra > 0 || missing > 0) figures.partialBatches += 1;
     figures.duplicates += duplicates;

@@ -120,7 +120,10 @@ async function tenant(
     },
     imported: async (body, { query = '', contentType = 'text/csv' } = {}) => {
       const job = await created(`/v1/imports${query && `?${query}`}`, body, { 'content-type': contentType });
-      const actor = await services.auth.verifyBearer(owner.apiKey.slice('Bearer '.length));
+      const actor = {
+        ...(await services.auth.verifyBearer(owner.apiKey.slice('Bearer '.length))),
+        surface: 'v1' as const,
+      };
       await services.imports.settled(actor, job.id);
       return (await send('GET', `/v1/imports/${job.id}`)).json() as Answered;
     },

@@ -21,7 +21,10 @@ export function importer(h: Harness, tenant: Tenant = h.a) {
         payload: body,
       });
       expect(res.statusCode, res.body).toBe(202);
-      const actor = await h.services.auth.verifyBearer(tenant.owner.apiKey.slice(7));
+      const actor = {
+        ...(await h.services.auth.verifyBearer(tenant.owner.apiKey.slice(7))),
+        surface: 'v1' as const,
+      };
       await h.services.imports.settled(actor, res.json().id);
       return (await get(`/v1/imports/${res.json().id}`)).json();
     },

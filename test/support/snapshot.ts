@@ -18,6 +18,10 @@ const TABLES = [
   'import_jobs',
   'import_errors',
   'import_changes',
+  'changes',
+  'change_counters',
+  'webhook_endpoints',
+  'webhook_deliveries',
   'settings',
 ] as const;
 

@@ -35,6 +35,10 @@ async function protect(db: Kysely<any>, table: string, rule: ReturnType<typeof s
 export const tenantPolicy = (db: Kysely<any>, table: string) =>
   protect(db, table, sql`organisation_id = ${tenant}`);
 
+/** The policy of a table the instance-level workers also read across organisations (webhook deliveries). */
+export const instanceReadablePolicy = (db: Kysely<any>, table: string) =>
+  protect(db, table, sql`(organisation_id = ${tenant} or ${instance})`);
+
 /**
  * PostgreSQL row-level security, forced so that it binds the tables' owner as well: the
  * second line of tenancy behind TenantScope (see src/db/tenant-session.ts). SQLite has no

@@ -57,6 +57,34 @@ export const CONTACT_FIELD_COLUMNS = Object.keys({
   search_doc: true,
 } satisfies Record<keyof ContactFields, true>) as (keyof ContactFields)[];
 
+/**
+ * The fields a contact's log entries show, before and after an update: what a client reads,
+ * not the columns derived from it (sort and search words, the number's readings).
+ */
+const DERIVED_COLUMNS = new Set<keyof ContactRow>([
+  'sort_name',
+  'phone_raw',
+  'phone_valid',
+  'phone_unique',
+  'search_doc',
+]);
+export const LOGGED_CONTACT_COLUMNS: (keyof ContactRow)[] = [
+  ...CONTACT_FIELD_COLUMNS.filter((column) => !DERIVED_COLUMNS.has(column)),
+  'merged_into',
+];
+const JSON_COLUMNS = new Set(['custom', 'external_ids', 'extensions']);
+
+/** A row's logged fields as values (its JSON columns parsed): what an update entry compares. */
+export function loggedFields(row: Partial<ContactRow>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const column of LOGGED_CONTACT_COLUMNS) {
+    if (!(column in row)) continue;
+    const value = row[column];
+    fields[column] = JSON_COLUMNS.has(column) && typeof value === 'string' ? JSON.parse(value) : value;
+  }
+  return fields;
+}
+
 /** A new contact: never a merged one. */
 export type NewContactRow = Omit<ContactRow, 'key' | 'organisation_id' | 'merged_into'>;
 

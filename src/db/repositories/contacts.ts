@@ -13,6 +13,8 @@ import {
   consentEntry,
   decodeCard,
   decodeContact,
+  LOGGED_CONTACT_COLUMNS,
+  loggedFields,
   NEW_CONTACT_COLUMNS,
   NEW_CONTACT_TYPES,
   type ContactRow,
@@ -20,6 +22,7 @@ import {
 } from './contact-codec.js';
 import * as memberships from './memberships.js';
 import { KEYED_COLUMNS, syncDuplicateKeys } from './duplicate-keys.js';
+import { fieldChanges, type ChangeType } from '../../domain/changes.js';
 
 export type ContactChanges = Updateable<Omit<ContactsTable, 'key' | 'organisation_id' | 'id'>>;
 
@@ -54,12 +57,14 @@ const INSERT_ONE = prepare((scope: TenantScope, row: NewContactRow) =>
 export async function insertContact(scope: TenantScope, row: NewContactRow): Promise<number> {
   const [inserted] = await scope.run(INSERT_ONE, row);
   await syncDuplicateKeys(scope, [{ ...row, key: inserted!.key }], true);
+  scope.record({ type: 'contact.created', resourceId: row.id, version: row.version });
   return inserted!.key;
 }
 
 /** Inserts contacts; returns each one's id and key (matched by id, not by order). */
 export async function insertContacts(scope: TenantScope, rows: NewContactRow[]) {
   const keys = new Map<string, number>();
+  for (const row of rows) scope.record({ type: 'contact.created', resourceId: row.id, version: row.version });
   // Rows per statement: PostgreSQL's unnest takes one array per column; SQLite allows 32,766 bound values
   // and a contact has about 27 columns.
   const size = scope.dialect === 'postgres' ? 5000 : 500;
@@ -230,13 +235,10 @@ export function findLiveByUser(scope: TenantScope, userId: string) {
 /**
  * Applies changes only if the row is still at `version`; returns the new row, or undefined when
  * it moved on. The one writer of deleted_at: a contact deleted or restored is uncounted or
- * counted again in its groups here (memberships.liveChanged), whichever path deletes it.
+ * counted again in its groups here (memberships.liveChanged), whichever path deletes it. Logs
+ * the change: deleted, restored, merged into another, or updated with its fields before and after.
  */
-export async function updateContactRow(
-  scope: TenantScope,
-  current: Pick<ContactRow, 'key' | 'version' | 'deleted_at'>,
-  changes: ContactChanges,
-) {
+export async function updateContactRow(scope: TenantScope, current: ContactRow, changes: ContactChanges) {
   const updated = await scope
     .updateTable('contacts')
     .set({ ...changes, version: current.version + 1 })
@@ -247,16 +249,41 @@ export async function updateContactRow(
   if (updated && (current.deleted_at === null) !== (updated.deleted_at === null))
     await memberships.liveChanged(scope, current.key, updated.deleted_at === null ? 1 : -1);
   if (updated && KEYED_COLUMNS.some((column) => column in changes)) await syncDuplicateKeys(scope, [updated]);
+  if (updated)
+    scope.record({
+      type: updateType(current, updated),
+      resourceId: updated.id,
+      version: updated.version,
+      changes: fieldChanges(
+        loggedFields(current),
+        loggedFields(changes as Partial<ContactRow>),
+        LOGGED_CONTACT_COLUMNS,
+      ),
+    });
   return updated;
 }
 
-/** Deletes a contact for good, with its consent and memberships (uncounted first if it was live). */
-export async function deleteContactRow(scope: TenantScope, current: Pick<ContactRow, 'key' | 'deleted_at'>) {
+function updateType(before: ContactRow, after: ContactRow): ChangeType {
+  if (before.deleted_at === null && after.deleted_at !== null)
+    return after.merged_into ? 'contact.merged' : 'contact.deleted';
+  if (before.deleted_at !== null && after.deleted_at === null) return 'contact.restored';
+  return 'contact.updated';
+}
+
+/**
+ * Deletes a contact for good, with its consent and memberships (uncounted first if it was live),
+ * and its values from the log (db/change-log.ts): only tombstones of its entries stay.
+ */
+export async function deleteContactRow(
+  scope: TenantScope,
+  current: Pick<ContactRow, 'key' | 'id' | 'deleted_at'>,
+) {
   if (current.deleted_at === null) await memberships.liveChanged(scope, current.key, -1);
   await memberships.deleteMembershipsOfContact(scope, current.key);
   await scope.deleteFrom('contact_consent').where('contact_key', '=', current.key).execute();
   await scope.deleteFrom('contacts').where('key', '=', current.key).execute();
   await syncDuplicateKeys(scope, [{ ...NO_KEYS, key: current.key }]);
+  scope.record({ type: 'contact.erased', resourceId: current.id });
 }
 
 /** A contact that has no keys any more. */
@@ -530,21 +557,49 @@ const SET_CONSENT = prepare(
       ),
 );
 
+const CONSENT_OF = prepare((scope: TenantScope, p: { contact_key: number; channel: string }) =>
+  scope
+    .selectFrom('contact_consent')
+    .select('status')
+    .where('contact_key', '=', p.contact_key)
+    .where('channel', '=', p.channel),
+);
+
+/** A contact's consent on one channel, logged with its status before and after (when it changed). */
 export async function setConsent(
   scope: TenantScope,
-  contactKey: number,
+  contact: { key: number; id: string },
   channel: Channel,
   entry: ConsentWrite,
 ): Promise<void> {
-  await scope.run(SET_CONSENT, { contact_key: contactKey, channel, ...entry });
+  const [before] = await scope.run(CONSENT_OF, { contact_key: contact.key, channel });
+  await scope.run(SET_CONSENT, { contact_key: contact.key, channel, ...entry });
+  recordConsent(scope, contact.id, channel, before?.status ?? null, entry.status);
 }
 
-export async function deleteConsent(scope: TenantScope, contactKey: number, channel: Channel): Promise<void> {
-  await scope
+export async function deleteConsent(
+  scope: TenantScope,
+  contact: { key: number; id: string },
+  channel: Channel,
+): Promise<void> {
+  const deleted = await scope
     .deleteFrom('contact_consent')
-    .where('contact_key', '=', contactKey)
+    .where('contact_key', '=', contact.key)
     .where('channel', '=', channel)
-    .execute();
+    .returning('status')
+    .executeTakeFirst();
+  if (deleted) recordConsent(scope, contact.id, channel, deleted.status, null);
+}
+
+function recordConsent(
+  scope: TenantScope,
+  id: string,
+  channel: Channel,
+  old: string | null,
+  now: string | null,
+) {
+  if (old !== now)
+    scope.record({ type: 'consent.updated', resourceId: id, changes: { [channel]: { old, new: now } } });
 }
 
 /** Switches the one-live-contact-per-number rule on (phone_unique mirrors phone) or off. */

@@ -19,8 +19,10 @@ export function toApiKey(row: ApiKeyRow): ApiKey {
   };
 }
 
-export function insertApiKey(scope: TenantScope, row: Omit<ApiKeyRow, 'key' | 'organisation_id'>) {
-  return scope.insertInto('api_keys', row).returningAll().executeTakeFirstOrThrow();
+export async function insertApiKey(scope: TenantScope, row: Omit<ApiKeyRow, 'key' | 'organisation_id'>) {
+  const inserted = await scope.insertInto('api_keys', row).returningAll().executeTakeFirstOrThrow();
+  scope.record({ type: 'api_key.created', resourceId: inserted.id });
+  return inserted;
 }
 
 export function listApiKeyRows(scope: TenantScope) {
@@ -32,12 +34,13 @@ export function findApiKeyRow(scope: TenantScope, id: string) {
 }
 
 export async function revokeApiKey(scope: TenantScope, id: string, now: number): Promise<void> {
-  await scope
+  const { numUpdatedRows } = await scope
     .updateTable('api_keys')
     .set({ revoked_at: now })
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
-    .execute();
+    .executeTakeFirst();
+  if (numUpdatedRows > 0n) scope.record({ type: 'api_key.revoked', resourceId: id });
 }
 
 export async function touchApiKey(scope: TenantScope, id: string, now: number): Promise<void> {

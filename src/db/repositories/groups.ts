@@ -1,6 +1,7 @@
 import { sql, type Selectable, type Updateable } from 'kysely';
 import { iso, isoOrNull, type Group } from '../../domain/records.js';
 import type { GroupsTable } from '../schema.js';
+import { fieldChanges } from '../../domain/changes.js';
 import type { TenantScope } from '../scope.js';
 import { pageOf, type KeysetPage } from './paging.js';
 
@@ -33,7 +34,9 @@ export async function insertGroup(
   scope: TenantScope,
   row: Omit<GroupRow, 'key' | 'organisation_id'>,
 ): Promise<GroupRow> {
-  return scope.insertInto('groups', row).returningAll().executeTakeFirstOrThrow();
+  const inserted = await scope.insertInto('groups', row).returningAll().executeTakeFirstOrThrow();
+  scope.record({ type: 'group.created', resourceId: inserted.id, version: inserted.version });
+  return inserted;
 }
 
 export function findGroupRow(scope: TenantScope, by: { id: string } | { key: number }) {
@@ -61,14 +64,26 @@ export function findDefaultGroupRow(scope: TenantScope) {
     .executeTakeFirst();
 }
 
-export function updateGroupRow(scope: TenantScope, key: number, version: number, changes: GroupChanges) {
-  return scope
+/** The fields of a group its log entries show, before and after. */
+const LOGGED_GROUP_COLUMNS = ['name', 'description', 'is_default', 'created_at'];
+
+/** Applies changes only if the row is still at `version`; logs the update (or the deletion). */
+export async function updateGroupRow(scope: TenantScope, current: GroupRow, changes: GroupChanges) {
+  const updated = await scope
     .updateTable('groups')
-    .set({ ...changes, version: version + 1 })
-    .where('key', '=', key)
-    .where('version', '=', version)
+    .set({ ...changes, version: current.version + 1 })
+    .where('key', '=', current.key)
+    .where('version', '=', current.version)
     .returningAll()
     .executeTakeFirst();
+  if (updated)
+    scope.record({
+      type: updated.deleted_at !== null && current.deleted_at === null ? 'group.deleted' : 'group.updated',
+      resourceId: updated.id,
+      version: updated.version,
+      changes: fieldChanges(current, updated, LOGGED_GROUP_COLUMNS),
+    });
+  return updated;
 }
 
 export async function listGroupRows(

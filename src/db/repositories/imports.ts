@@ -22,6 +22,41 @@ export async function updateImportJob(
   await scope.updateTable('import_jobs').set(changes).where('key', '=', key).execute();
 }
 
+/**
+ * Ends a job (completed, cancelled, rolled back) and logs its one summarising entry: the event
+ * webhooks get for the whole import, whose own changes to contacts are in the feed only.
+ */
+export async function finishImportJob(
+  scope: TenantScope,
+  key: number,
+  type: 'import.completed' | 'import.cancelled' | 'import.rolled_back',
+  changes: Updateable<ImportJobsTable>,
+): Promise<void> {
+  const row = await scope
+    .updateTable('import_jobs')
+    .set(changes)
+    .where('key', '=', key)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const { status, rows_read, created, updated, unchanged, skipped, skipped_in_file, failed } = row;
+  const summary: Record<string, unknown> = {
+    status,
+    rows_read,
+    created,
+    updated,
+    unchanged,
+    skipped,
+    skipped_in_file,
+    failed,
+  };
+  if (row.rollback_report) {
+    const report = JSON.parse(row.rollback_report) as { rolled_back: number; not_rolled_back: unknown[] };
+    summary.rolled_back = report.rolled_back;
+    summary.not_rolled_back = report.not_rolled_back.length;
+  }
+  scope.record({ type, resourceId: row.id, summary });
+}
+
 /** Moves a job from one status to another only if it is still in the first: a guard against two runners. */
 export async function transitionImportJob(
   scope: TenantScope,

@@ -2,6 +2,7 @@ import { type Kysely, type Selectable, type Updateable } from 'kysely';
 import { iso, type Organisation } from '../../domain/records.js';
 import { prepare, runPrepared } from '../prepared.js';
 import type { Database, OrganisationsTable } from '../schema.js';
+import { fieldChanges } from '../../domain/changes.js';
 import type { TenantScope } from '../scope.js';
 
 /**
@@ -41,18 +42,33 @@ export async function findOrganisationRow(db: Kysely<Database>, id: string) {
   return row;
 }
 
-export function updateOrganisationRow(
+const LOGGED_ORGANISATION_COLUMNS = ['name', 'default_country', 'default_language', 'allow_duplicate_phones'];
+
+export async function updateOrganisationRow(
   scope: TenantScope,
-  version: number,
+  current: OrganisationRow,
   changes: Updateable<OrganisationsTable>,
 ) {
-  return scope
+  const updated = await scope
     .organisation()
     .update()
-    .set({ ...changes, version: version + 1 })
-    .where('version', '=', version)
+    .set({ ...changes, version: current.version + 1 })
+    .where('version', '=', current.version)
     .returningAll()
     .executeTakeFirst();
+  if (updated)
+    scope.record({
+      type: 'organisation.updated',
+      resourceId: updated.id,
+      version: updated.version,
+      changes: fieldChanges(current, updated, LOGGED_ORGANISATION_COLUMNS),
+    });
+  return updated;
+}
+
+/** Every organisation's id: for the sweeps that run per organisation (row-level security). */
+export async function organisationIds(db: Kysely<Database>): Promise<string[]> {
+  return (await db.selectFrom('organisations').select('id').execute()).map((row) => row.id);
 }
 
 export async function countOrganisations(db: Kysely<Database>): Promise<number> {

@@ -9,13 +9,28 @@ import { chunks, inChunks } from './chunks.js';
  * update that sets deleted_at). No caller adjusts it.
  */
 
-/** Adds `delta` to a group's member count. */
-function addToCount(scope: TenantScope, groupKey: number, delta: number) {
-  return scope
+/** Adds `delta` to a group's member count; returns the group's id. */
+async function addToCount(scope: TenantScope, groupKey: number, delta: number): Promise<string> {
+  const row = await scope
     .updateTable('groups')
     .set((eb) => ({ member_count: eb('member_count', '+', delta) }))
     .where('key', '=', groupKey)
-    .execute();
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Logs a membership change of a group: one entry naming every contact, however many. */
+async function recordMembers(
+  scope: TenantScope,
+  type: 'group.members_added' | 'group.members_removed',
+  groupId: string,
+  contactKeys: number[],
+) {
+  const contacts = await inChunks(contactKeys, (chunk) =>
+    scope.selectFrom('contacts').select('id').where('key', 'in', chunk).execute(),
+  );
+  scope.record({ type, resourceId: groupId, contactIds: contacts.map((c) => c.id) });
 }
 
 /**
@@ -64,7 +79,8 @@ export async function addMembers(
       .execute();
     for (const row of inserted) added.push(row.contact_key);
   }
-  if (added.length > 0) await addToCount(scope, groupKey, added.length);
+  if (added.length > 0)
+    await recordMembers(scope, 'group.members_added', await addToCount(scope, groupKey, added.length), added);
   return added;
 }
 
@@ -74,6 +90,7 @@ export async function addMembers(
  */
 export async function removeMembers(scope: TenantScope, groupKey: number, contactKeys: number[]) {
   const removed: number[] = [];
+  let groupId: string | undefined;
   for (const batch of chunks(contactKeys)) {
     const deleted = await scope
       .deleteFrom('memberships')
@@ -89,12 +106,14 @@ export async function removeMembers(scope: TenantScope, groupKey: number, contac
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('contacts.key', 'in', keys)
       .where('contacts.deleted_at', 'is', null);
-    await scope
+    ({ id: groupId } = await scope
       .updateTable('groups')
       .set((eb) => ({ member_count: eb('member_count', '-', live) }))
       .where('key', '=', groupKey)
-      .execute();
+      .returning('id')
+      .executeTakeFirstOrThrow());
   }
+  if (groupId) await recordMembers(scope, 'group.members_removed', groupId, removed);
   return removed;
 }
 

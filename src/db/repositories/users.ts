@@ -3,6 +3,7 @@ import { iso, type User } from '../../domain/records.js';
 import type { Role } from '../../domain/roles.js';
 import type { UsersTable } from '../schema.js';
 import { prepare } from '../prepared.js';
+import { fieldChanges } from '../../domain/changes.js';
 import type { TenantScope } from '../scope.js';
 import { pageOf, type KeysetPage } from './paging.js';
 
@@ -24,11 +25,13 @@ export function toUser(row: UserRow): User {
   };
 }
 
-export function insertUser(
+export async function insertUser(
   scope: TenantScope,
   row: Omit<UserRow, 'key' | 'organisation_id' | 'token_generation'>,
 ) {
-  return scope.insertInto('users', row).returningAll().executeTakeFirstOrThrow();
+  const inserted = await scope.insertInto('users', row).returningAll().executeTakeFirstOrThrow();
+  scope.record({ type: 'user.created', resourceId: inserted.id, version: inserted.version });
+  return inserted;
 }
 
 /** Every authenticated request reads its user's current row: prepared (prepared.ts). */
@@ -46,19 +49,28 @@ export function findUserRowsByIds(scope: TenantScope, ids: string[]) {
   return scope.selectFrom('users').selectAll().where('id', 'in', ids).execute();
 }
 
-export function updateUserRow(
-  scope: TenantScope,
-  key: number,
-  version: number,
-  changes: Updateable<UsersTable>,
-) {
-  return scope
+/** The fields of a user its log entries show (a password change shows as `password` changed, never its hash). */
+const LOGGED_USER_COLUMNS = ['username', 'display_name', 'email', 'role', 'is_active'];
+
+export async function updateUserRow(scope: TenantScope, current: UserRow, changes: Updateable<UsersTable>) {
+  const updated = await scope
     .updateTable('users')
-    .set({ ...changes, version: version + 1 })
-    .where('key', '=', key)
-    .where('version', '=', version)
+    .set({ ...changes, version: current.version + 1 })
+    .where('key', '=', current.key)
+    .where('version', '=', current.version)
     .returningAll()
     .executeTakeFirst();
+  if (updated)
+    scope.record({
+      type: 'user.updated',
+      resourceId: updated.id,
+      version: updated.version,
+      changes: {
+        ...fieldChanges(current, updated, LOGGED_USER_COLUMNS),
+        ...(changes.password_hash !== undefined && { password: { old: null, new: null } }),
+      },
+    });
+  return updated;
 }
 
 export async function listUserRows(

@@ -95,7 +95,7 @@ export const authRoutes =
         // The access token is optional here (a refresh token names the session too), but when one is sent it is checked
         // first, as on every other route: a bad credential is a 401 whatever the body.
         onRequest: async (request) => {
-          if (request.headers.authorization) await authenticate(services, request);
+          if (request.headers.authorization) await authenticate(services, request, { surface: 'v1' });
         },
         // Logging out with the access token alone needs no body.
         preValidation: async (request) => {

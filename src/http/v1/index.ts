@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../services/index.js';
 import { authenticate } from '../auth.js';
 import { accountRoutes, authRoutes } from './accounts.js';
+import { changeRoutes } from './changes.js';
 import { consoleSessionRoutes } from './console-session.js';
 import { contactRoutes } from './contacts.js';
 import { groupRoutes } from './groups.js';
@@ -24,7 +25,7 @@ export const v1 =
     await app.register(consoleSessionRoutes(services));
     await app.register(async (authenticated) => {
       authenticated.addHook('onRequest', async (request) => {
-        await authenticate(services, request);
+        await authenticate(services, request, { surface: 'v1' });
       });
       idempotency(authenticated, services);
       await authenticated.register(contactRoutes(services, options.requireIfMatch));
@@ -32,5 +33,6 @@ export const v1 =
       await authenticated.register(accountRoutes(services, options.requireIfMatch));
       await authenticated.register(importRoutes(services));
       await authenticated.register(mergeRoutes(services, options.requireIfMatch));
+      await authenticated.register(changeRoutes(services));
     });
   };

@@ -15,6 +15,7 @@ import {
 } from '../../db/repositories/contact-codec.js';
 import type { TenantScope } from '../../db/scope.js';
 import type { ContactsService } from '../contacts.js';
+import type { ChangeAuthor } from '../../domain/changes.js';
 import type { Actor } from '../context.js';
 import { GROUP_NAME_MAX, type GroupsService } from '../groups.js';
 import { POLICY_FIELDS, type ImportOptions } from './options.js';
@@ -31,6 +32,8 @@ export interface BatchCounts {
 
 export interface BatchContext {
   actor: Actor;
+  /** Who the batches write as: the import itself (jobs.ts importAuthor). */
+  author: ChangeAuthor;
   /** The organisation, its country replaced by the import's when one is given. */
   org: Organisation;
   jobKey: number;
@@ -422,10 +425,13 @@ async function write(scope: TenantScope, ctx: BatchContext, plan: Plan, now: num
       after_version: updated.version,
     });
   }
-  const written = [...plan.creates.map(keyOf), ...plan.updates.keys()];
+  const written = [
+    ...plan.creates.map((p) => ({ key: keyOf(p), id: ids.get(p)! })),
+    ...[...plan.updates].map(([key, u]) => ({ key, id: u.before.id })),
+  ];
   for (const [channel, status] of Object.entries(ctx.options.consent ?? {})) {
-    for (const key of written)
-      await contacts.setConsent(scope, key, channel as never, {
+    for (const contact of written)
+      await contacts.setConsent(scope, contact, channel as never, {
         status: status!,
         changed_at: now,
         source: 'import',

@@ -17,6 +17,7 @@ import { BUSY_RETRY_AFTER_SECONDS } from '../../db/errors.js';
 import type { Store } from '../../db/store.js';
 import type { AccountsService } from '../accounts.js';
 import type { ContactsService } from '../contacts.js';
+import type { ChangeAuthor } from '../../domain/changes.js';
 import type { Actor } from '../context.js';
 import type { GroupsService } from '../groups.js';
 import { importBatch, type BatchContext } from './batch.js';
@@ -249,13 +250,16 @@ export class ImportsService {
     const job = await this.row(actor, id);
     if (!['completed', 'cancelled', 'interrupted', 'failed'].includes(job.status))
       throw new DomainError('conflict', `An import that is ${job.status} cannot be rolled back`);
-    const report = await rollbackImport(this.store, actor, job);
+    const author = importAuthor(actor, job.id);
+    const report = await rollbackImport(this.store, author, job);
     await this.removeUpload(actor, job);
-    await imports.updateImportJob(this.store.scope(actor.organisationId), job.key, {
-      status: report.not_rolled_back.length === 0 ? 'rolled_back' : 'partially_rolled_back',
-      rollback_report: JSON.stringify(report),
-      updated_at: Date.now(),
-    });
+    await this.store.transaction(author, (scope) =>
+      imports.finishImportJob(scope, job.key, 'import.rolled_back', {
+        status: report.not_rolled_back.length === 0 ? 'rolled_back' : 'partially_rolled_back',
+        rollback_report: JSON.stringify(report),
+        updated_at: Date.now(),
+      }),
+    );
     return this.get(actor, id);
   }
 
@@ -300,6 +304,7 @@ export class ImportsService {
     const org = await this.accounts.getOrganisation(actor);
     const ctx: BatchContext = {
       actor,
+      author: importAuthor(actor, job.id),
       org: { ...org, default_country: options.default_country ?? org.default_country },
       jobKey: key,
       options,
@@ -336,8 +341,8 @@ export class ImportsService {
     await this.store.refreshStatistics();
     const end = Date.now();
     const hint = countries.hint();
-    await this.store.transaction(actor.organisationId, async (tx) => {
-      await imports.updateImportJob(tx, key, {
+    await this.store.transaction(importAuthor(actor, job.id), async (tx) => {
+      await imports.finishImportJob(tx, key, state.cancelled ? 'import.cancelled' : 'import.completed', {
         status: state.cancelled ? 'cancelled' : 'completed',
         bytes_read: state.cancelled ? bytesRead : job.bytes,
         encoding: encoding ? JSON.stringify(encoding) : null,
@@ -389,7 +394,7 @@ export class ImportsService {
     };
     if (!ctx.options.dry_run) {
       await patiently(() =>
-        this.store.transaction(ctx.actor.organisationId, async (scope) =>
+        this.store.transaction(ctx.author, async (scope) =>
           record(scope, await importBatch(scope, ctx, rows, Date.now())),
         ),
       );
@@ -397,14 +402,14 @@ export class ImportsService {
     }
     let result: Awaited<ReturnType<typeof importBatch>> | undefined;
     try {
-      await this.store.transaction(ctx.actor.organisationId, async (scope) => {
+      await this.store.transaction(ctx.author, async (scope) => {
         result = await importBatch(scope, ctx, rows, Date.now());
         throw new DryRun();
       });
     } catch (error) {
       if (!(error instanceof DryRun)) throw error;
     }
-    await this.store.transaction(ctx.actor.organisationId, (scope) => record(scope, result!));
+    await this.store.transaction(ctx.author, (scope) => record(scope, result!));
   }
 
   /** The target groups' keys; groups named but missing are created when the import runs (not for a dry run). */
@@ -512,3 +517,15 @@ function toJob(row: ImportJobRow, warnings: Record<string, number>): ImportJob {
     finished_at: isoOrNull(row.finished_at),
   };
 }
+
+/**
+ * An import writes as itself: its changes name the import (and the user who started it), under
+ * the surface `import`, so webhooks get its one summary rather than an event a contact.
+ */
+export const importAuthor = (actor: Actor, importId: string): ChangeAuthor => ({
+  organisationId: actor.organisationId,
+  userId: actor.userId,
+  credential: 'import',
+  credentialId: importId,
+  surface: 'import',
+});

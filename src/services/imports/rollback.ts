@@ -4,7 +4,7 @@ import * as memberships from '../../db/repositories/memberships.js';
 import type { ImportChangeRow, ImportJobRow } from '../../db/repositories/imports.js';
 import type { TenantScope } from '../../db/scope.js';
 import type { Store } from '../../db/store.js';
-import type { Actor } from '../context.js';
+import type { ChangeAuthor } from '../../domain/changes.js';
 
 export interface RollbackReport {
   rolled_back: number;
@@ -36,10 +36,14 @@ async function undo(scope: TenantScope, change: ImportChangeRow): Promise<string
 }
 
 /** Walks the undo log from the newest row back, a transaction per thousand rows. */
-export async function rollbackImport(store: Store, actor: Actor, job: ImportJobRow): Promise<RollbackReport> {
+export async function rollbackImport(
+  store: Store,
+  author: ChangeAuthor,
+  job: ImportJobRow,
+): Promise<RollbackReport> {
   const report: RollbackReport = { rolled_back: 0, not_rolled_back: [] };
   for (let to = job.last_row; to > 0; to -= ROWS_PER_TRANSACTION) {
-    await store.transaction(actor.organisationId, async (scope) => {
+    await store.transaction(author, async (scope) => {
       const changes = await imports.importChangesBetween(
         scope,
         job.key,
@@ -59,6 +63,6 @@ export async function rollbackImport(store: Store, actor: Actor, job: ImportJobR
       }
     });
   }
-  await imports.deleteImportChanges(store.scope(actor.organisationId), job.key);
+  await store.transaction(author, (scope) => imports.deleteImportChanges(scope, job.key));
   return report;
 }

@@ -24,7 +24,7 @@ export const routes =
     const { accounts, groups } = services;
     app.setErrorHandler(errors);
     app.addHook('onRequest', async (request) => {
-      await authenticate(services, request);
+      await authenticate(services, request, { surface: 'seed-000' });
     });
     // Before the body is validated, as Django looks the object up first: another organisation
     // is "Not found." whatever the body, exactly like one that does not exist.

@@ -20,13 +20,16 @@ export async function authenticateMessaging(
       ? { kind: 'bearer' as const, token: bodyToken }
       : undefined;
   try {
-    await authenticate(services, request, fallback);
+    await authenticate(services, request, { surface: 'seed-001', fallback });
   } catch (error) {
     const refresh = request.headers['x-refresh'];
     const expired = error instanceof DomainError && error.details.expired === true;
     if (!expired || typeof refresh !== 'string' || refresh === '') throw error;
     const tokens = await services.auth.refresh(refresh);
     reply.header('x-access-token', tokens.access_token).header('x-refresh-token', tokens.refresh_token);
-    await authenticate(services, request, undefined, { kind: 'bearer', token: tokens.access_token });
+    await authenticate(services, request, {
+      surface: 'seed-001',
+      override: { kind: 'bearer', token: tokens.access_token },
+    });
   }
 }

@@ -57,7 +57,7 @@ export const routes =
     const listPages = concurrencyLimit(PAGES_AT_ONCE);
     app.setErrorHandler(errors);
     app.addHook('onRequest', async (request) => {
-      await authenticate(services, request);
+      await authenticate(services, request, { surface: 'seed-002' });
     });
 
     const shown = async (actor: Parameters<typeof groups.get>[0], key: number, reply: FastifyReply) => {
