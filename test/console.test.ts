@@ -193,6 +193,20 @@ describe.skipIf(!chromiumPath)(
             headers: { authorization: h.a.owner.basic },
           });
           expect(after.json().deleted_at).toBeNull();
+          // The contact's history (issue 18's log), newest first, each change by the signed-in user.
+          const history = page.getByRole('region', { name: 'History' });
+          await eventually(() => history.locator('li strong').allTextContents()).toEqual(
+            expect.arrayContaining(['Restored', 'Deleted', 'Changed', 'Created']),
+          );
+          const kinds = await history.locator('li strong').allTextContents();
+          expect(kinds.slice(0, 3)).toEqual(['Restored', 'Deleted', 'Changed']);
+          expect(kinds.at(-1)).toBe('Created');
+          const changed = history.locator('li').nth(2);
+          expect(await changed.locator('tr', { hasText: 'company' }).locator('td').allTextContents()).toEqual(
+            ['—', 'Analytical Engines'],
+          );
+          expect(await changed.locator('.meta').textContent()).toBe('by you with a session, through the API');
+          await accessible(page);
         });
 
         it('shows "changed by someone else" on a 412, with the current values, and reapplies', async () => {
@@ -371,6 +385,10 @@ describe.skipIf(!chromiumPath)(
             'Done: 2 matching contacts read, 1 added. ',
           );
           await eventually(() => page.locator('.count').textContent()).toBe('3 members');
+          const history = page.getByRole('region', { name: 'History' });
+          await eventually(() => history.locator('li strong').allTextContents()).toEqual(
+            expect.arrayContaining(['Members added', 'Created']),
+          );
           await accessible(page);
           await screenshot(page, 'group');
           await page.getByLabel('Select Virginia Woolf').check();

@@ -19,6 +19,7 @@ export type Candidates = Json<paths['/v1/duplicates']['get']['responses'][200]>[
 export type Merge = Json<paths['/v1/contacts/{id}/merge']['post']['responses'][201]>;
 export type MergePreview = Json<paths['/v1/contacts/{id}/merge']['post']['responses'][200]>;
 export type MergeField = keyof Merge['fields'];
+export type Change = Json<paths['/v1/contacts/{id}/history']['get']['responses'][200]>['items'][number];
 export type Channel = 'sms' | 'whatsapp' | 'email' | 'voice';
 export const CHANNELS: Channel[] = ['sms', 'whatsapp', 'email', 'voice'];
 
