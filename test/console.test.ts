@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_ROOT } from '../src/http/console.js';
 import { dialects } from './support/databases.js';
 import { createHarness, type Harness, type Login } from './support/harness.js';
+import { Receiver, verify } from './support/webhook-receiver.js';
 
 /**
  * The console in Debian's Chromium, driven by Playwright, against the real server on a free port and a fresh
@@ -100,7 +101,8 @@ describe.skipIf(!chromiumPath)(
         beforeAll(async () => {
           if (!existsSync(join(CONSOLE_ROOT, 'index.html')))
             throw new Error('The console is not built: run npm run build (npm install does it)');
-          h = await createHarness(dialect);
+          // The delivery worker runs, for the webhooks page's test events.
+          h = await createHarness(dialect, { deliveries: { retryScheduleMs: [200, 200], timeoutMs: 2_000 } });
           await h.app.listen({ host: '127.0.0.1', port: 0 });
           const address = h.app.server.address();
           base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -461,10 +463,63 @@ describe.skipIf(!chromiumPath)(
           expect(revoked.statusCode).toBe(401);
         });
 
+        it('webhooks: an endpoint added (its secret shown once), a test event delivered and redelivered, the secret rotated, disabled, removed', async () => {
+          const receiver = new Receiver();
+          await receiver.start();
+          try {
+            await open('Webhooks', 'Webhooks');
+            await page.getByLabel('Endpoint URL').fill(receiver.url);
+            await page.getByLabel('Events').fill('contact.created, contact.updated');
+            await page.getByLabel('Description').fill('CRM mirror');
+            await page.getByRole('button', { name: 'Add endpoint' }).click();
+            await eventually(() => page.locator('.secret').count()).toBe(1);
+            const secret = (await page.locator('.secret').textContent())!;
+            expect(secret).toMatch(/^whsec_/);
+            await eventually(() => page.getByRole('link', { name: receiver.url }).count()).toBe(1);
+            await accessible(page);
+            await screenshot(page, 'webhooks');
+
+            await page.getByRole('button', { name: `Send a test event to ${receiver.url}` }).click();
+            const [first] = await receiver.waitFor(1);
+            expect(verify(secret, first!).type).toBe('webhook.test');
+            await page.getByRole('link', { name: receiver.url }).click();
+            await eventually(() => heading(page).textContent()).toBe(`Deliveries to ${receiver.url}`);
+            const row = page.locator('table.deliveries tbody tr').first();
+            await eventually(async () => {
+              await page.getByRole('button', { name: 'Refresh' }).click();
+              return row.locator('td').nth(1).textContent();
+            }).toBe('delivered');
+            await accessible(page);
+            await row.getByRole('button', { name: /^Redeliver webhook\.test/ }).click();
+            const [, again] = await receiver.waitFor(2);
+            // The same delivery, so the same webhook-id, signed again.
+            expect(again!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+            expect(verify(secret, again!).type).toBe('webhook.test');
+
+            await page.getByRole('link', { name: 'Back to the endpoints' }).click();
+            await page.getByRole('button', { name: `Rotate the secret of ${receiver.url}` }).click();
+            await eventually(() => page.locator('.secret').textContent()).not.toBe(secret);
+            expect(await page.locator('.secret').textContent()).toMatch(/^whsec_/);
+            await eventually(() => page.getByText(/^old secret signs until/).count()).toBe(1);
+            await page.getByRole('button', { name: `Disable ${receiver.url}` }).click();
+            await eventually(() => page.getByRole('button', { name: `Enable ${receiver.url}` }).count()).toBe(
+              1,
+            );
+            const listed = (await h.a.send('GET', '/v1/webhooks')).json().items;
+            expect(listed).toMatchObject([{ url: receiver.url, enabled: false, description: 'CRM mirror' }]);
+            await page.getByRole('button', { name: `Remove ${receiver.url}` }).click();
+            await eventually(() => page.getByRole('link', { name: receiver.url }).count()).toBe(0);
+            expect((await h.a.send('GET', '/v1/webhooks')).json().items).toEqual([]);
+          } finally {
+            await receiver.close();
+          }
+        });
+
         it('offers a viewer no write controls', async () => {
           const page = await signedIn(viewer);
           expect(await page.getByRole('link', { name: 'New contact' }).count()).toBe(0);
           expect(await page.getByRole('link', { name: 'Import' }).count()).toBe(0);
+          expect(await page.getByRole('link', { name: 'Webhooks' }).count()).toBe(0);
           await page.locator('.contact-row').first().click();
           await eventually(() => page.locator('.phone-detail').count()).toBe(1);
           for (const name of ['Save', 'Delete', 'Restore'])

@@ -20,6 +20,10 @@ export type Merge = Json<paths['/v1/contacts/{id}/merge']['post']['responses'][2
 export type MergePreview = Json<paths['/v1/contacts/{id}/merge']['post']['responses'][200]>;
 export type MergeField = keyof Merge['fields'];
 export type Change = Json<paths['/v1/contacts/{id}/history']['get']['responses'][200]>['items'][number];
+export type Webhook = Json<paths['/v1/webhooks/{id}']['get']['responses'][200]>;
+export type WebhookDelivery = Json<
+  paths['/v1/webhooks/{id}/deliveries']['get']['responses'][200]
+>['items'][number];
 export type Channel = 'sms' | 'whatsapp' | 'email' | 'voice';
 export const CHANNELS: Channel[] = ['sms', 'whatsapp', 'email', 'voice'];
 

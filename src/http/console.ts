@@ -21,6 +21,8 @@ export const CONSOLE_PAGES = [
   '/duplicates',
   '/duplicates/*',
   '/import',
+  '/webhooks',
+  '/webhooks/*',
   '/admin',
 ];
 
