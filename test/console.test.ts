@@ -125,6 +125,7 @@ describe.skipIf(!chromiumPath)(
           await accessible(page);
           await screenshot(page, 'sign-in');
           // The heading holds the focus on arrival; Tab goes to Username, then Password; Enter submits.
+          await eventually(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
           await page.keyboard.press('Tab');
           await page.keyboard.type(h.a.owner.username);
           await page.keyboard.press('Tab');
