@@ -11,6 +11,7 @@ import { memberJobs } from './migrations/0011_member_jobs.js';
 import { addressBooks } from './migrations/0012_address_books.js';
 import { changes } from './migrations/0013_changes.js';
 import { contactExtensions } from './migrations/0015_contact_extensions.js';
+import { importChangesContact } from './migrations/0016_import_changes_contact.js';
 
 /** Migrations are compiled into the package, so `roster migrate` needs no files on disk. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -26,6 +27,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0012_address_books': addressBooks(dialect),
     '0013_changes': changes(dialect),
     '0015_contact_extensions': contactExtensions(dialect),
+    '0016_import_changes_contact': importChangesContact(dialect),
   };
 }
 
