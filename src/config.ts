@@ -42,6 +42,13 @@ export interface Config {
   importBatchSize: number;
   /** Days the change log keeps its entries (docs/changes.md). */
   changesRetentionDays: number;
+  /** Seals webhook signing secrets at rest; on SQLite a key file beside the database stands in when unset. */
+  secretKey?: string;
+  /** Webhook endpoints may be loopback or private addresses (never cloud metadata ones). */
+  webhookAllowPrivate: boolean;
+  /** The waits before each webhook retry, in ms; the documented schedule when unset. */
+  webhookRetryScheduleMs?: number[];
+  webhookTimeoutMs: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -85,6 +92,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importMaxBytes: integer(env, 'ROSTER_IMPORT_MAX_BYTES', 512 * 1024 * 1024),
     importBatchSize: integer(env, 'ROSTER_IMPORT_BATCH', 1000),
     changesRetentionDays: integer(env, 'ROSTER_CHANGES_RETENTION_DAYS', 30),
+    secretKey: env.ROSTER_SECRET_KEY || undefined,
+    webhookAllowPrivate: env.ROSTER_WEBHOOK_ALLOW_PRIVATE === 'true',
+    webhookRetryScheduleMs: env.ROSTER_WEBHOOK_RETRY_MS
+      ? env.ROSTER_WEBHOOK_RETRY_MS.split(',').map((ms) => integer({ ms }, 'ms', 0))
+      : undefined,
+    webhookTimeoutMs: integer(env, 'ROSTER_WEBHOOK_TIMEOUT_MS', 10_000),
     adminUsername: env.ROSTER_ADMIN_USERNAME || undefined,
     adminPassword: env.ROSTER_ADMIN_PASSWORD || undefined,
   };

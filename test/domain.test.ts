@@ -32,6 +32,12 @@ describe('phone normalisation', () => {
     expect(normalisePhone('2347063516620', 'US').e164).toBe('+2347063516620');
   });
 
+  it('reads a Mexican mobile number written with the 1 Mexico dropped in 2019 as the number it is now', () => {
+    for (const written of ['+52 1 55 1234 5678', '5215512345678', '+5215512345678'])
+      expect(normalisePhone(written, 'US'), written).toMatchObject({ e164: '+525512345678', valid: true });
+    expect(normalisePhone('+52 1 55 1234 5678', 'US').raw).toBe('+52 1 55 1234 5678');
+  });
+
   it('prefers the national reading when both are valid', () => {
     expect(normalisePhone('2025550123', 'US').e164).toBe('+12025550123');
   });

@@ -27,6 +27,8 @@ const missingIds = (): TenantIds => ({
   duplicate: uuidv7(),
   merge: uuidv7(),
   memberJob: uuidv7(),
+  webhook: uuidv7(),
+  delivery: uuidv7(),
   contactHex: toObjectId('contact', 9_999_999),
   groupHex: toObjectId('group', 9_999_999),
   contactInt: 9_999_999,

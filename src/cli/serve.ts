@@ -67,8 +67,10 @@ export async function serve(config: Config, io: Io): Promise<number> {
   const stopSweeps = services.changes.startSweeps((error) =>
     app.log.error({ err: error }, 'change log sweep failed'),
   );
+  services.deliveries?.start((error) => app.log.error({ err: error }, 'webhook delivery failed'));
   const close = async () => {
     stopSweeps();
+    await services.deliveries?.stop();
     await app.close();
     await services.rateLimiter.close();
     await store.close();

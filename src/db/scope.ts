@@ -33,7 +33,26 @@ export class TenantScope {
     readonly organisationId: string,
     readonly dialect: Dialect,
     private readonly log?: ChangeLog,
+    private readonly memo?: Map<string, unknown>,
   ) {}
+
+  /**
+   * A value of this organisation kept in memory between transactions, where the store allows it
+   * (SQLite: one process, so forget() beside every write of its source keeps it exact); loaded
+   * every time otherwise.
+   */
+  async remembered<T>(name: string, load: () => Promise<T>): Promise<T> {
+    if (!this.memo) return load();
+    const key = `${this.organisationId}:${name}`;
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const value = await load();
+    this.memo.set(key, value);
+    return value;
+  }
+
+  forget(name: string): void {
+    this.memo?.delete(`${this.organisationId}:${name}`);
+  }
 
   /**
    * Logs a change this transaction makes (db/change-log.ts): its author and sequence number are

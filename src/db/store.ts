@@ -33,6 +33,8 @@ export interface Store {
   transaction<T>(author: ChangeAuthor | string, work: (scope: TenantScope) => Promise<T>): Promise<T>;
   /** Calls `listener` after each commit that queued webhook deliveries (the delivery worker wakes). */
   onDeliveriesQueued(listener: () => void): void;
+  /** Wakes the listeners: a service queued deliveries by itself (a test event, a redelivery). */
+  deliveriesQueued(): void;
   migrate(): Promise<void>;
   /** Whether the database itself keeps organisations apart too (PostgreSQL row-level security), logged at start. */
   rowSecurity(): Promise<RowSecurity>;
@@ -49,9 +51,14 @@ export function openStore(options: ConnectionOptions): Store {
   // On PostgreSQL every statement carries its tenant to the session (tenant-session.ts).
   const as = <E extends Kysely<Database>>(on: E, tenant: string): E =>
     dialect === 'postgres' ? (on.withPlugin(tenantTag(tenant)) as E) : on;
+  // SQLite is served by one process: what it remembers between transactions stays true (scope.remembered).
+  const memo = dialect === 'sqlite' ? new Map<string, unknown>() : undefined;
   const scopeOn = (on: Kysely<Database>, organisationId: string, log?: ChangeLog) =>
-    new TenantScope(as(on, organisationId), organisationId, dialect, log);
+    new TenantScope(as(on, organisationId), organisationId, dialect, log, memo);
   const listeners: (() => void)[] = [];
+  const wake = () => {
+    for (const listener of listeners) listener();
+  };
   // PostgreSQL: credential lookups come before every request's own queries; on a small pool of
   // their own, neither pool's connections switch tenant on each request (one round trip each).
   const instanceRoot =
@@ -91,10 +98,11 @@ export function openStore(options: ConnectionOptions): Store {
           });
         }),
       );
-      if (queued > 0) for (const listener of listeners) listener();
+      if (queued > 0) wake();
       return result;
     },
     onDeliveriesQueued: (listener) => void listeners.push(listener),
+    deliveriesQueued: () => wake(),
     migrate: async () => {
       if (dialect !== 'postgres' || !options.ownerUrl) {
         await migrateToLatest(root, dialect);

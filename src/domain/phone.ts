@@ -29,6 +29,16 @@ const tryParse = (text: string, country: CountryCode | undefined): PhoneNumber |
   phones().parsePhoneNumberFromString(text, country);
 
 /**
+ * Mexico dropped the 1 after +52 from mobile numbers in 2019 (+52 1 55 1234 5678 is now +52 55 1234 5678);
+ * address books and old integrations still write it, and the library no longer reads it.
+ */
+const withMexicanMobileRead = (p: PhoneNumber): PhoneNumber[] => {
+  const current = /^\+521(\d{10})$/.exec(p.number);
+  const read = current ? tryParse(`+52${current[1]}`, undefined) : undefined;
+  return read ? [p, read] : [p];
+};
+
+/**
  * Reads a phone number as a person or a platform wrote it. Local numbers are read in the
  * organisation's country; bare international digits, as WhatsApp writes them
  * (2347063516620), are also read with a leading plus. The valid reading wins, the
@@ -44,7 +54,7 @@ export function normalisePhone(input: string, defaultCountry: string, field = 'p
   if (digits.length < 4) throw invalid(field, 'is too short to be a phone number');
   const readings = [tryParse(raw, country)];
   if (!raw.startsWith('+') && !raw.startsWith('0')) readings.push(tryParse(`+${digits}`, undefined));
-  const parsed = readings.filter((p): p is PhoneNumber => p !== undefined);
+  const parsed = readings.filter((p): p is PhoneNumber => p !== undefined).flatMap(withMexicanMobileRead);
   // Validity is the costly part of a reading: asked once per reading, not again of the chosen one.
   const valid = parsed.find((p) => p.isValid());
   const chosen = valid ?? parsed.find((p) => p.isPossible());

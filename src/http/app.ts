@@ -120,6 +120,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
             description: 'Candidate duplicate contacts, merging them into one, and undoing a merge',
           },
           { name: 'Changes', description: 'Every change in commit order, and the history of a record' },
+          { name: 'Webhooks', description: 'Signed deliveries of changes to your endpoints' },
           { name: 'Seed 000: organisation contact groups', description: 'Compatibility surface' },
           { name: 'Seed 001: messaging contacts', description: 'Compatibility surface' },
           { name: 'Seed 002: unified-communications contact groups', description: 'Compatibility surface' },

@@ -5,6 +5,9 @@ import type { Store } from '../db/store.js';
 import { AccountsService } from './accounts.js';
 import { AuthService } from './auth.js';
 import { ChangesService } from './changes.js';
+import { secretBoxFor } from './secrets.js';
+import { WebhooksService } from './webhooks/service.js';
+import { DeliveryWorker } from './webhooks/worker.js';
 import { ContactsService } from './contacts.js';
 import { DuplicatesService } from './duplicates.js';
 import { GroupMembersService } from './group-members.js';
@@ -29,6 +32,9 @@ export interface Services {
   idempotency: IdempotencyService;
   rateLimiter: RateLimiter;
   changes: ChangesService;
+  webhooks: WebhooksService;
+  /** Sends webhook deliveries once started (the server starts it; tests that need it do). */
+  deliveries?: DeliveryWorker;
 }
 
 /** Wires the services over one store. The JWT key comes from the config or, once generated, from the database. */
@@ -45,6 +51,11 @@ export async function createServices(
         | 'importMaxBytes'
         | 'importBatchSize'
         | 'changesRetentionDays'
+        | 'databaseUrl'
+        | 'secretKey'
+        | 'webhookAllowPrivate'
+        | 'webhookRetryScheduleMs'
+        | 'webhookTimeoutMs'
       >
     >,
 ): Promise<Services> {
@@ -53,6 +64,8 @@ export async function createServices(
   const accounts = new AccountsService(store);
   const contacts = new ContactsService(store, accounts);
   const groups = new GroupsService(store, accounts, contacts);
+  const box = secretBoxFor(config);
+  const allowPrivate = config.webhookAllowPrivate ?? false;
   return {
     store,
     accounts,
@@ -74,6 +87,15 @@ export async function createServices(
     }),
     idempotency: new IdempotencyService(store),
     changes: new ChangesService(store, { retentionDays: config.changesRetentionDays ?? 30 }),
+    webhooks: new WebhooksService(store, { box, allowPrivate }),
+    deliveries:
+      box &&
+      new DeliveryWorker(store, {
+        box,
+        allowPrivate,
+        retryScheduleMs: config.webhookRetryScheduleMs,
+        timeoutMs: config.webhookTimeoutMs,
+      }),
     rateLimiter: new RateLimiter(
       config.redisUrl ? await RedisRateStore.connect(config.redisUrl) : new MemoryRateStore(),
       config.rateLimit ?? 0,

@@ -143,6 +143,10 @@ export interface HarnessOptions extends AppOptions {
   sqliteBusyTimeoutMs?: number;
   /** PostgreSQL settings for the test database (ALTER DATABASE ... SET), in force on every connection. */
   postgresSettings?: Record<string, string>;
+  /** Webhook targets may be loopback addresses (ROSTER_WEBHOOK_ALLOW_PRIVATE): true unless said. */
+  webhookAllowPrivate?: boolean;
+  /** Runs the webhook delivery worker, with this retry schedule and timeout (ms). */
+  deliveries?: { retryScheduleMs: number[]; timeoutMs: number };
 }
 
 async function configure(url: string, settings: Record<string, string>): Promise<void> {
@@ -177,7 +181,12 @@ export async function createHarness(dialect: TestDialect, options: HarnessOption
     importDirectory,
     importBatchSize: options.importBatchSize,
     importMaxBytes: options.importMaxBytes,
+    secretKey: 'test secret key',
+    webhookAllowPrivate: options.webhookAllowPrivate ?? true,
+    webhookRetryScheduleMs: options.deliveries?.retryScheduleMs,
+    webhookTimeoutMs: options.deliveries?.timeoutMs ?? 10_000,
   });
+  if (options.deliveries) services.deliveries?.start((error) => console.error('delivery worker:', error));
   const app = await buildApp(services, { logLevel: 'silent', ...options });
   const a = await tenant(app, services, 'Acme', 'AU');
   const b = await tenant(app, services, 'Globex', 'US');
@@ -192,6 +201,7 @@ export async function createHarness(dialect: TestDialect, options: HarnessOption
     b,
     request: (opts) => app.inject(opts),
     close: async () => {
+      await services.deliveries?.stop();
       await app.close();
       await services.rateLimiter.close();
       await store.close();

@@ -33,6 +33,8 @@ export interface TenantIds {
   merge: string;
   /** A job adding a group's matching contacts, on `group`. */
   memberJob: string;
+  webhook: string;
+  delivery: string;
   /** Seed 001's 24-hex ids. */
   contactHex: string;
   groupHex: string;
@@ -154,6 +156,7 @@ function parameter(path: string, name: string, ids: TenantIds): string {
   if (name === 'unique_id') return ids.org;
   if (name === 'group_unique_id') return ids.group;
   if (name === 'job_id') return ids.memberJob;
+  if (name === 'delivery_id') return ids.delivery;
   if (name !== 'id') throw new Error(`${path}: unknown path parameter {${name}}`);
   const byPrefix: [string, string][] = [
     ['/v1/contacts/', ids.contact],
@@ -162,6 +165,7 @@ function parameter(path: string, name: string, ids: TenantIds): string {
     ['/v1/api-keys/', ids.apiKey],
     ['/v1/imports/', ids.importJob],
     ['/v1/merges/', ids.merge],
+    ['/v1/webhooks/', ids.webhook],
     ['/contact/', ids.contactHex],
     ['/contact_groups/', ids.groupHex],
     ['/api/unified-communications/contact-groups/', ids.group],
@@ -195,6 +199,8 @@ const BODIES: Record<string, (ids: TenantIds) => { payload?: object | string; he
   'PATCH /v1/users/{id}': () => ({ payload: { display_name: 'Renamed' } }),
   'POST /v1/api-keys': () => ({ payload: { name: 'matrix key' } }),
   'POST /v1/imports': () => ({ payload: `name,phone\nImported ${next()},\n`, headers: CSV }),
+  'POST /v1/webhooks': () => ({ payload: { url: 'http://127.0.0.1:9/matrix', events: ['*'] } }),
+  'PATCH /v1/webhooks/{id}': () => ({ payload: { description: 'Patched' } }),
   'POST /api/v1.0/organisation/{unique_id}/contact-groups/create': () => ({
     payload: { translations: `Matrix ${next()}` },
   }),
@@ -253,6 +259,13 @@ const BODILESS = new Set([
   'GET /v1/merges/{id}',
   'POST /v1/merges/{id}/undo',
   'GET /v1/changes',
+  'GET /v1/webhooks',
+  'GET /v1/webhooks/{id}',
+  'DELETE /v1/webhooks/{id}',
+  'POST /v1/webhooks/{id}/rotate',
+  'POST /v1/webhooks/{id}/test',
+  'GET /v1/webhooks/{id}/deliveries',
+  'POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver',
   'GET /v1/contacts/{id}/history',
   'GET /v1/groups/{id}/history',
   'GET /api/v1.0/organisation/{unique_id}/contact-groups',
@@ -367,6 +380,12 @@ export async function recordsOf(h: Harness, tenant: Tenant, label: string): Prom
     number: phone(serial + 6000),
     group_id: hexGroup.data._id,
   });
+  // Nothing sends to it in the matrices (no delivery worker): its test delivery stays queued.
+  const webhook = await post('/v1/webhooks', {
+    url: `http://127.0.0.1:9/${label}`,
+    events: ['contact.created'],
+  });
+  const delivery = await post(`/v1/webhooks/${webhook.id}/test`, {});
   const intGroup = await post('/api/group/new', { name: `${label} Book` });
   const intContact = await post('/api/contact/new', {
     group_id: intGroup.result.id,
@@ -383,6 +402,8 @@ export async function recordsOf(h: Harness, tenant: Tenant, label: string): Prom
     duplicate: duplicate.id,
     merge: merge.id,
     memberJob: memberJob.id,
+    webhook: webhook.id,
+    delivery: delivery.id,
     contactHex: hexContact.data._id,
     groupHex: hexGroup.data._id,
     contactInt: intContact.result.id,

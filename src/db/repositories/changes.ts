@@ -124,6 +124,12 @@ export function changesBetween(
   return query.execute();
 }
 
+/** Entries by number (webhook deliveries are built from them when sent). */
+export function changesBySeq(scope: TenantScope, seqs: number[]) {
+  if (seqs.length === 0) return Promise.resolve([]);
+  return scope.selectFrom('changes').selectAll().where('seq', 'in', seqs).execute();
+}
+
 /** One record's entries, newest first, before `before` (a seq) when given. */
 export function historyOf(
   scope: TenantScope,

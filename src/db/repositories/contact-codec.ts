@@ -61,23 +61,17 @@ export const CONTACT_FIELD_COLUMNS = Object.keys({
  * The fields a contact's log entries show, before and after an update: what a client reads,
  * not the columns derived from it (sort and search words, the number's readings).
  */
-export const LOGGED_CONTACT_COLUMNS = [
-  'display_name',
-  'first_name',
-  'middle_name',
-  'last_name',
-  'company',
-  'phone',
-  'email',
-  'channel',
-  'avatar_url',
-  'language',
-  'custom',
-  'external_ids',
-  'extensions',
-  'user_id',
+const DERIVED_COLUMNS = new Set<keyof ContactRow>([
+  'sort_name',
+  'phone_raw',
+  'phone_valid',
+  'phone_unique',
+  'search_doc',
+]);
+export const LOGGED_CONTACT_COLUMNS: (keyof ContactRow)[] = [
+  ...CONTACT_FIELD_COLUMNS.filter((column) => !DERIVED_COLUMNS.has(column)),
   'merged_into',
-] as const;
+];
 const JSON_COLUMNS = new Set(['custom', 'external_ids', 'extensions']);
 
 /** A row's logged fields as values (its JSON columns parsed): what an update entry compares. */

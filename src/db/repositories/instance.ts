@@ -71,6 +71,15 @@ export async function organisationIds(db: Kysely<Database>): Promise<string[]> {
   return (await db.selectFrom('organisations').select('id').execute()).map((row) => row.id);
 }
 
+/** Every enabled webhook endpoint, with its organisation: what the delivery worker serves. */
+export function endpointsToServe(db: Kysely<Database>) {
+  return db
+    .selectFrom('webhook_endpoints')
+    .select(['organisation_id', 'id'])
+    .where('enabled', '=', 1)
+    .execute();
+}
+
 export async function countOrganisations(db: Kysely<Database>): Promise<number> {
   const row = await db
     .selectFrom('organisations')

@@ -10,6 +10,7 @@ import { idempotency } from './idempotency.js';
 import { importRoutes } from './imports.js';
 import { mergeRoutes } from './merges.js';
 import { problemHandler } from './problem.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** The canonical API, mounted at /v1. */
 export const v1 =
@@ -34,5 +35,6 @@ export const v1 =
       await authenticated.register(importRoutes(services));
       await authenticated.register(mergeRoutes(services, options.requireIfMatch));
       await authenticated.register(changeRoutes(services));
+      await authenticated.register(webhookRoutes(services, options.requireIfMatch));
     });
   };
