@@ -1,6 +1,7 @@
 // The console on the benchmark's dataset (1,000,000 contacts unless BENCH_CONTACTS says otherwise), in Debian's
 // Chromium: how long the contacts page takes to show its first rows, and scrolling to row 100,000 (cursor pages
-// of 1,000; only the rows in view are in the DOM). `npm run build && node bench/console.mjs`.
+// of 1,000; only the rows in view are in the DOM), frame times there, and search as you type.
+// `npm run build && node bench/console.mjs`.
 /* global document, requestAnimationFrame -- the functions passed to page.evaluate run in the browser */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -64,6 +65,12 @@ const runDir = runDirectory(results);
 
   // Scroll to the end of what is loaded until row TARGET_ROW is: each time the list asks for the next 1,000.
   const pages = [];
+  // The list's requests while it scrolls: each page after the first must name a cursor, none an offset.
+  const listRequests = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname === '/v1/contacts') listRequests.push(url.searchParams);
+  });
   const scrolled = Date.now();
   let loaded = await page.locator('.contact-row').count();
   for (;;) {
@@ -104,6 +111,22 @@ const runDir = runDirectory(results);
       }),
   );
   const rowsInDom = await page.locator('.virtual li').count();
+
+  // Search as you type: from the last key to the first matching rows (the page waits 200 ms after the last key).
+  const scrollRequests = listRequests.slice();
+  const searches = [];
+  for (const term of dataset.meta.largest.sampleNames.flatMap((n) => [
+    n.last_name,
+    `${n.first_name} ${n.last_name}`,
+  ])) {
+    const started = Date.now();
+    await page.getByLabel('Search').fill(term);
+    await page.waitForFunction(
+      (want) => document.querySelector('.contact-row .name')?.textContent.toLowerCase().includes(want),
+      term.toLowerCase(),
+    );
+    searches.push(Date.now() - started);
+  }
   const figures = {
     contacts,
     first_rows_ms_median: median(firstRows),
@@ -116,6 +139,10 @@ const runDir = runDirectory(results);
     frame_ms_median: Math.round(median(frames) * 10) / 10,
     frame_ms_p95: Math.round(p95(frames) * 10) / 10,
     rows_in_dom: rowsInDom,
+    scroll_requests: scrollRequests.length,
+    scroll_requests_by_cursor: scrollRequests.filter((q) => q.has('cursor') && !q.has('offset')).length,
+    search_ms_median: median(searches),
+    search_ms: searches,
   };
   console.log(JSON.stringify(figures, null, 2));
   await browser.close();

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /** The server's defaults for its HTTP limits (docs/security.md, "Resource limits"). */
 export const SERVER_LIMITS = {
   maxHeaderBytes: 16 * 1024,
@@ -49,6 +51,21 @@ export interface Config {
   /** The waits before each webhook retry, in ms; the documented schedule when unset. */
   webhookRetryScheduleMs?: number[];
   webhookTimeoutMs: number;
+  /** How long a background job's lease lasts unrenewed: how soon another process takes over a dead one's job. */
+  jobLeaseSeconds: number;
+  /** How often each process looks for jobs whose lease ran out. */
+  jobPollSeconds: number;
+  /** Server processes (node:cluster) sharing the port; `auto` in the environment is one per core. */
+  workers: number;
+  /** GET /metrics on the API's port, for `Authorization: Bearer <token>` only; off when unset. */
+  metricsToken?: string;
+  /** /metrics on a port of its own (on metricsHost), without a token; off when unset. */
+  metricsPort?: number;
+  metricsHost: string;
+  /** On SIGTERM, how long /readyz answers 503 before the server stops accepting (a load balancer's time to notice). */
+  drainMs: number;
+  /** How long requests in flight may take to finish once the server stops accepting. */
+  shutdownTimeoutMs: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -63,6 +80,16 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
 /** A duration given in seconds, in milliseconds. */
 const seconds = (env: NodeJS.ProcessEnv, name: string, fallbackMs: number) =>
   integer(env, name, fallbackMs / 1000) * 1000;
+
+/** `auto` is one per core (os.availableParallelism). */
+export function workerCount(raw: string | undefined, cores: number): number {
+  if (raw === undefined || raw === '') return 1;
+  if (raw === 'auto') return cores;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`the number of workers must be a positive integer or auto (got ${raw})`);
+  return value;
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const synchronous = (env.SQLITE_SYNCHRONOUS ?? 'NORMAL').toUpperCase();
@@ -98,6 +125,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? env.ROSTER_WEBHOOK_RETRY_MS.split(',').map((ms) => integer({ ms }, 'ms', 0))
       : undefined,
     webhookTimeoutMs: integer(env, 'ROSTER_WEBHOOK_TIMEOUT_MS', 10_000),
+    jobLeaseSeconds: integer(env, 'ROSTER_JOB_LEASE', 30),
+    jobPollSeconds: integer(env, 'ROSTER_JOB_POLL', 5),
+    workers: workerCount(env.ROSTER_WORKERS, availableParallelism()),
+    metricsToken: env.ROSTER_METRICS_TOKEN || undefined,
+    metricsPort: env.ROSTER_METRICS_PORT ? integer(env, 'ROSTER_METRICS_PORT', 0) : undefined,
+    metricsHost: env.ROSTER_METRICS_HOST || '127.0.0.1',
+    drainMs: env.ROSTER_DRAIN === '0' ? 0 : seconds(env, 'ROSTER_DRAIN', 0),
+    shutdownTimeoutMs: seconds(env, 'ROSTER_SHUTDOWN_TIMEOUT', 25_000),
     adminUsername: env.ROSTER_ADMIN_USERNAME || undefined,
     adminPassword: env.ROSTER_ADMIN_PASSWORD || undefined,
   };

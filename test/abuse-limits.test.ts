@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginThrottle } from '../src/services/login-throttle.js';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { LoginThrottle, RedisThrottleStore } from '../src/services/login-throttle.js';
 import { dialects } from './support/databases.js';
 import { createHarness, type Harness } from './support/harness.js';
 
@@ -28,6 +30,34 @@ describe('the login throttle', () => {
     await throttle.beforeAttempt('alice');
     expect(performance.now() - started).toBeLessThan(20);
   });
+
+  it.runIf(process.env.REDIS_URL)(
+    'is one throttle for every server process with Redis: failures on one lock the username on another',
+    async () => {
+      const connections = [new Redis(process.env.REDIS_URL!), new Redis(process.env.REDIS_URL!)];
+      try {
+        const [one, two] = connections.map(
+          (redis) => new LoginThrottle(options, new RedisThrottleStore(redis, options)),
+        );
+        const username = `eve-${randomUUID()}`;
+        const now = Date.now();
+        await one!.recordFailure(username, now);
+        await two!.recordFailure(username, now);
+        await one!.recordFailure(username, now);
+        await expect(two!.beforeAttempt(username, now)).resolves.toBeUndefined();
+        await two!.recordFailure(username, now);
+        await expect(one!.beforeAttempt(username, now + 1000)).rejects.toMatchObject({
+          code: 'locked',
+          details: { retry_after: 59 },
+        });
+        await expect(one!.beforeAttempt('someone-else', now)).resolves.toBeUndefined();
+        await two!.recordSuccess(username);
+        await expect(one!.beforeAttempt(username, now + 1000)).resolves.toBeUndefined();
+      } finally {
+        await Promise.all(connections.map((redis) => redis.quit()));
+      }
+    },
+  );
 });
 
 const stores = [

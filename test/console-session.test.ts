@@ -202,7 +202,16 @@ for (const dialect of dialects) {
 
     describe.skipIf(!existsSync(join(CONSOLE_ROOT, 'index.html')))('pages (after npm run build)', () => {
       it("serves the console's pages with a CSP that allows no inline script; APIs keep their JSON 404s", async () => {
-        for (const url of ['/', '/contacts', '/contacts/0192', '/groups/x', '/import', '/admin']) {
+        for (const url of [
+          '/',
+          '/contacts',
+          '/contacts/0192',
+          '/groups/x',
+          '/duplicates',
+          '/duplicates/compare?ids=a,b',
+          '/import',
+          '/admin',
+        ]) {
           const res = await h.request({ method: 'GET', url });
           expect(res.statusCode, url).toBe(200);
           expect(res.headers['content-type']).toBe('text/html; charset=utf-8');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_ROOT } from '../src/http/console.js';
 import { dialects } from './support/databases.js';
 import { createHarness, type Harness, type Login } from './support/harness.js';
+import { Receiver, verify } from './support/webhook-receiver.js';
 
 /**
  * The console in Debian's Chromium, driven by Playwright, against the real server on a free port and a fresh
@@ -28,10 +29,35 @@ mkdirSync(shots, { recursive: true });
 /** The page reaches a state within a few seconds (the browser shares two cores with the server). */
 const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000 });
 
+/**
+ * No serious or critical axe violation, in light and in dark (the console follows the system's scheme, and each
+ * has its own colours to pass WCAG AA); and at a phone's width, nothing wider than the screen but the tables and
+ * lists that scroll on their own.
+ */
 async function expectAccessible(page: Page) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  const viewport = page.viewportSize()!;
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(
+      serious.map((v) => `${colorScheme} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    ).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 360, height: 740 });
+  try {
+    // What sticks out past the screen's right edge, outside the boxes that scroll sideways on their own.
+    const overflowing = () =>
+      page.evaluate(() =>
+        [...document.body.querySelectorAll('*')]
+          .filter((el) => el.getBoundingClientRect().right > innerWidth + 1 && !el.closest('.scroll-x'))
+          .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${el.textContent?.slice(0, 40)}`),
+      );
+    await expect.poll(overflowing).toEqual([]);
+  } finally {
+    await page.setViewportSize(viewport);
+  }
 }
 
 describe.skipIf(!chromiumPath)(
@@ -75,7 +101,8 @@ describe.skipIf(!chromiumPath)(
         beforeAll(async () => {
           if (!existsSync(join(CONSOLE_ROOT, 'index.html')))
             throw new Error('The console is not built: run npm run build (npm install does it)');
-          h = await createHarness(dialect);
+          // The delivery worker runs, for the webhooks page's test events.
+          h = await createHarness(dialect, { deliveries: { retryScheduleMs: [200, 200], timeoutMs: 2_000 } });
           await h.app.listen({ host: '127.0.0.1', port: 0 });
           const address = h.app.server.address();
           base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -168,6 +195,20 @@ describe.skipIf(!chromiumPath)(
             headers: { authorization: h.a.owner.basic },
           });
           expect(after.json().deleted_at).toBeNull();
+          // The contact's history (issue 18's log), newest first, each change by the signed-in user.
+          const history = page.getByRole('region', { name: 'History' });
+          await eventually(() => history.locator('li strong').allTextContents()).toEqual(
+            expect.arrayContaining(['Restored', 'Deleted', 'Changed', 'Created']),
+          );
+          const kinds = await history.locator('li strong').allTextContents();
+          expect(kinds.slice(0, 3)).toEqual(['Restored', 'Deleted', 'Changed']);
+          expect(kinds.at(-1)).toBe('Created');
+          const changed = history.locator('li').nth(2);
+          expect(await changed.locator('tr', { hasText: 'company' }).locator('td').allTextContents()).toEqual(
+            ['—', 'Analytical Engines'],
+          );
+          expect(await changed.locator('.meta').textContent()).toBe('by you with a session, through the API');
+          await accessible(page);
         });
 
         it('shows "changed by someone else" on a 412, with the current values, and reapplies', async () => {
@@ -224,6 +265,104 @@ describe.skipIf(!chromiumPath)(
           expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(['Zelda Fitzgerald']);
         });
 
+        it('moves through the contacts list with the keyboard: one row in the tab order, arrows, Home, End', async () => {
+          await open('Contacts', 'Contacts');
+          await page.getByLabel('Search').fill('');
+          const rows = page.locator('.contact-row');
+          await eventually(() => rows.count()).toBeGreaterThan(3);
+          expect(await page.locator('.contact-row[tabindex="0"]').count()).toBe(1);
+          const names = await page.locator('.contact-row .name').allTextContents();
+          const focused = () =>
+            page.evaluate(() => document.activeElement?.querySelector('.name')?.textContent);
+          await page.getByLabel('Sort').focus();
+          await page.keyboard.press('Tab'); // past the export buttons to the list's row
+          for (let i = 0; i < 3 && !(await focused()); i++) await page.keyboard.press('Tab');
+          await eventually(focused).toBe(names[0]);
+          await page.keyboard.press('ArrowDown');
+          await eventually(focused).toBe(names[1]);
+          await page.keyboard.press('End');
+          await eventually(focused).toBe(names.at(-1));
+          await page.keyboard.press('Home');
+          await eventually(focused).toBe(names[0]);
+          await page.keyboard.press('ArrowDown');
+          await eventually(focused).toBe(names[1]);
+          await page.keyboard.press('Enter');
+          await eventually(() => heading(page).textContent()).toBe(names[1]);
+        });
+
+        it('finds duplicates, compares them side by side, previews and merges, and undoes the merge', async () => {
+          const kept = await h.a.contact({
+            first_name: 'Ada',
+            last_name: 'Byron',
+            email: 'ada.byron@example.com',
+            phone: '0412 777 001',
+            consent: { sms: 'subscribed' },
+          });
+          const twin = await h.a.contact({
+            name: 'ada byron',
+            email: 'ADA.BYRON@example.com',
+            phone: '0412 777 002',
+            company: 'Analytical Engines',
+            consent: { sms: { status: 'unsubscribed', source: 'sms:STOP' } },
+          });
+          await open('Duplicates', 'Duplicates');
+          const compare = page.getByRole('link', { name: /^Compare: .*Same email: ada\.byron@example\.com/ });
+          await eventually(() => compare.count()).toBe(1);
+          await accessible(page);
+          await screenshot(page, 'duplicates');
+          await compare.click();
+          await eventually(() => heading(page).textContent()).toBe('Compare duplicates');
+          const table = page.locator('table.compare');
+          await eventually(() => table.locator('thead a').allTextContents()).toEqual([
+            'Ada Byron',
+            'ada byron',
+          ]);
+          await page.getByLabel('use contact 2’s phone').check();
+          await page.getByRole('button', { name: 'Preview merge' }).click();
+          const preview = page.locator('section.notice');
+          await eventually(() => preview.getByRole('heading').textContent()).toBe(
+            'After the merge (preview)',
+          );
+          const facts = await preview.locator('.fact').allTextContents();
+          expect(facts).toEqual(
+            expect.arrayContaining([
+              'NameAda Byron (from contact 1)',
+              'Phone+61412777002 (from contact 2)',
+              'CompanyAnalytical Engines (from contact 2)',
+              'Consent by smsunsubscribed via sms:STOP (from contact 2)',
+            ]),
+          );
+          // The preview wrote nothing.
+          const twinBefore = await h.a.send('GET', `/v1/contacts/${twin.id}`);
+          expect(twinBefore.statusCode).toBe(200);
+          await accessible(page);
+          await screenshot(page, 'compare');
+
+          // Someone changes the kept contact after the preview: the merge meets a 412, the choices stay.
+          await h.a.send('PATCH', `/v1/contacts/${kept.id}`, { language: 'en' });
+          await page.getByRole('button', { name: 'Merge 1 into contact 1' }).click();
+          await eventually(() => page.getByRole('alert').textContent()).toBe(
+            'Changed by someone else since you opened it: compare again.',
+          );
+          await eventually(() => table.getByText('en', { exact: true }).count()).toBe(1);
+          expect(await page.getByLabel('use contact 2’s phone').isChecked()).toBe(true);
+          await page.getByRole('button', { name: 'Preview merge' }).click();
+          await page.getByRole('button', { name: 'Merge 1 into contact 1' }).click();
+          await eventually(() => page.getByRole('status').textContent()).toBe('1 merged into Ada Byron');
+          const merged = await h.a.send('GET', `/v1/contacts/${twin.id}`);
+          expect(merged.statusCode).toBe(404);
+          expect(merged.json().merged_into).toBe(kept.id);
+          const survivor = await h.a.send('GET', `/v1/contacts/${kept.id}`);
+          expect(survivor.json()).toMatchObject({ phone: '+61412777002', company: 'Analytical Engines' });
+
+          await page.getByRole('button', { name: 'Undo merge' }).click();
+          await eventually(() => page.getByRole('heading', { name: 'Merge undone' }).count()).toBe(1);
+          const back = await h.a.send('GET', `/v1/contacts/${twin.id}`);
+          expect(back.json()).toMatchObject({ phone: '+61412777002', deleted_at: null });
+          const restored = await h.a.send('GET', `/v1/contacts/${kept.id}`);
+          expect(restored.json()).toMatchObject({ phone: '+61412777001', company: null, language: 'en' });
+        });
+
         it('manages a group and its members', async () => {
           await open('Groups', 'Groups');
           await page.getByLabel('Name', { exact: true }).fill('Volunteers');
@@ -248,6 +387,10 @@ describe.skipIf(!chromiumPath)(
             'Done: 2 matching contacts read, 1 added. ',
           );
           await eventually(() => page.locator('.count').textContent()).toBe('3 members');
+          const history = page.getByRole('region', { name: 'History' });
+          await eventually(() => history.locator('li strong').allTextContents()).toEqual(
+            expect.arrayContaining(['Members added', 'Created']),
+          );
           await accessible(page);
           await screenshot(page, 'group');
           await page.getByLabel('Select Virginia Woolf').check();
@@ -320,10 +463,63 @@ describe.skipIf(!chromiumPath)(
           expect(revoked.statusCode).toBe(401);
         });
 
+        it('webhooks: an endpoint added (its secret shown once), a test event delivered and redelivered, the secret rotated, disabled, removed', async () => {
+          const receiver = new Receiver();
+          await receiver.start();
+          try {
+            await open('Webhooks', 'Webhooks');
+            await page.getByLabel('Endpoint URL').fill(receiver.url);
+            await page.getByLabel('Events').fill('contact.created, contact.updated');
+            await page.getByLabel('Description').fill('CRM mirror');
+            await page.getByRole('button', { name: 'Add endpoint' }).click();
+            await eventually(() => page.locator('.secret').count()).toBe(1);
+            const secret = (await page.locator('.secret').textContent())!;
+            expect(secret).toMatch(/^whsec_/);
+            await eventually(() => page.getByRole('link', { name: receiver.url }).count()).toBe(1);
+            await accessible(page);
+            await screenshot(page, 'webhooks');
+
+            await page.getByRole('button', { name: `Send a test event to ${receiver.url}` }).click();
+            const [first] = await receiver.waitFor(1);
+            expect(verify(secret, first!).type).toBe('webhook.test');
+            await page.getByRole('link', { name: receiver.url }).click();
+            await eventually(() => heading(page).textContent()).toBe(`Deliveries to ${receiver.url}`);
+            const row = page.locator('table.deliveries tbody tr').first();
+            await eventually(async () => {
+              await page.getByRole('button', { name: 'Refresh' }).click();
+              return row.locator('td').nth(1).textContent();
+            }).toBe('delivered');
+            await accessible(page);
+            await row.getByRole('button', { name: /^Redeliver webhook\.test/ }).click();
+            const [, again] = await receiver.waitFor(2);
+            // The same delivery, so the same webhook-id, signed again.
+            expect(again!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+            expect(verify(secret, again!).type).toBe('webhook.test');
+
+            await page.getByRole('link', { name: 'Back to the endpoints' }).click();
+            await page.getByRole('button', { name: `Rotate the secret of ${receiver.url}` }).click();
+            await eventually(() => page.locator('.secret').textContent()).not.toBe(secret);
+            expect(await page.locator('.secret').textContent()).toMatch(/^whsec_/);
+            await eventually(() => page.getByText(/^old secret signs until/).count()).toBe(1);
+            await page.getByRole('button', { name: `Disable ${receiver.url}` }).click();
+            await eventually(() => page.getByRole('button', { name: `Enable ${receiver.url}` }).count()).toBe(
+              1,
+            );
+            const listed = (await h.a.send('GET', '/v1/webhooks')).json().items;
+            expect(listed).toMatchObject([{ url: receiver.url, enabled: false, description: 'CRM mirror' }]);
+            await page.getByRole('button', { name: `Remove ${receiver.url}` }).click();
+            await eventually(() => page.getByRole('link', { name: receiver.url }).count()).toBe(0);
+            expect((await h.a.send('GET', '/v1/webhooks')).json().items).toEqual([]);
+          } finally {
+            await receiver.close();
+          }
+        });
+
         it('offers a viewer no write controls', async () => {
           const page = await signedIn(viewer);
           expect(await page.getByRole('link', { name: 'New contact' }).count()).toBe(0);
           expect(await page.getByRole('link', { name: 'Import' }).count()).toBe(0);
+          expect(await page.getByRole('link', { name: 'Webhooks' }).count()).toBe(0);
           await page.locator('.contact-row').first().click();
           await eventually(() => page.locator('.phone-detail').count()).toBe(1);
           for (const name of ['Save', 'Delete', 'Restore'])
@@ -337,6 +533,16 @@ describe.skipIf(!chromiumPath)(
           await eventually(() => page.getByLabel('Organisation name').count()).toBe(1);
           expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out']);
           await accessible(page);
+          // Candidates to compare, and nothing to merge them with.
+          await page.getByRole('link', { name: 'Duplicates' }).click();
+          await page
+            .getByRole('link', { name: /^Compare: / })
+            .first()
+            .click();
+          await eventually(() => page.locator('table.compare thead a').count()).toBe(2);
+          expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out']);
+          expect(await page.getByRole('radio').count()).toBe(0);
+          await accessible(page);
         });
 
         it("gives not found for another organisation's contact", async () => {
@@ -349,6 +555,11 @@ describe.skipIf(!chromiumPath)(
 
           await page.goto(`/contacts/${theirs.json().id}`);
           await eventually(() => page.getByRole('alert').textContent()).toBe('Contact not found');
+          expect(await page.getByText('Somebody Else').count()).toBe(0);
+          await page.goto(`/duplicates/compare?ids=${theirs.json().id}`);
+          await eventually(() => page.locator('.notice').textContent()).toBe(
+            '1 of this set was not found: merged or deleted since, or not of this organisation.',
+          );
           expect(await page.getByText('Somebody Else').count()).toBe(0);
         });
       });

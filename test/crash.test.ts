@@ -60,7 +60,7 @@ describe.each(dialects)('kill -9 on %s', (dialect) => {
             `${w.unanswered} unanswered (${w.unansweredCommitted} of them committed), ` +
             `lost acknowledged writes: ${w.lost}, half-written: ${w.partial}, 5xx: ${w.serverErrors}`,
           `  import: ${i.rows} rows in batches of ${i.batch}, killed ${i.kills} times (running and resumed), ` +
-            `not marked interrupted: ${i.notInterrupted}, partial batches: ${i.partialBatches}, ` +
+            `not resumable: ${i.notInterrupted}, partial batches: ${i.partialBatches}, ` +
             `rows imported twice: ${i.duplicates}, rows missing: ${i.missing}, ${i.created} contacts created`,
         ].join('\n'),
       );

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { markRunningImportsInterrupted } from '../src/db/repositories/instance.js';
 import { dialects } from './support/databases.js';
 import { createHarness, type Harness } from './support/harness.js';
 import { importer, type Job } from './support/imports.js';
@@ -244,7 +243,7 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
     expect((await group()).member_count).toBe(0);
   });
 
-  it('resumes an interrupted import after its last committed batch, importing no row twice', async () => {
+  it('takes over an import whose process died once its lease runs out, after its last committed batch, importing no row twice', async () => {
     const rows = Array.from({ length: 8 }, (_, i) => `Resume ${i},0400 123 ${String(100 + i)}`);
     const original = h.services.contacts.fieldsFrom.bind(h.services.contacts);
     const crash = vi
@@ -261,19 +260,17 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
     crash.mockRestore();
     keep.mockRestore();
     expect(failed).toMatchObject({ status: 'failed', rows_read: 3, created: 3 });
-    // What a killed process leaves behind, and what the server does when it starts again.
-    await h.store.db
-      .updateTable('import_jobs')
-      .set({ status: 'running' })
-      .where('id', '=', failed.id)
-      .execute();
-    expect(await markRunningImportsInterrupted(h.store.db, Date.now())).toBe(1);
-    const resumed = await h.request({
-      method: 'POST',
-      url: `/v1/imports/${failed.id}/resume`,
-      headers: auth,
-    });
-    expect(resumed.statusCode).toBe(200);
+    // What a killed process leaves behind: the job running, under a lease nobody renews.
+    const leave = (expires: number) =>
+      h.store.db
+        .updateTable('import_jobs')
+        .set({ status: 'running', lease_owner: 'a-dead-process', lease_expires_at: expires })
+        .where('id', '=', failed.id)
+        .execute();
+    await leave(Date.now() + 60_000);
+    expect(await h.services.imports.takeOver()).toBe(false);
+    await leave(Date.now() - 1);
+    expect(await h.services.imports.takeOver()).toBe(true);
     const actor = {
       ...(await h.services.auth.verifyBearer(h.a.owner.apiKey.slice(7))),
       surface: 'v1' as const,
@@ -281,6 +278,59 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
     const done = await h.services.imports.settled(actor, failed.id);
     expect(done).toMatchObject({ status: 'completed', rows_read: 8, created: 8 });
     expect(await contactsWhere('q=resume')).toHaveLength(8);
+    expect(await h.services.imports.takeOver()).toBe(false);
+  });
+
+  it('a process that lost its lease commits no batch more; the one that took the job over imports each row once', async () => {
+    const rows = Array.from({ length: 9 }, (_, i) => `Fenced ${i},0400 124 ${String(100 + i)}`);
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    let reached!: () => void;
+    const atRow4 = new Promise<void>((resolve) => (reached = resolve));
+    const original = h.services.contacts.fieldsFrom.bind(h.services.contacts);
+    const stall = vi
+      .spyOn(h.services.contacts, 'fieldsFrom')
+      .mockImplementation(async (actor, org, input) => {
+        if (input.name === 'Fenced 4') {
+          reached();
+          await paused;
+        }
+        return original(actor, org, input);
+      });
+    const started = await h.request({
+      method: 'POST',
+      url: '/v1/imports',
+      headers: { ...auth, 'content-type': 'text/csv' },
+      payload: `name,phone\n${rows.join('\n')}\n`,
+    });
+    const id = started.json().id;
+    await atRow4;
+    // The process stalled past its lease, and another process claimed the job meanwhile. (On
+    // SQLite the claim waits for the batch in flight, whose transaction holds the writer.)
+    const claimed = h.store.db
+      .updateTable('import_jobs')
+      .set({ lease_owner: 'another-process', lease_expires_at: Date.now() - 1 })
+      .where('id', '=', id)
+      .execute();
+    resume();
+    await claimed;
+    const actor = {
+      ...(await h.services.auth.verifyBearer(h.a.owner.apiKey.slice(7))),
+      surface: 'v1' as const,
+    };
+    const stalled = await h.services.imports.settled(actor, id);
+    stall.mockRestore();
+    expect(stalled.status).toBe('running');
+    expect([3, 6]).toContain(stalled.rows_read);
+    expect(stalled.created).toBe(stalled.rows_read);
+    expect(await contactsWhere('q=fenced')).toHaveLength(stalled.rows_read);
+    expect(await h.services.imports.takeOver()).toBe(true);
+    expect(await h.services.imports.settled(actor, id)).toMatchObject({
+      status: 'completed',
+      rows_read: 9,
+      created: 9,
+    });
+    expect(await contactsWhere('q=fenced')).toHaveLength(9);
   });
 
   it('exports with the list filters, escaping formulas, and re-imports to the same contacts', async () => {

@@ -181,6 +181,42 @@ describe.each(dialects)('merging contacts on %s', (dialect) => {
     expect(detail.json().result.group.contacts_count).toBe(1);
   });
 
+  it('previews a merge with dry_run: what the merge would do, the contact as it would be, nothing written', async () => {
+    const survivor = await create({ name: 'Preview Survivor', consent: { sms: 'subscribed' } });
+    const other = await create({
+      name: 'preview survivor',
+      email: 'preview@example.com',
+      consent: { sms: { status: 'unsubscribed', source: 'sms:STOP' } },
+    });
+    const joined = await group('Preview group', [other.id]);
+    const before = await snapshot(h);
+    const ifMatch = (version: number) => ({ ...auth, 'if-match': `"${version}"` }) as never;
+    const url = `/v1/contacts/${survivor.id}/merge?dry_run=true`;
+    const stale = await request('POST', url, { ids: [other.id] }, ifMatch(99));
+    expect(stale.statusCode).toBe(412);
+    const preview = await request('POST', url, { ids: [other.id] }, ifMatch(survivor.version));
+    expect(preview.statusCode, preview.body).toBe(200);
+    expect(preview.headers.location).toBeUndefined();
+    const body = preview.json();
+    expect(Object.keys(body).sort()).toEqual(
+      ['consent_from', 'contact', 'contact_id', 'fields', 'groups_added', 'merged_ids'].sort(),
+    );
+    expect(body).toMatchObject({
+      contact_id: survivor.id,
+      merged_ids: [other.id],
+      fields: { name: survivor.id, email: other.id },
+      consent_from: { sms: other.id },
+      groups_added: [joined],
+      contact: { email: 'preview@example.com', consent: { sms: { status: 'unsubscribed' } } },
+    });
+    expect(await snapshot(h)).toEqual(before);
+
+    const done = await merge(survivor.id, { ids: [other.id] });
+    expect(done.statusCode).toBe(201);
+    const withoutTime = ({ updated_at: _, ...rest }: Record<string, unknown>) => rest;
+    expect(withoutTime(done.json().contact)).toEqual(withoutTime(body.contact));
+  });
+
   it('checks If-Match on the survivor and refuses bad requests with a 4xx that writes nothing', async () => {
     const survivor = await create({ name: 'Checked', email: 'checked@example.com' });
     const other = await create({ name: 'Checked Twin', email: 'checked@example.com' });

@@ -1,12 +1,12 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toObjectId, uuidv7 } from '../src/domain/ids.js';
 import { dialects } from './support/databases.js';
 import { createHarness, type Harness } from './support/harness.js';
 import {
   allOperations,
   getOf,
   keyOf,
+  missingIds,
   PUBLIC,
   recordsOf,
   requestFor,
@@ -15,25 +15,6 @@ import {
   type TenantIds,
 } from './support/operations.js';
 import { snapshot } from './support/snapshot.js';
-
-/** Ids of the same shapes as real ones, naming nothing. */
-const missingIds = (): TenantIds => ({
-  org: uuidv7(),
-  contact: uuidv7(),
-  group: uuidv7(),
-  user: uuidv7(),
-  apiKey: uuidv7(),
-  importJob: uuidv7(),
-  duplicate: uuidv7(),
-  merge: uuidv7(),
-  memberJob: uuidv7(),
-  webhook: uuidv7(),
-  delivery: uuidv7(),
-  contactHex: toObjectId('contact', 9_999_999),
-  groupHex: toObjectId('group', 9_999_999),
-  contactInt: 9_999_999,
-  groupInt: 9_999_999,
-});
 
 /** Headers that differ between any two answers whatever they say. */
 const VOLATILE = new Set(['x-request-id', 'date', 'content-length', 'connection', 'keep-alive']);

@@ -13,7 +13,6 @@ import { openStore } from '../../dist/db/store.js';
 import { insertContacts } from '../../dist/db/repositories/contacts.js';
 import { addMembers } from '../../dist/db/repositories/memberships.js';
 import { operator } from '../../dist/services/context.js';
-import { adjustMemberCounts } from '../../dist/db/repositories/groups.js';
 import { uuidv7 } from '../../dist/domain/ids.js';
 import { createServices } from '../../dist/services/index.js';
 
@@ -160,12 +159,8 @@ async function buildOrganisation(services, store, n, size, log) {
   let pending = [];
   const flush = () =>
     store.transaction(operator(org.id), async (scope) => {
-      const counts = new Map();
-      for (const [g, list] of pending) {
-        const added = await addMembers(scope, groups[g].key, list, user.id, Date.now());
-        counts.set(groups[g].key, added.length);
-      }
-      await adjustMemberCounts(scope, counts);
+      // addMembers counts what it adds into the group's member_count.
+      for (const [g, list] of pending) await addMembers(scope, groups[g].key, list, user.id, Date.now());
       pending = [];
     });
   let queued = 0;

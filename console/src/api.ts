@@ -15,6 +15,15 @@ export type ImportJob = Json<paths['/v1/imports/{id}']['get']['responses'][200]>
 export type User = Json<paths['/v1/users/{id}']['get']['responses'][200]>;
 export type ApiKey = Json<paths['/v1/api-keys']['post']['responses'][201]>;
 export type Organisation = Json<paths['/v1/organisation']['get']['responses'][200]>;
+export type Candidates = Json<paths['/v1/duplicates']['get']['responses'][200]>['items'][number];
+export type Merge = Json<paths['/v1/contacts/{id}/merge']['post']['responses'][201]>;
+export type MergePreview = Json<paths['/v1/contacts/{id}/merge']['post']['responses'][200]>;
+export type MergeField = keyof Merge['fields'];
+export type Change = Json<paths['/v1/contacts/{id}/history']['get']['responses'][200]>['items'][number];
+export type Webhook = Json<paths['/v1/webhooks/{id}']['get']['responses'][200]>;
+export type WebhookDelivery = Json<
+  paths['/v1/webhooks/{id}/deliveries']['get']['responses'][200]
+>['items'][number];
 export type Channel = 'sms' | 'whatsapp' | 'email' | 'voice';
 export const CHANNELS: Channel[] = ['sms', 'whatsapp', 'email', 'voice'];
 

@@ -9,7 +9,11 @@ const Contacts = lazy(() => import('./pages/contacts').then((m) => m.Contacts));
 const ContactPage = lazy(() => import('./pages/contact').then((m) => m.ContactPage));
 const Groups = lazy(() => import('./pages/groups').then((m) => m.Groups));
 const GroupPage = lazy(() => import('./pages/group').then((m) => m.GroupPage));
+const Duplicates = lazy(() => import('./pages/duplicates').then((m) => m.Duplicates));
+const Compare = lazy(() => import('./pages/compare').then((m) => m.Compare));
 const Import = lazy(() => import('./pages/import').then((m) => m.Import));
+const Webhooks = lazy(() => import('./pages/webhooks').then((m) => m.Webhooks));
+const WebhookDeliveries = lazy(() => import('./pages/webhooks').then((m) => m.WebhookDeliveries));
 const Admin = lazy(() => import('./pages/admin').then((m) => m.Admin));
 
 async function loadMe(onSignOut: () => void): Promise<Me> {
@@ -42,7 +46,9 @@ function Shell({ me }: { me: Me }) {
         <nav aria-label="Main">
           {link('/contacts', 'Contacts')}
           {link('/groups', 'Groups')}
+          {link('/duplicates', 'Duplicates')}
           {me.canWrite && link('/import', 'Import')}
+          {me.canManage && link('/webhooks', 'Webhooks')}
           {link('/admin', 'Administration')}
         </nav>
         <span class="who">
@@ -60,7 +66,11 @@ function Shell({ me }: { me: Me }) {
           <Route path="/contacts/:id" component={ContactPage} />
           <Route path="/groups" component={Groups} />
           <Route path="/groups/:id" component={GroupPage} />
+          <Route path="/duplicates" component={Duplicates} />
+          <Route path="/duplicates/compare" component={Compare} />
           <Route path="/import" component={Import} />
+          <Route path="/webhooks" component={Webhooks} />
+          <Route path="/webhooks/:id" component={WebhookDeliveries} />
           <Route path="/admin" component={Admin} />
           <Route default component={NotFound} />
         </Router>

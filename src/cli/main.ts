@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../config.js';
+import { availableParallelism } from 'node:os';
+import { loadConfig, workerCount, type Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
-import type { Store } from '../db/store.js';
+import { backupDatabase, restoreDatabase, type Store } from '../db/store.js';
 import { openConfiguredStore } from './store.js';
 import { createServices, type Services } from '../services/index.js';
 import { printDuplicates } from './duplicates.js';
@@ -13,7 +14,7 @@ import { exportContacts, importFile } from './transfer.js';
 const USAGE = `Usage: roster <command> [options]
 
 Commands:
-  serve                                   Start the HTTP server (migrates first)
+  serve [--workers N|auto]                Start the HTTP server (migrates first); N processes share the port
   migrate                                 Apply database migrations
   org create --name N [--country CC] [--language L]
   user create --org ORG_ID --username U --password P --role R [--display-name D]
@@ -22,6 +23,8 @@ Commands:
   export --org ORG_ID [--format csv|vcf|jsonl] [--group GROUP_ID] [--bom]   (to standard output)
   duplicates --org ORG_ID [--min-score S]  Candidate sets of duplicate contacts, as JSON Lines on standard output
   openapi                                 Print the OpenAPI document (no database or server needed)
+  backup FILE                             SQLite: a consistent copy of the database, safe while serving
+  restore FILE                            SQLite: the database becomes the backup (stop the servers first)
 
 Every command takes --json and then prints exactly one JSON object.
 Configuration comes from the environment (see the README): DATABASE_URL, HOST, PORT, ...`;
@@ -47,6 +50,7 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   bom: { type: 'boolean' },
   'min-score': text,
+  workers: text,
 } as const;
 
 export interface Io {
@@ -93,16 +97,21 @@ export async function main(
   let config: Config;
   try {
     config = loadConfig(env);
+    if (typeof flags.workers === 'string')
+      config.workers = workerCount(flags.workers, availableParallelism());
   } catch (error) {
     io.err(`roster: ${(error as Error).message}`);
     return 2;
   }
   if (command === 'serve') return serve(config, io);
+  if (positionals[0] === 'backup' || positionals[0] === 'restore')
+    return copyDatabase(positionals, flags, config, io);
 
   const store = openConfiguredStore(config);
+  let services: Services | undefined;
   try {
     await store.migrate();
-    const services = await createServices(store, config);
+    services = await createServices(store, config);
     if (positionals[0] === 'import' || positionals[0] === 'export') {
       return await transfer(positionals, flags, services, io);
     }
@@ -119,13 +128,43 @@ export async function main(
     io.out(flags.json ? JSON.stringify(result.json) : result.text);
     return 0;
   } catch (error) {
-    if (!(error instanceof DomainError)) throw error;
-    if (flags.json) io.out(JSON.stringify({ error: { code: error.code, message: error.message } }));
-    else io.err(`roster: ${error.message}`);
-    return 1;
+    return refused(error, flags, io);
   } finally {
+    // With REDIS_URL the rate limiter holds a connection, which would keep the command from exiting.
+    await services?.rateLimiter.close();
     await store.close();
   }
+}
+
+/** Backups run on the file itself, without migrating or opening the store: a server may be running on it. */
+async function copyDatabase(positionals: string[], flags: Flags, config: Config, io: Io): Promise<number> {
+  const [command, file] = positionals;
+  try {
+    if (!file || positionals.length > 2)
+      throw new DomainError('validation', `name one file: roster ${command} FILE`);
+    const { pages } = await (command === 'backup' ? backupDatabase : restoreDatabase)(
+      config.databaseUrl,
+      file,
+    );
+    const done =
+      command === 'backup' ? `Backed the database up to ${file}` : `Restored the database from ${file}`;
+    io.out(
+      flags.json
+        ? JSON.stringify({ [command === 'backup' ? 'backup' : 'restored']: file, pages })
+        : `${done} (${pages} pages).`,
+    );
+    return 0;
+  } catch (error) {
+    return refused(error, flags, io);
+  }
+}
+
+/** A command refused for a reason the user can fix: exit code 1, the reason as JSON or text. */
+function refused(error: unknown, flags: Flags, io: Io): number {
+  if (!(error instanceof DomainError)) throw error;
+  if (flags.json) io.out(JSON.stringify({ error: { code: error.code, message: error.message } }));
+  else io.err(`roster: ${error.message}`);
+  return 1;
 }
 
 /** Imports and exports stream: their data goes to standard output whole, their progress to standard error. */

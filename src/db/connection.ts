@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import type { Database as SqliteConnection } from 'better-sqlite3';
-import { Kysely } from 'kysely';
+import { Kysely, type LogEvent } from 'kysely';
 import type PgModule from 'pg';
 import { lazyRequire } from '../domain/lazy.js';
 import { withConflictErrors } from './conflicts.js';
@@ -33,14 +33,29 @@ export interface ConnectionOptions {
    * and a WAL file left bigger is cut back to it (journal_size_limit). 64 MiB unless given.
    */
   sqliteWalLimitBytes?: number;
+  /** Told each statement's time and whether it failed (the metrics); nothing is timed when unset. */
+  onStatement?: (durationMs: number, failed: boolean) => void;
 }
 
 export interface Connection {
   dialect: Dialect;
   db: Kysely<Database>;
+  /** PostgreSQL: the pool's connections now. */
+  pool?: () => PoolStats;
   /** SQLite's promise about acknowledged writes; PostgreSQL's is the server's to say (guarantees.ts). */
   durability?: string;
 }
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/** Kysely's log option, timing statements for `onStatement`. */
+const statementLog = (options: ConnectionOptions) =>
+  options.onStatement &&
+  ((event: LogEvent) => options.onStatement!(event.queryDurationMillis, event.level === 'error'));
 
 /** pg, loaded when a PostgreSQL URL is first opened: a server on SQLite never loads it. */
 const pg = lazyRequire<typeof PgModule>('pg', (loaded) =>
@@ -86,6 +101,7 @@ function connectSqlite(options: ConnectionOptions): Connection {
       dialect: withConflictErrors(
         splitSqliteDialect(cachingStatements(writer), reader && cachingStatements(reader), checkpointer),
       ),
+      log: statementLog(options),
     }),
     durability,
   };
@@ -109,6 +125,10 @@ function connectPostgres(options: ConnectionOptions): Connection {
   pool.on('error', () => {});
   return {
     dialect: 'postgres',
-    db: new Kysely<Database>({ dialect: withConflictErrors(new TenantPostgresDialect({ pool })) }),
+    db: new Kysely<Database>({
+      dialect: withConflictErrors(new TenantPostgresDialect({ pool })),
+      log: statementLog(options),
+    }),
+    pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

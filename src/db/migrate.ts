@@ -10,6 +10,7 @@ import { duplicates } from './migrations/0010_duplicates.js';
 import { memberJobs } from './migrations/0011_member_jobs.js';
 import { addressBooks } from './migrations/0012_address_books.js';
 import { changes } from './migrations/0013_changes.js';
+import { leases } from './migrations/0014_leases.js';
 import { contactExtensions } from './migrations/0015_contact_extensions.js';
 import { importChangesContact } from './migrations/0016_import_changes_contact.js';
 
@@ -26,6 +27,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0011_member_jobs': memberJobs(dialect),
     '0012_address_books': addressBooks(dialect),
     '0013_changes': changes(dialect),
+    '0014_leases': leases(dialect),
     '0015_contact_extensions': contactExtensions(dialect),
     '0016_import_changes_contact': importChangesContact(dialect),
   };

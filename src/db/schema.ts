@@ -1,3 +1,4 @@
+import type { ImportCounts } from '../domain/records.js';
 import type { Generated } from 'kysely';
 
 /**
@@ -195,7 +196,7 @@ export interface IdempotencyKeysTable {
   created_at: number;
 }
 
-export interface ImportJobsTable {
+export interface ImportJobsTable extends ImportCounts {
   key: Generated<number>;
   organisation_id: string;
   id: string;
@@ -205,12 +206,6 @@ export interface ImportJobsTable {
   spool_path: string | null;
   bytes: number;
   rows_read: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  skipped_in_file: number;
-  failed: number;
   bytes_read: number;
   /** The last row number whose batch committed: where a resumed import continues. */
   last_row: number;
@@ -226,6 +221,9 @@ export interface ImportJobsTable {
   finished_at: number | null;
   created_at: number;
   updated_at: number;
+  /** The process running the job, and until when (src/db/leases.ts). */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
 }
 
 /** A job adding every contact that matches a filter to a group (migration 0011). */
@@ -242,6 +240,10 @@ export interface MemberJobsTable {
   created_by: string | null;
   created_at: number;
   finished_at: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  /** The list's cursor after the last page added: where a job taken over goes on. */
+  cursor: string | null;
 }
 
 export interface ImportErrorsTable {

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
 import type { ChangeAuthor } from '../domain/changes.js';
 import { commitChanges, type ChangeLog } from './change-log.js';
-import { connect, type ConnectionOptions, type Dialect } from './connection.js';
+import { connect, type ConnectionOptions, type Dialect, type PoolStats } from './connection.js';
 import { groupCommit } from './group-commit.js';
 import { grantDataPrivileges, migrateToLatest } from './migrate.js';
 import { retryConflicts } from './retry.js';
@@ -10,6 +10,8 @@ import type { Database } from './schema.js';
 import { describePostgresDurability, describeRowSecurity, type RowSecurity } from './guarantees.js';
 import { TenantScope } from './scope.js';
 import { INSTANCE_TENANT, tenantTag } from './tenant-session.js';
+
+export { backupDatabase, restoreDatabase } from './backup.js';
 
 /**
  * The database as the services see it: tenant scopes, transactions bound to one
@@ -41,11 +43,13 @@ export interface Store {
   ping(): Promise<void>;
   /** Updates the planner's statistics after bulk changes: without them PostgreSQL plans a grown table as an empty one. */
   refreshStatistics(): Promise<void>;
+  /** PostgreSQL: the request pool's connections (metrics); undefined on SQLite. */
+  poolStats(): PoolStats | undefined;
   close(): Promise<void>;
 }
 
 export function openStore(options: ConnectionOptions): Store {
-  const { dialect, db: root, durability } = connect(options);
+  const { dialect, db: root, durability, pool } = connect(options);
 
   const current = new AsyncLocalStorage<{ trx: Kysely<Database>; log: ChangeLog }>();
   // On PostgreSQL every statement carries its tenant to the session (tenant-session.ts).
@@ -110,6 +114,9 @@ export function openStore(options: ConnectionOptions): Store {
       }
       const owner = connect({ url: options.ownerUrl, poolSize: 1 }).db;
       try {
+        // Processes starting together would grant at once, and PostgreSQL refuses concurrent
+        // catalog updates ("tuple concurrently updated"): one at a time, on the pool's one session.
+        await sql`select pg_advisory_lock(hashtext('roster_migrate'))`.execute(owner);
         await migrateToLatest(owner, dialect);
         const [serving, owning] = await Promise.all([currentRole(root), currentRole(owner)]);
         if (serving !== owning) await grantDataPrivileges(owner, serving);
@@ -127,6 +134,7 @@ export function openStore(options: ConnectionOptions): Store {
       if (dialect === 'postgres') await sql`select roster_refresh_statistics()`.execute(root);
       else await sql`pragma optimize`.execute(root);
     },
+    poolStats: () => pool?.(),
     ping: async () => {
       await sql`select 1`.execute(root);
     },

@@ -36,8 +36,11 @@ export const resourceTypeOf = (type: ChangeType) =>
 export const SURFACES = ['v1', 'seed-000', 'seed-001', 'seed-002', 'seed-003', 'import', 'cli'] as const;
 export type Surface = (typeof SURFACES)[number];
 
-/** How the author proved who they are; `import` names the import job that made a bulk change. */
-export type CredentialKind = 'basic' | 'jwt' | 'api_key' | 'cli' | 'import';
+/**
+ * How the author proved who they are; `import` names the import job that made a bulk change, `job` a
+ * background job (adding a group's matching contacts) that a process took over from another, acting as its creator.
+ */
+export type CredentialKind = 'basic' | 'jwt' | 'api_key' | 'cli' | 'import' | 'job';
 
 /**
  * Who a transaction writes for: every change it records names them. Services' Actor is one;

@@ -1,6 +1,17 @@
 import type { Channel, Consent, CustomAttributes, Extensions, ExternalIds } from './contact.js';
 import type { Role } from './roles.js';
 
+/** What an import did with its rows, as its job counts them. */
+export interface ImportCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  /** Of the skipped, those that repeat an earlier row of the file (the rest match a contact that was already there). */
+  skipped_in_file: number;
+  failed: number;
+}
+
 /** Records as the services return them: timestamps are ISO 8601 strings, keys are the integer keys. */
 export interface Organisation {
   key: number;

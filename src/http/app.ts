@@ -11,7 +11,10 @@ import { seedApis } from './seeds/index.js';
 import { unknownPaths } from './unknown-paths.js';
 import { v1 } from './v1/index.js';
 import { problemHandler } from './v1/problem.js';
+import type { Metrics } from './metrics.js';
 import { compilersFactory, refuseNul } from './validation.js';
+
+export { Metrics } from './metrics.js';
 
 export interface AppOptions {
   logLevel?: string;
@@ -27,6 +30,10 @@ export interface AppOptions {
   keepAliveTimeoutMs?: number;
   /** Items in one answer of a seed list that has no pagination. */
   seedListMax?: number;
+  /** True once the server is stopping: /readyz answers 503 so a load balancer sends no more. */
+  draining?: () => boolean;
+  /** Prometheus metrics (GET /metrics behind a token, request timings); none when not given. */
+  metrics?: Metrics;
 }
 
 /** Headers and fields whose values are credentials: never written to the log. */
@@ -143,6 +150,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    if (options.draining?.()) return reply.code(503).send({ status: 'draining' });
     try {
       await services.store.ping();
       return { status: 'ready' };
@@ -150,6 +158,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       return reply.code(503).send({ status: 'unavailable' });
     }
   });
+
+  options.metrics?.register(app);
 
   const v1Prefix = '/v1';
   await app.register(v1(services, { requireIfMatch: options.requireIfMatch ?? false }), { prefix: v1Prefix });

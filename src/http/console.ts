@@ -18,7 +18,11 @@ export const CONSOLE_PAGES = [
   '/contacts/*',
   '/groups',
   '/groups/*',
+  '/duplicates',
+  '/duplicates/*',
   '/import',
+  '/webhooks',
+  '/webhooks/*',
   '/admin',
 ];
 

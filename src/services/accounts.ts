@@ -188,6 +188,25 @@ export class AccountsService {
     };
   }
 
+  /**
+   * Whom a job taken over from another process acts as: its creator as they are now. A creator
+   * since disabled or removed ends the job (undefined), as their own requests would be refused.
+   */
+  async jobActor(organisationId: string, createdBy: string | null): Promise<Actor | undefined> {
+    const scope = this.store.scope(organisationId);
+    const row = createdBy === null ? undefined : await users.findUserRow(scope, { id: createdBy });
+    if (!row || row.is_active !== 1) return undefined;
+    // Jobs are started through /v1; an import's own writes name the import as their author anyway.
+    return {
+      organisationId,
+      userId: row.id,
+      userKey: row.key,
+      role: row.role as Role,
+      credential: 'job',
+      surface: 'v1',
+    };
+  }
+
   /** Users of the organisation by id, in one query: for surfaces that show who created what. */
   async usersByIds(actor: Actor, ids: (string | null)[]): Promise<Map<string, User>> {
     requirePermission(actor.role, 'read');

@@ -8,7 +8,7 @@ import * as credentials from '../db/repositories/credentials.js';
 import { findUserRow, type UserRow } from '../db/repositories/users.js';
 import type { Store } from '../db/store.js';
 import type { Actor, Authenticated } from './context.js';
-import { LoginThrottle } from './login-throttle.js';
+import { LoginThrottle, THROTTLE_DEFAULTS, type ThrottleStore } from './login-throttle.js';
 import { decoyHash, verifyPassword } from './passwords.js';
 
 export interface TokenPair {
@@ -20,6 +20,8 @@ export interface TokenPair {
 
 export interface AuthOptions {
   jwtSecret: string;
+  /** Failed password checks per username; this process's memory unless given (Redis, shared). */
+  throttle?: ThrottleStore;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
 }
@@ -65,13 +67,14 @@ export class AuthService {
   private readonly basicChecks = new Map<string, Promise<UserRow>>();
   private readonly apiKeyTouched = new Map<string, number>();
   private readonly verifiedTokens = new Map<string, VerifiedClaims>();
-  private readonly throttle = new LoginThrottle();
+  private readonly throttle: LoginThrottle;
 
   constructor(
     private readonly store: Store,
     private readonly options: AuthOptions,
   ) {
     this.key = new TextEncoder().encode(options.jwtSecret);
+    this.throttle = new LoginThrottle(THROTTLE_DEFAULTS, options.throttle);
   }
 
   /** How long a refresh token lasts: what a cookie holding one should last too. */
@@ -200,10 +203,10 @@ export class AuthService {
     const row = await instance.findUserByUsername(this.store.db, username);
     const ok = await verifyPassword(password, row?.password_hash ?? (await decoyHash()));
     if (!row || !ok || row.is_active !== 1) {
-      this.throttle.recordFailure(username);
+      await this.throttle.recordFailure(username);
       throw unauthenticated('Invalid username or password');
     }
-    this.throttle.recordSuccess(username);
+    await this.throttle.recordSuccess(username);
     return row;
   }
 

@@ -9,8 +9,6 @@ export interface Actor extends ChangeAuthor {
   userId: string;
   userKey: number;
   role: Role;
-  /** How the caller proved who they are; `cli` is an operator on the machine itself. */
-  credential: 'basic' | 'jwt' | 'api_key' | 'cli';
   /** For a JWT: the session (refresh-token family) it belongs to, which logout revokes. */
   sessionId?: string;
 }

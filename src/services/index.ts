@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { putSettingOnce } from '../db/repositories/instance.js';
+import { Leases } from '../db/leases.js';
 import type { Store } from '../db/store.js';
 import { AccountsService } from './accounts.js';
 import { AuthService } from './auth.js';
@@ -16,6 +17,7 @@ import { IdempotencyService } from './idempotency.js';
 import { ImportsService } from './imports/jobs.js';
 import { MemberJobsService } from './member-jobs.js';
 import { MergesService } from './merges.js';
+import { RedisThrottleStore } from './login-throttle.js';
 import { MemoryRateStore, RateLimiter, RedisRateStore } from './rate-limit.js';
 
 export interface Services {
@@ -56,9 +58,11 @@ export async function createServices(
         | 'webhookAllowPrivate'
         | 'webhookRetryScheduleMs'
         | 'webhookTimeoutMs'
+        | 'jobLeaseSeconds'
       >
     >,
 ): Promise<Services> {
+  const rateStore = config.redisUrl ? await RedisRateStore.connect(config.redisUrl) : new MemoryRateStore();
   const jwtSecret =
     config.jwtSecret ?? (await putSettingOnce(store.db, 'jwt_secret', randomBytes(48).toString('base64url')));
   const accounts = new AccountsService(store);
@@ -66,6 +70,13 @@ export async function createServices(
   const groups = new GroupsService(store, accounts, contacts);
   const box = secretBoxFor(config);
   const allowPrivate = config.webhookAllowPrivate ?? false;
+  const leases = new Leases(store, { ttlMs: (config.jobLeaseSeconds ?? 30) * 1000 });
+  const memberJobs = new MemberJobsService(store, accounts, contacts, groups, leases);
+  const imports = new ImportsService(store, accounts, contacts, groups, leases, {
+    directory: config.importDirectory ?? './data/imports',
+    maxBytes: config.importMaxBytes ?? 512 * 1024 * 1024,
+    batchSize: config.importBatchSize ?? 1000,
+  });
   return {
     store,
     accounts,
@@ -73,18 +84,16 @@ export async function createServices(
       jwtSecret,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      throttle: rateStore instanceof RedisRateStore ? new RedisThrottleStore(rateStore.redis) : undefined,
     }),
     contacts,
     duplicates: new DuplicatesService(store),
     merges: new MergesService(store, accounts, contacts),
     groups,
     groupMembers: new GroupMembersService(store, accounts, contacts, groups),
-    memberJobs: new MemberJobsService(store, contacts, groups),
-    imports: new ImportsService(store, accounts, contacts, groups, {
-      directory: config.importDirectory ?? './data/imports',
-      maxBytes: config.importMaxBytes ?? 512 * 1024 * 1024,
-      batchSize: config.importBatchSize ?? 1000,
-    }),
+    memberJobs,
+    imports,
+
     idempotency: new IdempotencyService(store),
     changes: new ChangesService(store, { retentionDays: config.changesRetentionDays ?? 30 }),
     webhooks: new WebhooksService(store, { box, allowPrivate }),
@@ -96,10 +105,6 @@ export async function createServices(
         retryScheduleMs: config.webhookRetryScheduleMs,
         timeoutMs: config.webhookTimeoutMs,
       }),
-    rateLimiter: new RateLimiter(
-      config.redisUrl ? await RedisRateStore.connect(config.redisUrl) : new MemoryRateStore(),
-      config.rateLimit ?? 0,
-      (config.rateWindowSeconds ?? 60) * 1000,
-    ),
+    rateLimiter: new RateLimiter(rateStore, config.rateLimit ?? 0, (config.rateWindowSeconds ?? 60) * 1000),
   };
 }

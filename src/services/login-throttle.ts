@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.js';
 
 export interface ThrottleOptions {
@@ -11,7 +13,7 @@ export interface ThrottleOptions {
   windowMs: number;
 }
 
-const DEFAULTS: ThrottleOptions = {
+export const THROTTLE_DEFAULTS: ThrottleOptions = {
   freeFailures: 3,
   lockAfter: 10,
   lockMs: 15 * 60_000,
@@ -21,10 +23,99 @@ const DEFAULTS: ThrottleOptions = {
 
 const MAX_ENTRIES = 100_000;
 
-interface Entry {
+export interface Entry {
   failures: number;
   first: number;
   lockedUntil: number;
+}
+
+/** Where failures are counted: this process's memory, or Redis, shared by every server process. */
+export interface ThrottleStore {
+  /** The username's failures, unless forgotten (the window passed, or the lock ended). */
+  read(username: string, now: number): Promise<Entry | undefined>;
+  /** Counts a failure, and locks the username at `lockAfter`. */
+  fail(username: string, now: number): Promise<void>;
+  forget(username: string): Promise<void>;
+}
+
+export class MemoryThrottleStore implements ThrottleStore {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly options: ThrottleOptions = THROTTLE_DEFAULTS) {}
+
+  async read(username: string, now: number): Promise<Entry | undefined> {
+    return this.current(username, now);
+  }
+
+  private current(username: string, now: number): Entry | undefined {
+    const entry = this.entries.get(username);
+    if (!entry) return undefined;
+    const lockOver = entry.lockedUntil !== 0 && entry.lockedUntil <= now;
+    if (lockOver || (entry.lockedUntil === 0 && now - entry.first > this.options.windowMs)) {
+      this.entries.delete(username);
+      return undefined;
+    }
+    return entry;
+  }
+
+  async fail(username: string, now: number): Promise<void> {
+    const entry = this.current(username, now) ?? { failures: 0, first: now, lockedUntil: 0 };
+    entry.failures += 1;
+    // Bounded memory against a spray of made-up usernames: the oldest entry goes first.
+    if (!this.entries.has(username) && this.entries.size >= MAX_ENTRIES)
+      this.entries.delete(this.entries.keys().next().value!);
+    if (entry.failures >= this.options.lockAfter) entry.lockedUntil = now + this.options.lockMs;
+    this.entries.set(username, entry);
+  }
+
+  async forget(username: string): Promise<void> {
+    this.entries.delete(username);
+  }
+}
+
+/**
+ * The same counts in Redis (REDIS_URL), so a guesser spreading attempts over several server
+ * processes meets one throttle: a hash per username that expires with its window, or with its
+ * lock once locked (Redis forgets it then, as the memory store does).
+ */
+export class RedisThrottleStore implements ThrottleStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: ThrottleOptions = THROTTLE_DEFAULTS,
+  ) {}
+
+  private key(username: string): string {
+    return `roster:login:${createHash('sha256').update(username).digest('hex')}`;
+  }
+
+  async read(username: string, now: number): Promise<Entry | undefined> {
+    const entry = await this.redis.hgetall(this.key(username));
+    if (!entry.failures) return undefined;
+    const lockedUntil = Number(entry.lockedUntil ?? 0);
+    if (lockedUntil !== 0 && lockedUntil <= now) return undefined;
+    return { failures: Number(entry.failures), first: Number(entry.first ?? now), lockedUntil };
+  }
+
+  async fail(username: string, now: number): Promise<void> {
+    const key = this.key(username);
+    const result = await this.redis
+      .multi()
+      .hincrby(key, 'failures', 1)
+      .hsetnx(key, 'first', now)
+      .pexpire(key, this.options.windowMs, 'NX')
+      .exec();
+    const failures = Number(result?.[0]?.[1] ?? 0);
+    if (failures >= this.options.lockAfter)
+      await this.redis
+        .multi()
+        .hset(key, 'lockedUntil', now + this.options.lockMs)
+        .pexpire(key, this.options.lockMs)
+        .exec();
+  }
+
+  async forget(username: string): Promise<void> {
+    await this.redis.del(this.key(username));
+  }
 }
 
 /**
@@ -35,13 +126,18 @@ interface Entry {
  * already issued keep working meanwhile.
  */
 export class LoginThrottle {
-  private readonly entries = new Map<string, Entry>();
+  private readonly store: ThrottleStore;
 
-  constructor(private readonly options: ThrottleOptions = DEFAULTS) {}
+  constructor(
+    private readonly options: ThrottleOptions = THROTTLE_DEFAULTS,
+    store?: ThrottleStore,
+  ) {
+    this.store = store ?? new MemoryThrottleStore(options);
+  }
 
   /** Waits as long as this username's recent failures require, or refuses while it is locked. */
   async beforeAttempt(username: string, now = Date.now()): Promise<void> {
-    const entry = this.current(username, now);
+    const entry = await this.store.read(username, now);
     if (!entry) return;
     if (entry.lockedUntil > now) {
       const retryAfter = Math.ceil((entry.lockedUntil - now) / 1000);
@@ -56,28 +152,11 @@ export class LoginThrottle {
       );
   }
 
-  recordFailure(username: string, now = Date.now()): void {
-    const entry = this.current(username, now) ?? { failures: 0, first: now, lockedUntil: 0 };
-    entry.failures += 1;
-    // Bounded memory against a spray of made-up usernames: the oldest entry goes first.
-    if (!this.entries.has(username) && this.entries.size >= MAX_ENTRIES)
-      this.entries.delete(this.entries.keys().next().value!);
-    if (entry.failures >= this.options.lockAfter) entry.lockedUntil = now + this.options.lockMs;
-    this.entries.set(username, entry);
+  recordFailure(username: string, now = Date.now()): Promise<void> {
+    return this.store.fail(username, now);
   }
 
-  recordSuccess(username: string): void {
-    this.entries.delete(username);
-  }
-
-  private current(username: string, now: number): Entry | undefined {
-    const entry = this.entries.get(username);
-    if (!entry) return undefined;
-    const lockOver = entry.lockedUntil !== 0 && entry.lockedUntil <= now;
-    if (lockOver || (entry.lockedUntil === 0 && now - entry.first > this.options.windowMs)) {
-      this.entries.delete(username);
-      return undefined;
-    }
-    return entry;
+  recordSuccess(username: string): Promise<void> {
+    return this.store.forget(username);
   }
 }

@@ -24,6 +24,18 @@ export interface MergeRequest {
   fields?: Partial<Record<MergeField, string>>;
 }
 
+export interface MergeOptions {
+  /** The survivor's version the caller saw (If-Match). */
+  expectedVersion?: number;
+  /** Do everything, answer what it did, and roll it back. */
+  dryRun?: boolean;
+}
+
+/** Thrown out of a dry run's transaction to roll it back, carrying what the merge did. */
+class DryRun {
+  constructor(readonly outcome: { merge: Merge; contact: Contact }) {}
+}
+
 /** What a merge stored to be undone: every contact as it was, and what the merge changed. */
 interface Before {
   contacts: { row: ContactRow; consent: Consent }[];
@@ -55,12 +67,13 @@ export class MergesService {
     actor: Actor,
     survivorId: string,
     request: MergeRequest,
-    expectedVersion?: number,
+    options: MergeOptions = {},
   ): Promise<{ merge: Merge; contact: Contact }> {
     requirePermission(actor.role, 'write');
     checkIds(survivorId, request.ids);
+    const { expectedVersion, dryRun = false } = options;
     const org = await this.accounts.getOrganisation(actor);
-    return this.store.transaction(actor, async (scope) => {
+    const merging = this.store.transaction(actor, async (scope) => {
       const survivor = await live(scope, survivorId, 'survivor');
       checkVersion(survivor.row.version, expectedVersion);
       const others = [];
@@ -119,7 +132,14 @@ export class MergesService {
         undo_report: null,
       });
       const contact = await contacts.findContact(scope, { key: updated.key });
-      return { merge: await this.toMerge(scope, row), contact: contact! };
+      const outcome = { merge: await this.toMerge(scope, row), contact: contact! };
+      if (dryRun) throw new DryRun(outcome);
+      return outcome;
+    });
+    // A dry run is the merge itself, rolled back: its preview cannot differ from what a merge would do.
+    return merging.catch((error: unknown) => {
+      if (error instanceof DryRun) return error.outcome;
+      throw error;
     });
   }
 

@@ -38,7 +38,8 @@ export class MemoryRateStore implements RateStore {
 }
 
 export class RedisRateStore implements RateStore {
-  private constructor(private readonly redis: Redis) {}
+  /** The connection, which the login throttle shares (login-throttle.ts); closed with this store. */
+  private constructor(readonly redis: Redis) {}
 
   /** ioredis is loaded only by a server configured for Redis (~50 ms of start-up otherwise). */
   static async connect(url: string): Promise<RedisRateStore> {

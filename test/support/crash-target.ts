@@ -36,6 +36,10 @@ export async function crashTarget(
     ROSTER_ADMIN_PASSWORD: password,
     ROSTER_RATE_LIMIT: '0',
     ROSTER_IMPORT_DIR: join(dir, 'imports'),
+    // A killed process's import is taken over once its lease runs out: long enough after a
+    // restart for the check of what the kill left (crash-imports.ts) to see it standing still.
+    ROSTER_JOB_LEASE: '8',
+    ROSTER_JOB_POLL: '1',
     ...env,
   });
   await server.start();

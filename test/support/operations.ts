@@ -1,4 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { toObjectId, uuidv7 } from '../../src/domain/ids.js';
 import { CONSOLE_PAGES } from '../../src/http/console.js';
 import { seedApis, type SeedApi } from '../../src/http/seeds/index.js';
 import type { Harness, Login, Tenant } from './harness.js';
@@ -283,6 +284,25 @@ const BODILESS = new Set([
 ]);
 
 const normalised = (op: Operation) => keyOf({ method: getOf(op).method, path: op.path.replace(/\/$/, '') });
+
+/** Ids of the same shapes as real ones, naming nothing. */
+export const missingIds = (): TenantIds => ({
+  org: uuidv7(),
+  contact: uuidv7(),
+  group: uuidv7(),
+  user: uuidv7(),
+  apiKey: uuidv7(),
+  importJob: uuidv7(),
+  duplicate: uuidv7(),
+  merge: uuidv7(),
+  memberJob: uuidv7(),
+  webhook: uuidv7(),
+  delivery: uuidv7(),
+  contactHex: toObjectId('contact', 9_999_999),
+  groupHex: toObjectId('group', 9_999_999),
+  contactInt: 9_999_999,
+  groupInt: 9_999_999,
+});
 
 /** True when the suite knows how to call the operation (else the matrices fail, naming it). */
 export const covered = (op: Operation) =>

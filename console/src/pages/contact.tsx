@@ -1,6 +1,7 @@
 import { useLocation, useRoute } from 'preact-iso';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, CHANNELS, must, type Channel, type Contact, type ContactWrite } from '../api';
+import { History } from '../history';
 import { useMe } from '../session';
 import { ErrorText, formatTime, PageTitle, useLoad } from '../ui';
 
@@ -276,6 +277,7 @@ export function ContactPage() {
         </p>
       )}
       {contact && <Groups id={contact.id} />}
+      {contact && <History kind="contact" id={contact.id} revision={`${contact.version}`} />}
     </section>
   );
 }

@@ -199,10 +199,10 @@ export function Contacts() {
         rowHeight={48}
         label="Contacts"
         onNearEnd={() => void more()}
-        row={(i) => {
+        row={(i, inTabOrder) => {
           const c = rows[i]!;
           return (
-            <a class="contact-row" href={`/contacts/${c.id}`}>
+            <a class="contact-row" href={`/contacts/${c.id}`} tabIndex={inTabOrder ? 0 : -1}>
               <span class="name">
                 {c.name || '(no name)'}
                 {c.deleted && <span class="tag"> deleted</span>}

@@ -1,6 +1,7 @@
 import { useLocation, useRoute } from 'preact-iso';
 import { useEffect, useState } from 'preact/hooks';
 import { api, must, type Contact, type Group, type MemberJob } from '../api';
+import { History } from '../history';
 import { usePages } from '../pages-hook';
 import { useMe } from '../session';
 import { ErrorText, PageTitle, useDebounced, useLoad } from '../ui';
@@ -311,6 +312,7 @@ export function GroupPage() {
           </button>
         )}
       </section>
+      <History kind="group" id={group.id} revision={`${group.version}:${group.member_count}`} />
     </section>
   );
 }

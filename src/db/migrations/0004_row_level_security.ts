@@ -35,8 +35,8 @@ async function protect(db: Kysely<any>, table: string, rule: ReturnType<typeof s
 export const tenantPolicy = (db: Kysely<any>, table: string) =>
   protect(db, table, sql`organisation_id = ${tenant}`);
 
-/** The policy of a table the instance-level workers also read across organisations (webhook deliveries). */
-export const instanceReadablePolicy = (db: Kysely<any>, table: string) =>
+/** The policy of a table the instance-level lookups and workers read too (jobs taken over, webhook deliveries). */
+export const instancePolicy = (db: Kysely<any>, table: string) =>
   protect(db, table, sql`(organisation_id = ${tenant} or ${instance})`);
 
 /**
@@ -49,8 +49,7 @@ export function rowLevelSecurity(dialect: Dialect): Migration {
     async up(db: Kysely<any>) {
       if (dialect !== 'postgres') return;
       for (const table of ORGANISATION_DATA) await tenantPolicy(db, table);
-      for (const table of INSTANCE_READABLE)
-        await protect(db, table, sql`(organisation_id = ${tenant} or ${instance})`);
+      for (const table of INSTANCE_READABLE) await instancePolicy(db, table);
       await protect(db, 'organisations', sql`(id = ${tenant} or ${instance})`);
       // Only a table's owner may ANALYZE it; imports need fresh statistics (src/db/store.ts).
       await sql`create function roster_refresh_statistics() returns void language plpgsql

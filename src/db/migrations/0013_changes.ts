@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../connection.js';
 import { bigintType } from './columns.js';
-import { instanceReadablePolicy, tenantPolicy } from './0004_row_level_security.js';
+import { instancePolicy, tenantPolicy } from './0004_row_level_security.js';
 
 /**
  * The change log (docs/changes.md): every committed change of an organisation, numbered in
@@ -92,8 +92,8 @@ export function changes(dialect: Dialect): Migration {
       if (dialect === 'postgres') {
         await tenantPolicy(db, 'changes');
         await tenantPolicy(db, 'change_counters');
-        await instanceReadablePolicy(db, 'webhook_endpoints');
-        await instanceReadablePolicy(db, 'webhook_deliveries');
+        await instancePolicy(db, 'webhook_endpoints');
+        await instancePolicy(db, 'webhook_deliveries');
       }
     },
     async down(db: Kysely<any>) {

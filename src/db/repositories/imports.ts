@@ -1,10 +1,18 @@
 import type { Selectable, Updateable } from 'kysely';
 import type { ImportChangesTable, ImportJobsTable, ImportWarningsTable } from '../schema.js';
+import type { LeasedTable } from '../leases.js';
 import type { TenantScope } from '../scope.js';
 
 export type ImportJobRow = Selectable<ImportJobsTable>;
 export type ImportChangeRow = Selectable<ImportChangesTable>;
 export type ImportWarning = Omit<Selectable<ImportWarningsTable>, 'organisation_id' | 'job_key'>;
+
+/** Import jobs under leases: a queued or running job whose process is gone is taken over. */
+export const IMPORT_JOB_LEASES: LeasedTable = {
+  table: 'import_jobs',
+  id: 'key',
+  claimable: ['queued', 'running'],
+};
 
 export function insertImportJob(scope: TenantScope, row: Omit<ImportJobRow, 'key' | 'organisation_id'>) {
   return scope.insertInto('import_jobs', row).returningAll().executeTakeFirstOrThrow();
@@ -24,20 +32,22 @@ export async function updateImportJob(
 
 /**
  * Ends a job (completed, cancelled, rolled back) and logs its one summarising entry: the event
- * webhooks get for the whole import, whose own changes to contacts are in the feed only.
+ * webhooks get for the whole import, whose own changes to contacts are in the feed only. With a
+ * guard, only a job still in one of `from` statuses and (given an owner) under that process's
+ * lease ends; returns whether it did.
  */
 export async function finishImportJob(
   scope: TenantScope,
   key: number,
   type: 'import.completed' | 'import.cancelled' | 'import.rolled_back',
   changes: Updateable<ImportJobsTable>,
-): Promise<void> {
-  const row = await scope
-    .updateTable('import_jobs')
-    .set(changes)
-    .where('key', '=', key)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  guard: { from?: string[]; leaseOwner?: string } = {},
+): Promise<boolean> {
+  let update = scope.updateTable('import_jobs').set(changes).where('key', '=', key);
+  if (guard.from) update = update.where('status', 'in', guard.from);
+  if (guard.leaseOwner !== undefined) update = update.where('lease_owner', '=', guard.leaseOwner);
+  const row = await update.returningAll().executeTakeFirst();
+  if (!row) return false;
   const { status, rows_read, created, updated, unchanged, skipped, skipped_in_file, failed } = row;
   const summary: Record<string, unknown> = {
     status,
@@ -55,21 +65,27 @@ export async function finishImportJob(
     summary.not_rolled_back = report.not_rolled_back.length;
   }
   scope.record({ type, resourceId: row.id, summary });
+  return true;
 }
 
-/** Moves a job from one status to another only if it is still in the first: a guard against two runners. */
+/**
+ * Moves a job from one status to another only if it is still in the first, and (given an owner)
+ * only while that process holds its lease: a guard against two runners.
+ */
 export async function transitionImportJob(
   scope: TenantScope,
   key: number,
   from: string[],
   changes: Updateable<ImportJobsTable>,
+  leaseOwner?: string,
 ): Promise<boolean> {
-  const result = await scope
+  let update = scope
     .updateTable('import_jobs')
     .set(changes)
     .where('key', '=', key)
-    .where('status', 'in', from)
-    .executeTakeFirst();
+    .where('status', 'in', from);
+  if (leaseOwner !== undefined) update = update.where('lease_owner', '=', leaseOwner);
+  const result = await update.executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
@@ -216,16 +232,24 @@ export async function deleteImportChanges(scope: TenantScope, jobKey: number): P
 
 type Counter = 'rows_read' | 'created' | 'updated' | 'unchanged' | 'skipped' | 'skipped_in_file' | 'failed';
 
-/** Adds a committed batch's counts to its job, in the batch's own transaction: the job never counts what did not commit. */
+/**
+ * Adds a committed batch's counts to its job, in the batch's own transaction: the job never
+ * counts what did not commit. Only while `leaseOwner` runs the job; false (and the batch must
+ * roll back) when another process has taken it over or it was cancelled.
+ */
 export async function addImportProgress(
   scope: TenantScope,
   key: number,
-  counts: Record<Counter, number>,
-  lastRow: number,
-  bytesRead: number,
-  now: number,
-): Promise<void> {
-  await scope
+  progress: {
+    counts: Record<Counter, number>;
+    lastRow: number;
+    bytesRead: number;
+    now: number;
+    leaseOwner: string;
+  },
+): Promise<boolean> {
+  const { counts, lastRow, bytesRead, now } = progress;
+  const result = await scope
     .updateTable('import_jobs')
     .set((eb) => ({
       rows_read: eb('rows_read', '+', counts.rows_read),
@@ -240,7 +264,10 @@ export async function addImportProgress(
       updated_at: now,
     }))
     .where('key', '=', key)
-    .execute();
+    .where('status', '=', 'running')
+    .where('lease_owner', '=', progress.leaseOwner)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 export function findImportJobByKey(scope: TenantScope, key: number) {

@@ -132,18 +132,18 @@ export async function putSettingOnce(db: Kysely<Database>, name: string, value: 
   return (await getSetting(db, name)) ?? value;
 }
 
-/** After a crash, jobs that were running are not: they are marked interrupted, to be resumed. */
-export async function markRunningImportsInterrupted(db: Kysely<Database>, now: number): Promise<number> {
-  // An upload cut off half-way cannot be resumed: the file is incomplete.
+/** An upload whose process died before it was whole cannot be imported: the file is incomplete. */
+export async function failAbandonedUploads(db: Kysely<Database>, now: number): Promise<void> {
   await db
     .updateTable('import_jobs')
-    .set({ status: 'failed', error: 'the upload was cut off by a restart', updated_at: now })
+    .set({
+      status: 'failed',
+      error: 'the upload was cut off',
+      lease_owner: null,
+      lease_expires_at: null,
+      updated_at: now,
+    })
     .where('status', '=', 'receiving')
+    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
     .execute();
-  const result = await db
-    .updateTable('import_jobs')
-    .set({ status: 'interrupted', updated_at: now })
-    .where('status', 'in', ['running', 'queued'])
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
 }

@@ -1,29 +1,28 @@
-import type { Channel, CustomAttributes, CustomValue, ExternalIds } from '../contact.js';
+import type { CustomAttributes, CustomValue } from '../contact.js';
+import type { Contact } from '../records.js';
 import { CONTACT_FIELDS } from '../contact.js';
 import type { ImportFormat } from './detect.js';
 
 export type ExportFormat = ImportFormat;
 
-/** What an export writes of a contact. */
-export interface ExportedContact {
-  id: string;
-  /** The display name. */
-  name: string;
-  first_name: string | null;
-  middle_name: string | null;
-  last_name: string | null;
-  company: string | null;
-  /** E.164, so the file reads back the same whatever the importing organisation's country. */
-  phone: string | null;
-  email: string | null;
-  channel: Channel | null;
-  language: string | null;
-  avatar_url: string | null;
-  custom: CustomAttributes;
-  external_ids: ExternalIds;
-  /** Names of the groups the contact is in. */
-  groups: string[];
-}
+/** What an export writes of a contact: its fields as records show them (phone in E.164, so the file reads back the
+ * same whatever the importing organisation's country), and the names of its groups. */
+export type ExportedContact = Pick<
+  Contact,
+  | 'id'
+  | 'name'
+  | 'first_name'
+  | 'middle_name'
+  | 'last_name'
+  | 'company'
+  | 'phone'
+  | 'email'
+  | 'channel'
+  | 'language'
+  | 'avatar_url'
+  | 'custom'
+  | 'external_ids'
+> & { groups: string[] };
 
 /*
  * Every export reads back through readContacts to the same contact: CSV headers and JSON keys

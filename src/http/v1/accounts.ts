@@ -19,6 +19,7 @@ import {
   withPublicErrors,
   WRITES,
   CREATES,
+  Credentials,
   Cursor,
 } from './schemas.js';
 
@@ -29,13 +30,6 @@ const Tokens = Type.Object({
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer({ format: 'int32', minimum: 1, maximum: 2 ** 31 - 1 }),
 });
-const Credentials = Type.Object(
-  {
-    username: Type.String({ minLength: 1, maxLength: 100 }),
-    password: Type.String({ minLength: 1, maxLength: 200, format: 'password' }),
-  },
-  { additionalProperties: false },
-);
 const RefreshBody = Type.Object({ refresh_token: RefreshToken }, { additionalProperties: false });
 const LogoutBody = Type.Object(
   {

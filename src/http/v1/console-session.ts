@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../domain/errors.js';
 import type { TokenPair } from '../../services/auth.js';
 import type { Services } from '../../services/index.js';
-import { withSessionErrors } from './schemas.js';
+import { Credentials, withSessionErrors } from './schemas.js';
 
 /** The refresh token's cookie: sent back only to these routes, never readable by the page's scripts. */
 export const SESSION_COOKIE = 'roster_session';
@@ -18,13 +18,6 @@ const AccessToken = Type.Object({
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer({ format: 'int32', minimum: 1, maximum: 2 ** 31 - 1 }),
 });
-const Credentials = Type.Object(
-  {
-    username: Type.String({ minLength: 1, maxLength: 100 }),
-    password: Type.String({ minLength: 1, maxLength: 200, format: 'password' }),
-  },
-  { additionalProperties: false },
-);
 const CsrfHeaders = Type.Object({
   [CSRF_HEADER]: Type.Literal('1', { description: 'Required (CSRF protection): the console sends 1' }),
 });

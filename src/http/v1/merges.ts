@@ -54,21 +54,44 @@ const MergeRequest = Type.Object(
   { additionalProperties: false, $id: 'MergeRequest' },
 );
 
+/** What a merge does (and a dry run would do). */
+const outcome = {
+  contact_id: Type.String({ ...Uuid, description: 'The contact the others were merged into' }),
+  merged_ids: Type.Array(Id, { maxItems: MERGE_MAX_IDS }),
+  fields: Type.Partial(Type.Record(literals(MERGE_FIELDS), Id), {
+    description: "Which contact each field's value came from",
+  }),
+  consent_from: Type.Partial(Type.Record(literals(CHANNELS), Id), {
+    description: "Which contact each channel's consent came from",
+  }),
+  groups_added: Type.Array(Id, {
+    maxItems: 10_000,
+    description: 'Groups the contact joined through the merge',
+  }),
+};
+
+const MergePreview = Type.Object(
+  { ...outcome, contact: Contact },
+  { $id: 'MergePreview', description: 'What the merge would do; nothing was written' },
+);
+
+const MergeQuery = Type.Object(
+  {
+    dry_run: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'Answer what the merge would do (200, the merged contact as it would be) and write nothing',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const Merge = Type.Object(
   {
     id: Id,
-    contact_id: Type.String({ ...Uuid, description: 'The contact the others were merged into' }),
-    merged_ids: Type.Array(Id, { maxItems: MERGE_MAX_IDS }),
-    fields: Type.Partial(Type.Record(literals(MERGE_FIELDS), Id), {
-      description: "Which contact each field's value came from",
-    }),
-    consent_from: Type.Partial(Type.Record(literals(CHANNELS), Id), {
-      description: "Which contact each channel's consent came from",
-    }),
-    groups_added: Type.Array(Id, {
-      maxItems: 10_000,
-      description: 'Groups the contact joined through the merge',
-    }),
+    ...outcome,
     created_by: Nullable(Id),
     created_at: Timestamp,
     undone_at: Nullable(Timestamp),
@@ -110,19 +133,25 @@ export const mergeRoutes =
             tags,
             summary: 'Merge contacts into this one (If-Match applies to this one)',
             params: IdParam,
+            querystring: MergeQuery,
             body: MergeRequest,
-            response: { 201: Merge },
+            response: { 200: MergePreview, 201: Merge },
           },
           [...WRITES, 422],
         ),
       },
       async (request, reply) => {
+        const dryRun = request.query.dry_run === true;
         const { merge, contact } = await services.merges.merge(
           request.actor,
           request.params.id,
           request.body,
-          expectedVersion(request, requireIfMatch),
+          {
+            expectedVersion: expectedVersion(request, requireIfMatch),
+            dryRun,
+          },
         );
+        if (dryRun) return reply.code(200).send({ ...merge, contact });
         return reply
           .code(201)
           .header('location', `/v1/merges/${merge.id}`)

@@ -304,6 +304,15 @@ export const CREATES = [409, 422];
 export const WRITES = [409, 412, 428];
 
 /** The errors that name no record: the token routes take no credential, so no role or record. */
+/** A username and password, as the token route and the console's sign-in take them. */
+export const Credentials = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 100 }),
+    password: Type.String({ minLength: 1, maxLength: 200, format: 'password' }),
+  },
+  { additionalProperties: false },
+);
+
 export const withPublicErrors = errorResponses(Problem, {
   contentType: 'application/problem+json',
   omit: [403, 404],

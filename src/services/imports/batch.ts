@@ -2,7 +2,7 @@ import { inputOf, namesAgree, phoneHolder, type ContactInput } from '../../domai
 import { DomainError } from '../../domain/errors.js';
 import type { ImportedContact, ReadRow } from '../../domain/formats/index.js';
 import { uuidv7 } from '../../domain/ids.js';
-import type { Organisation } from '../../domain/records.js';
+import type { ImportCounts, Organisation } from '../../domain/records.js';
 import type { FieldWarning } from '../../domain/warnings.js';
 import * as contacts from '../../db/repositories/contacts.js';
 import * as imports from '../../db/repositories/imports.js';
@@ -20,15 +20,7 @@ import type { Actor } from '../context.js';
 import { GROUP_NAME_MAX, type GroupsService } from '../groups.js';
 import { POLICY_FIELDS, type ImportOptions } from './options.js';
 
-export interface BatchCounts {
-  created: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  /** Of the skipped, those that repeat an earlier row of the file (the rest match a contact that was already there). */
-  skipped_in_file: number;
-  failed: number;
-}
+export type BatchCounts = ImportCounts;
 
 export interface BatchContext {
   actor: Actor;

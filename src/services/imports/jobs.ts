@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError, notFound } from '../../domain/errors.js';
 import { CountryHintSampler, type CountryHint } from '../../domain/country-hint.js';
 import type { EncodingFound } from '../../domain/formats/encoding.js';
+import type { ImportCounts } from '../../domain/records.js';
 import { readContacts, type ImportFormat, type ReadRow } from '../../domain/formats/index.js';
 import { isUuid, uuidv7 } from '../../domain/ids.js';
 import { iso, isoOrNull } from '../../domain/records.js';
@@ -14,6 +15,7 @@ import * as imports from '../../db/repositories/imports.js';
 import * as instance from '../../db/repositories/instance.js';
 import type { ImportJobRow } from '../../db/repositories/imports.js';
 import { BUSY_RETRY_AFTER_SECONDS } from '../../db/errors.js';
+import { LeaseLost, type Leases } from '../../db/leases.js';
 import type { Store } from '../../db/store.js';
 import type { AccountsService } from '../accounts.js';
 import type { ContactsService } from '../contacts.js';
@@ -62,7 +64,7 @@ export const IMPORT_STATUSES = [
 ] as const;
 export type ImportStatus = (typeof IMPORT_STATUSES)[number];
 
-export interface ImportJob {
+export interface ImportJob extends ImportCounts {
   id: string;
   status: ImportStatus;
   format: ImportFormat;
@@ -70,12 +72,6 @@ export interface ImportJob {
   dry_run: boolean;
   bytes: number;
   rows_read: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  skipped_in_file: number;
-  failed: number;
   /** Warnings by kind: what the import kept of rows but could not read as written. */
   warnings: Record<string, number>;
   /** The text encoding the file was read in, and how it was known. */
@@ -93,26 +89,68 @@ export interface ImportJob {
 
 class DryRun extends Error {}
 
+/** Why a run stops before its end: cancelled here, this process shutting down, or its lease gone. */
+type RunState = { stop?: 'cancel' | 'shutdown' | 'lost'; done: Promise<void> };
+
 /**
  * Bulk imports as jobs stored in the database. The upload is spooled to disk first, then read
- * in batches; each batch is one transaction that also records the job's progress, so a crash
- * leaves every committed batch and the job marked interrupted, and a resume starts after the
- * last committed row: no row is imported twice.
+ * in batches; each batch is one transaction that also records the job's progress. The process
+ * running a job holds its lease (db/leases.ts); when it dies, another takes the job over
+ * (takeOver, from the worker) and goes on after the last committed row: no row is imported twice.
  */
 export class ImportsService {
-  private readonly running = new Map<number, { cancelled: boolean; done: Promise<void> }>();
+  private readonly running = new Map<number, RunState>();
+  /** Rows of committed batches since the process started (the metrics' import rate). */
+  rowsCommitted = 0;
 
   constructor(
     private readonly store: Store,
     private readonly accounts: AccountsService,
     private readonly contacts: ContactsService,
     private readonly groups: GroupsService,
+    private readonly leases: Leases,
     private readonly settings: ImportSettings,
   ) {}
 
-  /** At start: imports a stopped server left running are marked interrupted (resumable); returns how many. */
-  markInterrupted(): Promise<number> {
-    return instance.markRunningImportsInterrupted(this.store.db, Date.now());
+  /**
+   * Claims one import whose process died or gave it up (a shutdown), and goes on with it after
+   * its last committed batch; false when there is none. Uploads cut off by a dead process fail.
+   */
+  async takeOver(): Promise<boolean> {
+    await instance.failAbandonedUploads(this.store.db, Date.now());
+    const claimed = await this.leases.claim(imports.IMPORT_JOB_LEASES);
+    if (!claimed) return false;
+    const scope = this.store.scope(claimed.organisationId);
+    const key = Number(claimed.id);
+    const job = await imports.findImportJobByKey(scope, key);
+    const actor = job && (await this.accounts.jobActor(claimed.organisationId, job.created_by));
+    if (actor) this.launch(actor, key);
+    else {
+      await imports.updateImportJob(scope, key, {
+        status: 'failed',
+        error: 'the user who started the import is no longer active',
+        finished_at: Date.now(),
+        updated_at: Date.now(),
+      });
+      await this.leases.release(imports.IMPORT_JOB_LEASES, key);
+    }
+    return true;
+  }
+
+  /** Shutdown: running imports stop after their batch in flight and give their leases up, for another process. */
+  async stop(): Promise<void> {
+    for (const state of this.running.values()) state.stop ??= 'shutdown';
+    await Promise.all([...this.running.values()].map((state) => state.done));
+  }
+
+  /** Imports waiting or running in every process, and the age of the oldest (metrics). */
+  queue(): Promise<{ count: number; ageMs: number }> {
+    return this.leases.depth({ ...imports.IMPORT_JOB_LEASES, createdAt: 'created_at' });
+  }
+
+  /** Imports this process is running now. */
+  get runningCount(): number {
+    return this.running.size;
   }
 
   /** Receives a file and starts importing it in the background; the job comes back at once. */
@@ -157,25 +195,33 @@ export class ImportsService {
       finished_at: null,
       created_at: now,
       updated_at: now,
+      ...this.leases.held(now),
     });
+    // The upload is this process's too: if it dies mid-way, the worker elsewhere fails the job.
+    const receiving = this.leases.heartbeat(imports.IMPORT_JOB_LEASES, row.key, () => undefined);
     try {
       await pipeline(limitBytes(body, this.settings.maxBytes), createWriteStream(path));
     } catch (error) {
+      receiving.stop();
       await rm(path, { force: true });
       await imports.updateImportJob(scope, row.key, {
         status: 'failed',
         spool_path: null,
         error: (error as Error).message,
         updated_at: Date.now(),
+        lease_owner: null,
+        lease_expires_at: null,
       });
       throw error instanceof DomainError
         ? error
         : new DomainError('validation', `The upload failed: ${(error as Error).message}`);
     }
+    receiving.stop();
     await imports.updateImportJob(scope, row.key, {
       status: 'queued',
       bytes: (await stat(path)).size,
       updated_at: Date.now(),
+      ...this.leases.held(),
     });
     this.launch(actor, row.key);
     return this.get(actor, id);
@@ -217,25 +263,42 @@ export class ImportsService {
     const job = await this.row(actor, id);
     const run = this.running.get(job.key);
     if (run) {
-      run.cancelled = true;
+      run.stop = 'cancel';
       await run.done;
     } else {
+      // Running in another process: its next batch finds the job no longer its own, rolls back and stops.
       const cancelled = await imports.transitionImportJob(
         this.store.scope(actor.organisationId),
         job.key,
-        ['queued', 'interrupted'],
-        { status: 'cancelled', finished_at: Date.now(), updated_at: Date.now() },
+        ['queued', 'interrupted', 'running'],
+        {
+          status: 'cancelled',
+          finished_at: Date.now(),
+          updated_at: Date.now(),
+          lease_owner: null,
+          lease_expires_at: null,
+        },
       );
       if (cancelled) await this.removeUpload(actor, job);
     }
     return this.get(actor, id);
   }
 
-  /** Continues an interrupted import after its last committed batch. */
+  /**
+   * Continues an interrupted import after its last committed batch. (Imports whose process
+   * died are taken over by another without being asked; `interrupted` is what servers before
+   * leases left behind.)
+   */
   async resume(actor: Actor, id: string): Promise<ImportJob> {
     requirePermission(actor.role, 'write');
     const job = await this.row(actor, id);
-    if (job.status !== 'interrupted')
+    const resumable = await imports.transitionImportJob(
+      this.store.scope(actor.organisationId),
+      job.key,
+      ['interrupted'],
+      { status: 'queued', updated_at: Date.now(), ...this.leases.held() },
+    );
+    if (!resumable)
       throw new DomainError(
         'conflict',
         `Only an interrupted import can be resumed; this one is ${job.status}`,
@@ -270,36 +333,51 @@ export class ImportsService {
     return this.get(actor, id);
   }
 
+  /** Runs a job this process holds the lease of, renewing it until the run ends, then giving it up. */
   private launch(actor: Actor, key: number): void {
-    const state = { cancelled: false, done: Promise.resolve() };
+    const owner = this.leases.owner;
+    const state: RunState = { done: Promise.resolve() };
+    const heartbeat = this.leases.heartbeat(imports.IMPORT_JOB_LEASES, key, () => (state.stop ??= 'lost'));
     state.done = this.run(actor, key, state)
       .catch(async (error: Error) => {
+        if (error instanceof LeaseLost) return;
         const scope = this.store.scope(actor.organisationId);
-        await imports.updateImportJob(scope, key, {
-          status: 'failed',
-          error: error.message,
-          finished_at: Date.now(),
-          updated_at: Date.now(),
-        });
+        const failed = await imports.transitionImportJob(
+          scope,
+          key,
+          ['queued', 'running'],
+          { status: 'failed', error: error.message, finished_at: Date.now(), updated_at: Date.now() },
+          owner,
+        );
         const job = await imports.findImportJobByKey(scope, key);
-        if (job) await this.removeUpload(actor, job);
+        if (failed && job) await this.removeUpload(actor, job);
       })
-      .finally(() => this.running.delete(key));
+      .finally(async () => {
+        heartbeat.stop();
+        this.running.delete(key);
+        // Nobody awaits a job: a database that cannot even take the lease back must not crash the process.
+        await this.leases.release(imports.IMPORT_JOB_LEASES, key).catch(() => undefined);
+      });
     this.running.set(key, state);
   }
 
-  private async run(actor: Actor, key: number, state: { cancelled: boolean }): Promise<void> {
+  private async run(actor: Actor, key: number, state: RunState): Promise<void> {
     const scope = this.store.scope(actor.organisationId);
+    const owner = this.leases.owner;
     const now = Date.now();
+    const held = await imports.findImportJobByKey(scope, key);
     if (
-      !(await imports.transitionImportJob(scope, key, ['queued', 'interrupted'], {
-        status: 'running',
-        started_at: now,
-        updated_at: now,
-      }))
+      !held ||
+      !(await imports.transitionImportJob(
+        scope,
+        key,
+        ['queued', 'running'],
+        { status: 'running', started_at: held.started_at ?? now, updated_at: now },
+        owner,
+      ))
     )
       return;
-    const job = (await imports.findImportJobByKey(scope, key))!;
+    const job = { ...held, status: 'running' };
     const options = JSON.parse(job.options) as ImportOptions;
     const org = await this.accounts.getOrganisation(actor);
     const ctx: BatchContext = {
@@ -321,6 +399,7 @@ export class ImportsService {
     const flush = async () => {
       if (batch.length === 0) return;
       await this.commitBatch(ctx, job, batch, bytesRead);
+      this.rowsCommitted += batch.length;
       batch = [];
       // The import's own lookups plan badly on a table that grew since its statistics were taken.
       if (isPowerOfTen(++batches)) await this.store.refreshStatistics();
@@ -331,25 +410,35 @@ export class ImportsService {
       encoding: options.encoding,
       onEncoding: (found) => (encoding = found),
     })) {
-      if (state.cancelled) break;
+      if (state.stop) break;
       if ('contact' in row) countries.add(row.contact.phone);
       if (row.row <= job.last_row) continue;
       batch.push(row);
       if (batch.length >= this.settings.batchSize) await flush();
     }
-    if (!state.cancelled) await flush();
+    // Stopped for a shutdown or a lost lease: the job stays running, for whichever process claims it next.
+    if (state.stop === 'shutdown' || state.stop === 'lost') return;
+    const cancelled = state.stop === 'cancel';
+    if (!cancelled) await flush();
     await this.store.refreshStatistics();
     const end = Date.now();
     const hint = countries.hint();
     await this.store.transaction(importAuthor(actor, job.id), async (tx) => {
-      await imports.finishImportJob(tx, key, state.cancelled ? 'import.cancelled' : 'import.completed', {
-        status: state.cancelled ? 'cancelled' : 'completed',
-        bytes_read: state.cancelled ? bytesRead : job.bytes,
-        encoding: encoding ? JSON.stringify(encoding) : null,
-        country_hint: hint ? JSON.stringify(hint) : null,
-        finished_at: end,
-        updated_at: end,
-      });
+      const ended = await imports.finishImportJob(
+        tx,
+        key,
+        cancelled ? 'import.cancelled' : 'import.completed',
+        {
+          status: cancelled ? 'cancelled' : 'completed',
+          bytes_read: cancelled ? bytesRead : job.bytes,
+          encoding: encoding ? JSON.stringify(encoding) : null,
+          country_hint: hint ? JSON.stringify(hint) : null,
+          finished_at: end,
+          updated_at: end,
+        },
+        { from: ['running'], leaseOwner: owner },
+      );
+      if (!ended) throw new LeaseLost();
       if (encoding?.how === 'detected')
         await imports.insertImportWarnings(tx, [encodingWarning(key, encoding)]);
     });
@@ -375,14 +464,14 @@ export class ImportsService {
       scope: Parameters<typeof imports.addImportProgress>[0],
       result: Awaited<ReturnType<typeof importBatch>>,
     ) => {
-      await imports.addImportProgress(
-        scope,
-        job.key,
-        { rows_read: rows.length, ...result.counts },
+      const counted = await imports.addImportProgress(scope, job.key, {
+        counts: { rows_read: rows.length, ...result.counts },
         lastRow,
         bytesRead,
-        Date.now(),
-      );
+        now: Date.now(),
+        leaseOwner: this.leases.owner,
+      });
+      if (!counted) throw new LeaseLost();
       await imports.insertImportErrors(
         scope,
         result.errors.map((e) => ({ ...e, job_key: job.key })),
