@@ -142,11 +142,23 @@ export async function importFloor({ database, file, services, actor, org, groupK
   return { seconds, rows };
 }
 
-const EXPORT_SELECT = `select id, display_name as name, first_name, middle_name, last_name, company, phone, email,
-  channel, language, avatar_url, custom, external_ids from contacts`;
+/** The contact's columns a file holds, and the names of its groups (a file writes them since issue 17). */
+const exportSelect = (
+  dialect,
+) => `select id, display_name as name, first_name, middle_name, last_name, company,
+  phone, email, channel, language, avatar_url, custom, external_ids,
+  (select ${dialect === 'sqlite' ? 'json_group_array(g.name)' : "coalesce(json_agg(g.name), '[]')"}
+    from memberships m join groups g on g.organisation_id = m.organisation_id and g.key = m.group_key
+    where m.organisation_id = contacts.organisation_id and m.contact_key = contacts.key) as groups
+  from contacts`;
 /** Roster's writer, on a row as the SELECT gives it. */
 const csvOf = (row) =>
-  exportRow('csv', { ...row, custom: JSON.parse(row.custom), external_ids: JSON.parse(row.external_ids) });
+  exportRow('csv', {
+    ...row,
+    custom: JSON.parse(row.custom),
+    external_ids: JSON.parse(row.external_ids),
+    groups: typeof row.groups === 'string' ? JSON.parse(row.groups) : row.groups,
+  });
 
 /** The export floor: every live contact of the organisation, in key order, as CSV in chunks of ~64 KiB. */
 export async function exportFloor({ database, organisationId, sink }) {
@@ -164,7 +176,7 @@ export async function exportFloor({ database, organisationId, sink }) {
   if (database.dialect === 'sqlite') {
     const db = new Database(database.file, { readonly: true });
     const select = db.prepare(
-      `${EXPORT_SELECT} where organisation_id = ? and deleted_at is null order by key`,
+      `${exportSelect('sqlite')} where organisation_id = ? and deleted_at is null order by key`,
     );
     for (const row of select.iterate(organisationId)) add(row);
     db.close();
@@ -175,7 +187,7 @@ export async function exportFloor({ database, organisationId, sink }) {
     let after = 0;
     for (;;) {
       const { rows: page } = await client.query(
-        `${EXPORT_SELECT.replace('select ', 'select key, ')} where organisation_id = $1 and deleted_at is null and key > $2 order by key limit 10000`,
+        `${exportSelect('postgres').replace('select ', 'select key, ')} where organisation_id = $1 and deleted_at is null and key > $2 order by key limit 10000`,
         [organisationId, after],
       );
       for (const { key, ...row } of page) add(row);

@@ -12,6 +12,7 @@ import { addressBooks } from './migrations/0012_address_books.js';
 import { changes } from './migrations/0013_changes.js';
 import { leases } from './migrations/0014_leases.js';
 import { contactExtensions } from './migrations/0015_contact_extensions.js';
+import { importChangesContact } from './migrations/0016_import_changes_contact.js';
 
 /** Migrations are compiled into the package, so `roster migrate` needs no files on disk. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -28,6 +29,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0013_changes': changes(dialect),
     '0014_leases': leases(dialect),
     '0015_contact_extensions': contactExtensions(dialect),
+    '0016_import_changes_contact': importChangesContact(dialect),
   };
 }
 

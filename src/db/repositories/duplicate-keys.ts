@@ -38,6 +38,12 @@ export function keyRowsOf(row: KeyedContact): KeyRow[] {
   }).map((k) => ({ ...k, contact_key: row.key }));
 }
 
+const KEY_TYPES = [
+  ['kind', 'text'],
+  ['value', 'text'],
+  ['contact_key', 'bigint'],
+] as const;
+
 const id = (k: DuplicateKey) => `${k.kind}\n${k.value}`;
 
 /**
@@ -52,22 +58,15 @@ export async function syncDuplicateKeys(
 ): Promise<void> {
   if (contacts.length === 0) return;
   const wanted = contacts.flatMap(keyRowsOf);
-  const stored = fresh
-    ? []
-    : await inChunks(
-        contacts.map((c) => c.key),
-        (chunk) =>
-          scope
-            .selectFrom('duplicate_keys')
-            .select(['kind', 'value', 'contact_key'])
-            .where('contact_key', 'in', chunk)
-            .execute() as Promise<KeyRow[]>,
+  const { added, removed } = fresh
+    ? { added: wanted, removed: [] }
+    : difference(
+        await keysOfContacts(
+          scope,
+          contacts.map((c) => c.key),
+        ),
+        wanted,
       );
-  const rowId = (k: KeyRow) => `${id(k)}\n${k.contact_key}`;
-  const storedIds = new Set(stored.map(rowId));
-  const wantedIds = new Set(wanted.map(rowId));
-  const removed = stored.filter((k) => !wantedIds.has(rowId(k)));
-  const added = wanted.filter((k) => !storedIds.has(rowId(k)));
   for (const [kind, rows] of byKind(removed))
     for (const contactKey of new Set(rows.map((r) => r.contact_key)))
       await scope
@@ -80,8 +79,23 @@ export async function syncDuplicateKeys(
           rows.filter((r) => r.contact_key === contactKey).map((r) => r.value),
         )
         .execute();
-  for (const chunk of chunks(added, 500)) await scope.insertInto('duplicate_keys', chunk).execute();
+  // PostgreSQL: one array per column, so a batch's keys are one short statement (scope.insertUnnest).
+  if (scope.dialect === 'postgres')
+    for (const chunk of chunks(added, 20_000))
+      await scope.insertUnnest('duplicate_keys', KEY_TYPES, chunk).execute();
+  else for (const chunk of chunks(added, 500)) await scope.insertInto('duplicate_keys', chunk).execute();
   await refreshSets(scope, added, removed);
+}
+
+/** What a contact's stored keys lack of those wanted, and what they hold that is no longer wanted. */
+function difference(stored: KeyRow[], wanted: KeyRow[]): { added: KeyRow[]; removed: KeyRow[] } {
+  const rowId = (k: KeyRow) => `${id(k)}\n${k.contact_key}`;
+  const storedIds = new Set(stored.map(rowId));
+  const wantedIds = new Set(wanted.map(rowId));
+  return {
+    added: wanted.filter((k) => !storedIds.has(rowId(k))),
+    removed: stored.filter((k) => !wantedIds.has(rowId(k))),
+  };
 }
 
 function byKind<T extends DuplicateKey>(keys: T[]): Map<DuplicateKind, T[]> {
@@ -108,11 +122,25 @@ async function refreshSets(scope: TenantScope, gained: DuplicateKey[], lost: Dup
       .groupBy(['duplicate_keys.kind', 'duplicate_keys.value'])
       .having((eb) => eb.fn.countAll(), '>', 1);
   for (const [kind, values] of valuesByKind(gained))
-    for (const chunk of chunks(values))
+    for (const chunk of chunks(values)) {
+      // A value already a set stays one when it gains a holder. Leaving those out keeps the count
+      // below to the values that had at most one holder before: counting every holder of a
+      // value thousands share (one company, one mail domain) made each batch of an import read
+      // them all again, so its cost grew with the square of its size.
+      const sets = await scope
+        .selectFrom('duplicate_sets')
+        .select('value')
+        .where('kind', '=', kind)
+        .where('value', 'in', chunk)
+        .execute();
+      const known = new Set(sets.map((s) => s.value));
+      const open = known.size === 0 ? chunk : chunk.filter((v) => !known.has(v));
+      if (open.length === 0) continue;
       await scope
-        .insertFrom('duplicate_sets', ['kind', 'value'], shared(kind, chunk))
+        .insertFrom('duplicate_sets', ['kind', 'value'], shared(kind, open))
         .onConflict((oc) => oc.columns(['organisation_id', 'kind', 'value']).doNothing())
         .execute();
+    }
   for (const [kind, values] of valuesByKind(lost))
     for (const chunk of chunks(values))
       await scope

@@ -27,8 +27,11 @@ async function recordMembers(
   groupId: string,
   contactKeys: number[],
 ) {
+  // In key order, as addMembers reads them: otherwise SQLite answered a long list from the
+  // covering (organisation, id) index, scanning the whole organisation (57 ms for 1,000 keys
+  // among 100,000 contacts, 3 ms by key), once a batch: an import grew with the square of its size.
   const contacts = await inChunks(contactKeys, (chunk) =>
-    scope.selectFrom('contacts').select('id').where('key', 'in', chunk).execute(),
+    scope.selectFrom('contacts').select('id').where('key', 'in', chunk).orderBy('key').execute(),
   );
   scope.record({ type, resourceId: groupId, contactIds: contacts.map((c) => c.id) });
 }
