@@ -2,8 +2,10 @@
 // of BENCH_CONTACTS people (1,000,000 by default) from the benchmark dataset's generator, plus a
 // twin of every 500th person (the same address in capitals), through the repositories' inserts,
 // which keep the duplicate keys; then times pages of candidates against a page of contacts (the
-// floor), medians over rounds. `npm run build && node bench/duplicates.mjs`
+// floor), medians over rounds. `npm run build && node bench/duplicates.mjs`; with BENCH_POSTGRES_URL (a server's
+// URL, e.g. postgres://postgres@127.0.0.1:5432/postgres) the same on a PostgreSQL database of its own, dropped after.
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import pg from 'pg';
 import { openStore } from '../dist/db/store.js';
 import { insertContacts } from '../dist/db/repositories/contacts.js';
 import { operator } from '../dist/services/context.js';
@@ -18,8 +20,11 @@ const TWIN_EVERY = 500;
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/duplicates-${N}.db`;
 
-async function build(path) {
-  const store = openStore({ url: `sqlite:${path}` });
+const pgBase = process.env.BENCH_POSTGRES_URL;
+const dialect = pgBase ? 'PostgreSQL' : 'SQLite';
+
+async function build(url) {
+  const store = openStore({ url });
   await store.migrate();
   const services = await createServices(store, { accessTokenTtlSeconds: 60, refreshTokenTtlSeconds: 60 });
   const org = await services.accounts.createOrganisation({ name: 'Duplicates bench', default_country: 'AU' });
@@ -68,13 +73,28 @@ async function build(path) {
   await store.close();
 }
 
-if (!existsSync(file)) {
+async function admin(statement) {
+  const client = new pg.Client({ connectionString: pgBase });
+  await client.connect();
+  await client.query(statement);
+  await client.end();
+}
+
+let url = `sqlite:${file}`;
+let drop = async () => {};
+if (pgBase) {
+  const name = `roster_bench_duplicates_${process.pid}`;
+  await admin(`create database ${name}`);
+  url = Object.assign(new URL(pgBase), { pathname: `/${name}` }).toString();
+  drop = () => admin(`drop database if exists ${name} with (force)`);
+  await build(url);
+} else if (!existsSync(file)) {
   rmSync(`${file}.partial`, { force: true });
-  await build(`${file}.partial`);
+  await build(`sqlite:${file}.partial`);
   renameSync(`${file}.partial`, file);
 }
 
-const store = openStore({ url: `sqlite:${file}` });
+const store = openStore({ url });
 await store.migrate();
 const services = await createServices(store, { accessTokenTtlSeconds: 60, refreshTokenTtlSeconds: 60 });
 const org = await store.db
@@ -127,8 +147,9 @@ for (let round = 0; round < ROUNDS; round++)
   }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const floor = median(times['contacts, a page of 50 (floor)']);
-console.log(`\n| case (${N} people, SQLite) | median ms | × floor |\n|---|---:|---:|`);
+console.log(`\n| case (${N} people, ${dialect}) | median ms | × floor |\n|---|---:|---:|`);
 for (const [name, xs] of Object.entries(times))
   console.log(`| ${name} | ${median(xs).toFixed(2)} | ${(median(xs) / floor).toFixed(1)} |`);
 await services.rateLimiter.close();
 await store.close();
+await drop();
