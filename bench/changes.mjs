@@ -166,19 +166,12 @@ async function deliveryRate() {
   });
   try {
     const org = await services.accounts.createOrganisation({ name: 'Deliveries bench' });
-    const user = await services.accounts.createUser(null, org.id, {
+    await services.accounts.createUser(null, org.id, {
       username: 'bench',
       password: PASSWORD,
       role: 'owner',
     });
-    const actor = {
-      organisationId: org.id,
-      userId: user.id,
-      userKey: user.key,
-      role: 'owner',
-      credential: 'cli',
-      surface: 'cli',
-    };
+    const actor = await services.accounts.operatorActor(org.id);
     await services.webhooks.create(actor, { url: hook.url, events: ['group.created'] });
     for (let i = 0; i < EVENTS; i += 100)
       await Promise.all(

@@ -33,13 +33,7 @@ async function build(url) {
     password: 'bench-password-not-secret',
     role: 'owner',
   });
-  const actor = {
-    organisationId: org.id,
-    userId: user.id,
-    userKey: user.key,
-    role: 'owner',
-    credential: 'cli',
-  };
+  const actor = await services.accounts.operatorActor(org.id);
   const started = performance.now();
   for (let from = 0; from < N; from += BATCH) {
     const rows = [];

@@ -103,13 +103,7 @@ async function buildOrganisation(services, store, n, size, log) {
     role: 'owner',
   });
   const apiKey = await services.accounts.createApiKey(null, org.id, { name: 'bench', user_id: user.id });
-  const actor = {
-    organisationId: org.id,
-    userId: user.id,
-    userKey: user.key,
-    role: 'owner',
-    credential: 'cli',
-  };
+  const actor = await services.accounts.operatorActor(org.id);
 
   const groups = [];
   for (let g = 0; g < size.groups; g++)
