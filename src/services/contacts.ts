@@ -13,6 +13,7 @@ import {
   type CustomAttributes,
   type Extensions,
 } from '../domain/contact.js';
+import { emailEntries, phoneEntries } from '../domain/contact-details.js';
 import { normaliseEmail } from '../domain/email.js';
 import { exportHeader, exportRow, type ExportFormat } from '../domain/formats/writers.js';
 import { isUuid, isWellFormed, uuidv7, type RecordBy } from '../domain/ids.js';
@@ -34,7 +35,7 @@ import {
   consentEntry,
   decodeContact,
   encodeContact,
-  storedPhone,
+  storedPhones,
   type ContactFields,
   type ContactRow,
   type NewContactRow,
@@ -319,8 +320,23 @@ export class ContactsService {
   ): Promise<ContactFields> {
     const { onWarning } = options;
     const input = onWarning ? withoutInvalidText(given, onWarning) : (validateContactText(given), given);
-    const phone = input.phone ? phoneOf(input.phone, org, options) : null;
-    const email = input.email ? emailOf(input.email, onWarning) : null;
+    const listed = (field: 'phones' | 'emails', i: number, part: string) =>
+      input[field] ? `${field}[${i}].${part}` : field.slice(0, -1);
+    const phones = unique(
+      phoneEntries(input).flatMap(({ number, label }, i) =>
+        number.trim()
+          ? [{ ...phoneOf(number, org, { ...options, field: listed('phones', i, 'number') }), label }]
+          : [],
+      ),
+      (p) => p.e164 ?? p.raw,
+    );
+    const emails = unique(
+      emailEntries(input).flatMap(({ address, label }, i) => {
+        const read = address.trim() ? emailOf(address, listed('emails', i, 'address'), onWarning) : null;
+        return read ? [{ address: read, label }] : [];
+      }),
+      (e) => e.address,
+    );
     if (
       input.user_id &&
       !(
@@ -330,7 +346,7 @@ export class ContactsService {
     ) {
       throw invalid('user_id', 'is not a user of this organisation');
     }
-    return encodeContact({ input, phone, email, uniquePhones: !org.allow_duplicate_phones });
+    return encodeContact({ input, phones, emails, uniquePhones: !org.allow_duplicate_phones });
   }
 
   private async change(
@@ -498,36 +514,42 @@ function changedFields(row: ContactRow, fields: ContactFields): Partial<ContactF
 
 /**
  * A number left as stored (an update's input holds the stored E.164, or the raw text of a
- * number an import kept unread) keeps the reading it was stored with: its phone_raw is how it
+ * number an import kept unread) keeps the reading it was stored with: its raw form is how it
  * was typed, which reading the E.164 again would lose.
  */
 function phoneOf(
   input: string,
   org: Organisation,
-  { stored, onWarning }: ReadOptions,
+  { stored, onWarning, field }: ReadOptions & { field: string },
 ): NormalisedPhone | UnreadPhone {
-  const kept = stored && storedPhone(stored);
-  if (kept && (kept.e164 ?? kept.raw) === input) return kept;
-  if (!onWarning) return normalisePhone(input, org.default_country);
+  const kept = stored && storedPhones(stored).get(input);
+  if (kept) return kept;
+  if (!onWarning) return normalisePhone(input, org.default_country, field);
   const { phone, warning } = readPhoneLeniently(input, org.default_country);
-  if (warning) onWarning({ ...warning, field: 'phone', value: input });
+  if (warning) onWarning({ ...warning, field, value: input });
   return phone;
 }
 
 /** An address, or for an import none, with a warning, when it is not one. */
-function emailOf(input: string, onWarning: WarningSink | undefined): string | null {
+function emailOf(input: string, field: string, onWarning: WarningSink | undefined): string | null {
   try {
-    return normaliseEmail(input);
+    return normaliseEmail(input, field);
   } catch (error) {
     if (!onWarning || !(error instanceof DomainError)) throw error;
     onWarning({
       kind: 'email_invalid',
-      field: 'email',
+      field,
       value: input,
       reason: `${error.details.fields?.[0]?.message ?? error.message}; left out`,
     });
     return null;
   }
+}
+
+/** The first of each value: a number given twice, or in two spellings, is one number. */
+function unique<T>(list: T[], valueOf: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  return list.filter((t) => !seen.has(valueOf(t)) && seen.add(valueOf(t)));
 }
 
 /**

@@ -456,6 +456,10 @@ export async function* exportContactRows(
       'contacts.channel',
       'contacts.language',
       'contacts.avatar_url',
+      'contacts.title',
+      'contacts.department',
+      'contacts.nickname',
+      'contacts.notes',
       'contacts.custom',
       'contacts.external_ids',
     ])

@@ -20,6 +20,10 @@ export type ExportedContact = Pick<
   | 'channel'
   | 'language'
   | 'avatar_url'
+  | 'title'
+  | 'department'
+  | 'nickname'
+  | 'notes'
   | 'custom'
   | 'external_ids'
 > & { groups: string[] };
