@@ -87,6 +87,7 @@ const ContactDate = Type.Object(
     label: Text(DETAIL_LIMITS.label, "birthday, anniversary, or the address book's own words"),
     date: Type.String({
       pattern: DATE_PATTERN,
+      maxLength: 10,
       description: 'YYYY-MM-DD, or --MM-DD when the year is not known',
     }),
   },
