@@ -150,13 +150,28 @@ export function detailsBody(details: Details): { body: Partial<ContactWrite>; se
   };
 }
 
+/**
+ * A select named by a label beside it rather than around it: a label around a select reads its options too
+ * ("Label Birthday Anniversary"), for tools that match controls by their label's text.
+ */
+function Select({ id, name, children }: { id: string; name: string; children: ComponentChildren }) {
+  return (
+    <div class="select">
+      <label for={id}>{name}</label>
+      {children}
+    </div>
+  );
+}
+
 /** A label: one of the usual words, or the address book's own (Custom…). */
 function LabelPicker({
+  id,
   kind,
   value,
   optional,
   onChange,
 }: {
+  id: string;
   kind: keyof typeof LABELS;
   value: string;
   optional: boolean;
@@ -167,9 +182,9 @@ function LabelPicker({
   const custom = !known && (value !== '' || !optional);
   return (
     <>
-      <label>
-        Label
+      <Select id={id} name="Label">
         <select
+          id={id}
           value={known ?? (custom ? '*' : '')}
           onChange={(e) => onChange(e.currentTarget.value === '*' ? ' ' : e.currentTarget.value)}
         >
@@ -181,7 +196,7 @@ function LabelPicker({
           ))}
           <option value="*">Custom…</option>
         </select>
-      </label>
+      </Select>
       {custom && (
         <label>
           Custom label
@@ -219,6 +234,7 @@ function Rows<L extends List>({
     row: Details[L][number],
     update: (patch: Partial<Details[L][number]>) => void,
     describedBy: string,
+    id: (part: string) => string,
   ) => ComponentChildren;
 }) {
   const { details, onChange, editable, issues, sent, holder } = props;
@@ -249,6 +265,7 @@ function Rows<L extends List>({
               row,
               (patch) => set(rows.map((r) => (r.key === row.key ? { ...r, ...patch } : r))),
               errors.length ? errorId : '',
+              (part) => `${list}-${row.key}-${part}`,
             )}
             {editable && (
               <button
@@ -307,9 +324,15 @@ export function DetailsEditor(props: EditorProps) {
   return (
     <>
       <Rows list="phones" noun="Phone" title="Phone numbers" props={props}>
-        {(row, update, describedBy) => (
+        {(row, update, describedBy, id) => (
           <>
-            <LabelPicker kind="phone" optional value={row.label} onChange={(label) => update({ label })} />
+            <LabelPicker
+              id={id('label')}
+              kind="phone"
+              optional
+              value={row.label}
+              onChange={(label) => update({ label })}
+            />
             <label>
               Number
               <input
@@ -330,9 +353,15 @@ export function DetailsEditor(props: EditorProps) {
         )}
       </Rows>
       <Rows list="emails" noun="Email" title="Email addresses" props={props}>
-        {(row, update, describedBy) => (
+        {(row, update, describedBy, id) => (
           <>
-            <LabelPicker kind="email" optional value={row.label} onChange={(label) => update({ label })} />
+            <LabelPicker
+              id={id('label')}
+              kind="email"
+              optional
+              value={row.label}
+              onChange={(label) => update({ label })}
+            />
             <label>
               Address
               <input
@@ -353,9 +382,15 @@ export function DetailsEditor(props: EditorProps) {
         )}
       </Rows>
       <Rows list="addresses" noun="Address" title="Postal addresses" props={props}>
-        {(row, update, describedBy) => (
+        {(row, update, describedBy, id) => (
           <>
-            <LabelPicker kind="address" optional value={row.label} onChange={(label) => update({ label })} />
+            <LabelPicker
+              id={id('label')}
+              kind="address"
+              optional
+              value={row.label}
+              onChange={(label) => update({ label })}
+            />
             {PARTS.map(([part, name]) => (
               <label key={part} class={part === 'street' ? 'wide' : undefined}>
                 {name}
@@ -370,9 +405,10 @@ export function DetailsEditor(props: EditorProps) {
         )}
       </Rows>
       <Rows list="dates" noun="Date" title="Dates" props={props}>
-        {(row, update, describedBy) => (
+        {(row, update, describedBy, id) => (
           <>
             <LabelPicker
+              id={id('label')}
               kind="date"
               optional={false}
               value={row.label}
@@ -388,9 +424,9 @@ export function DetailsEditor(props: EditorProps) {
                 {...invalid(describedBy)}
               />
             </label>
-            <label>
-              Month
+            <Select id={id('month')} name="Month">
               <select
+                id={id('month')}
                 value={row.month}
                 onChange={(e) => update({ month: e.currentTarget.value })}
                 {...invalid(describedBy)}
@@ -402,7 +438,7 @@ export function DetailsEditor(props: EditorProps) {
                   </option>
                 ))}
               </select>
-            </label>
+            </Select>
             <label class="narrow">
               Year (optional)
               <input
@@ -417,9 +453,15 @@ export function DetailsEditor(props: EditorProps) {
         )}
       </Rows>
       <Rows list="urls" noun="Link" title="Links" props={props}>
-        {(row, update, describedBy) => (
+        {(row, update, describedBy, id) => (
           <>
-            <LabelPicker kind="url" optional value={row.label} onChange={(label) => update({ label })} />
+            <LabelPicker
+              id={id('label')}
+              kind="url"
+              optional
+              value={row.label}
+              onChange={(label) => update({ label })}
+            />
             <label class="wide">
               Link
               <input
