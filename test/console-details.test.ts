@@ -39,9 +39,14 @@ describe.skipIf(!chromiumPath)(
           await page.getByLabel('Department').fill('Aeronautics');
           await labelOf('Phone 1').selectOption('mobile');
           await row('Phone 1').getByLabel('Number').fill('0412 555 001');
-          await page.getByRole('button', { name: 'Add phone' }).click();
+          // By keyboard: Enter on "Add phone" puts the focus in the new row's number.
+          await page.getByRole('button', { name: 'Add phone' }).focus();
+          await page.keyboard.press('Enter');
+          const focusedRow = () =>
+            page.evaluate(() => document.activeElement?.closest('[role=group]')?.getAttribute('aria-label'));
+          await eventually(focusedRow).toBe('Phone 2');
+          await page.keyboard.type('(02) 9374 4001');
           await labelOf('Phone 2').selectOption('work');
-          await row('Phone 2').getByLabel('Number').fill('(02) 9374 4001');
           await row('Email 1').getByLabel('Address').fill('mary@example.com');
           await page.getByRole('button', { name: 'Add address' }).click();
           await row('Address 1').getByLabel('Street').fill('1 Langley Road');
@@ -103,6 +108,11 @@ describe.skipIf(!chromiumPath)(
           expect(await page.getByLabel('Notes').inputValue()).toBe('Wind tunnel\nSecond line');
           await run.accessible(page);
           await run.screenshot(page, 'contact');
+
+          // Removing a row leaves the focus on its list's Add button.
+          await page.getByRole('button', { name: 'Add link' }).click();
+          await page.getByRole('button', { name: 'Remove link 2' }).click();
+          await eventually(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Add link');
 
           // The work number becomes the primary one: phone follows it, and it is listed first.
           await row('Phone 2').getByLabel('Primary').check();

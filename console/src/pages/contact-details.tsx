@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
 import type { Contact, ContactWrite, FieldIssue } from '../api';
 import { capitalised, LABELS, MONTHS, type Phone } from '../contact-view';
 
@@ -248,8 +249,18 @@ function Rows<L extends List>({
     return issues.filter((i) => named.some((n) => i.field === n || i.field.startsWith(`${n}.`)));
   };
   const listWide = issues.filter((i) => i.field === list);
+  // The keyboard's place after adding a row: its first input; after removing one: the Add button.
+  const fieldset = useRef<HTMLFieldSetElement>(null);
+  const focusNext = useRef<number | 'add' | undefined>();
+  useEffect(() => {
+    const next = focusNext.current;
+    focusNext.current = undefined;
+    if (next === 'add') fieldset.current?.querySelector<HTMLElement>(':scope > button')?.focus();
+    else if (next !== undefined)
+      fieldset.current?.querySelector<HTMLElement>(`[data-row="${next}"] input:not([type=radio])`)?.focus();
+  });
   return (
-    <fieldset class="details">
+    <fieldset class="details" ref={fieldset}>
       <legend>{title}</legend>
       {listWide.map((i) => (
         <p key={i.field} class="error">
@@ -260,7 +271,13 @@ function Rows<L extends List>({
         const errors = errorsOf(row.key);
         const errorId = `${list}-${row.key}-error`;
         return (
-          <div key={row.key} class="detail-row" role="group" aria-label={`${noun} ${n + 1}`}>
+          <div
+            key={row.key}
+            class="detail-row"
+            role="group"
+            aria-label={`${noun} ${n + 1}`}
+            data-row={row.key}
+          >
             {children(
               row,
               (patch) => set(rows.map((r) => (r.key === row.key ? { ...r, ...patch } : r))),
@@ -272,7 +289,10 @@ function Rows<L extends List>({
                 type="button"
                 class="remove"
                 aria-label={`Remove ${noun.toLowerCase()} ${n + 1}`}
-                onClick={() => set(rows.filter((r) => r.key !== row.key))}
+                onClick={() => {
+                  focusNext.current = 'add';
+                  set(rows.filter((r) => r.key !== row.key));
+                }}
               >
                 Remove
               </button>
@@ -292,7 +312,14 @@ function Rows<L extends List>({
         );
       })}
       {editable && (
-        <button type="button" onClick={() => set([...rows, blank[list]() as Details[L][number]])}>
+        <button
+          type="button"
+          onClick={() => {
+            const added = blank[list]() as Details[L][number];
+            focusNext.current = added.key;
+            set([...rows, added]);
+          }}
+        >
           Add {noun.toLowerCase()}
         </button>
       )}

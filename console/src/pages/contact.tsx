@@ -254,19 +254,21 @@ export function ContactPage() {
         }}
       >
         <fieldset disabled={!editable}>
-          {TEXT_FIELDS.map(([field, label]) => (
-            <label key={field}>
-              {label}
-              <input
-                name={field}
-                readOnly={!editable}
-                value={form[field]}
-                onInput={(e) => setForm({ ...form, [field]: e.currentTarget.value })}
-                {...describedBy(field)}
-              />
-              {fieldError(field)}
-            </label>
-          ))}
+          <div class="fields">
+            {TEXT_FIELDS.map(([field, label]) => (
+              <label key={field}>
+                {label}
+                <input
+                  name={field}
+                  readOnly={!editable}
+                  value={form[field]}
+                  onInput={(e) => setForm({ ...form, [field]: e.currentTarget.value })}
+                  {...describedBy(field)}
+                />
+                {fieldError(field)}
+              </label>
+            ))}
+          </div>
           <DetailsEditor
             details={form.details}
             onChange={(details) => setForm({ ...form, details })}
