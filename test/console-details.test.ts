@@ -128,6 +128,11 @@ describe.skipIf(!chromiumPath)(
           ]);
           expect(await row('Phone 1').getByLabel('Number').inputValue()).toBe('(02) 9374 4001');
           expect(await row('Phone 1').getByLabel('Primary').isChecked()).toBe(true);
+          // The history tells the numbers in words, not as JSON.
+          const change = page.getByRole('region', { name: 'History' }).locator('li').first();
+          await eventually(() =>
+            change.locator('tr', { hasText: 'phones' }).locator('td').last().innerText(),
+          ).toBe('Work: +61293744001\nMobile: +61412555001');
 
           // The list shows the job and how many more numbers, from the page it reads (no request per row).
           await page.getByRole('navigation').getByRole('link', { name: 'Contacts' }).click();

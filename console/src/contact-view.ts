@@ -52,6 +52,18 @@ export function addressWords(a: Address): string {
   return labelled(lines.filter(Boolean).join(', '), a.label);
 }
 
+export const dateLine = (d: ContactDate) => labelled(dateWords(d.date), d.label);
+export const linkWords = (u: Link) => labelled(u.url, u.label);
+
+/** The words of each entry of a contact's lists, by the list's field name (as the history names it too). */
+export const LIST_WORDS = {
+  phones: phoneWords,
+  emails: emailWords,
+  addresses: addressWords,
+  dates: dateLine,
+  urls: linkWords,
+} as const;
+
 /** The details of a contact beyond the fields a merge chooses, each as the lines it shows (none: not shown). */
 export const DETAIL_ROWS: [string, (c: Contact) => string[]][] = [
   ['Title', (c) => (c.title ? [c.title] : [])],
@@ -60,7 +72,7 @@ export const DETAIL_ROWS: [string, (c: Contact) => string[]][] = [
   ['Phone numbers', (c) => c.phones.map(phoneWords)],
   ['Email addresses', (c) => c.emails.map(emailWords)],
   ['Addresses', (c) => c.addresses.map(addressWords)],
-  ['Dates', (c) => c.dates.map((d) => labelled(dateWords(d.date), d.label))],
-  ['Links', (c) => c.urls.map((u) => labelled(u.url, u.label))],
+  ['Dates', (c) => c.dates.map(dateLine)],
+  ['Links', (c) => c.urls.map(linkWords)],
   ['Notes', (c) => (c.notes ? [c.notes] : [])],
 ];

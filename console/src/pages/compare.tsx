@@ -12,7 +12,7 @@ import {
 } from '../api';
 import { DETAIL_ROWS } from '../contact-view';
 import { useMe } from '../session';
-import { ErrorText, formatTime, PageTitle, useLoad } from '../ui';
+import { ErrorText, formatTime, Lines, PageTitle, useLoad } from '../ui';
 
 /** The fields a merge lets one choose the winner of, as the console shows them. */
 const FIELDS: [MergeField, string, (c: Contact) => string][] = [
@@ -334,17 +334,5 @@ function Outcome({ outcome, label }: { outcome: MergePreview; label: (id: string
         <dd>{outcome.groups_added.length}</dd>
       </div>
     </dl>
-  );
-}
-
-/** One value as text, several as a list (every number, every address of a contact). */
-function Lines({ lines }: { lines: string[] }) {
-  if (lines.length < 2) return <>{lines[0] ?? ''}</>;
-  return (
-    <ul class="plain lines">
-      {lines.map((line, i) => (
-        <li key={i}>{line}</li>
-      ))}
-    </ul>
   );
 }
