@@ -181,6 +181,16 @@ describe.skipIf(!chromiumPath)(
           const mary = (await h.a.send('GET', '/v1/contacts?q=mary')).json().items[0];
           await page.goto(`/contacts/${mary.id}`);
           await eventually(() => heading(page).textContent()).toBe('Mary Jackson');
+          // A number that cannot be one is refused beside its own row, the others untouched.
+          await page.getByRole('button', { name: 'Add phone' }).click();
+          await row('Phone 3').getByLabel('Number').fill('0412 CALL ME');
+          await save();
+          await eventually(() => row('Phone 3').locator('.field-error').textContent()).toBe(
+            'May contain only digits, spaces, +, -, ., /, ( and ).',
+          );
+          expect(await page.locator('.field-error').count()).toBe(1);
+          await page.getByRole('button', { name: 'Remove phone 3' }).click();
+
           await row('Phone 1').getByLabel('Number').fill('0412 555 777');
           await save();
           const error = row('Phone 1').locator('.field-error');
