@@ -220,6 +220,9 @@ describe.skipIf(!chromiumPath)(
           await row('Phone 2').getByLabel('Custom label').pressSequentially('Work line');
           await save();
           await saved();
+          await page.getByRole('navigation').getByRole('link', { name: 'Contacts' }).click();
+          const listed = page.locator('.contact-row', { hasText: 'Short Code' });
+          await eventually(() => listed.locator('.phone').textContent()).toBe('112 (not read) +1 more');
           expect((await read(kept.id)).phones).toMatchObject([
             { number: null, raw: '112', valid: false, primary: true },
             { number: '+61412555990', raw: '0412 555 990', label: 'Work line', primary: false },
