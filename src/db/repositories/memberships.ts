@@ -141,11 +141,14 @@ export async function liveChanged(scope: TenantScope, contactKey: number, sign: 
 
 /** The memberships of these contacts, oldest first for each contact. */
 export async function groupKeysOfContacts(scope: TenantScope, contactKeys: number[]) {
+  // Ordered by contact: without it SQLite, its statistics taken while the table was small, answered
+  // 1,000 keys by scanning every membership (40-75 ms among 188,000; 2 ms by the contact index).
   const rows = await inChunks(contactKeys, (chunk) =>
     scope
       .selectFrom('memberships')
       .select(['memberships.contact_key', 'memberships.group_key', 'memberships.added_at'])
       .where('memberships.contact_key', 'in', chunk)
+      .orderBy('memberships.contact_key')
       .execute(),
   );
   return rows.sort((a, b) => a.added_at - b.added_at || a.group_key - b.group_key);
