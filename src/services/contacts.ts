@@ -14,7 +14,12 @@ import {
   type Extensions,
 } from '../domain/contact.js';
 import { normaliseEmail } from '../domain/email.js';
-import { exportHeader, exportRow, type ExportFormat } from '../domain/formats/writers.js';
+import {
+  exportHeader,
+  exportRow,
+  type ExportedContact,
+  type ExportFormat,
+} from '../domain/formats/writers.js';
 import { isUuid, isWellFormed, uuidv7, type RecordBy } from '../domain/ids.js';
 import {
   normalisePhone,
@@ -246,7 +251,9 @@ export class ContactsService {
         rows.map((row) => row.key),
       );
       let text = '';
-      for (const row of rows) text += exportRow(query.format, { ...row, groups: names.get(row.key) ?? [] });
+      // Set on the row in place: a copy of each row was a tenth of an export's time.
+      for (const row of rows)
+        text += exportRow(query.format, Object.assign(row, { groups: names.get(row.key) ?? [] }));
       yield { text, contacts: rows.length };
     }
   }
