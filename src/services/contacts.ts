@@ -14,12 +14,7 @@ import {
   type Extensions,
 } from '../domain/contact.js';
 import { normaliseEmail } from '../domain/email.js';
-import {
-  exportHeader,
-  exportRow,
-  type ExportedContact,
-  type ExportFormat,
-} from '../domain/formats/writers.js';
+import { exportHeader, exportRow, type ExportFormat } from '../domain/formats/writers.js';
 import { isUuid, isWellFormed, uuidv7, type RecordBy } from '../domain/ids.js';
 import {
   normalisePhone,
