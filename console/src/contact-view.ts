@@ -77,17 +77,13 @@ const beyondPrimary = (list: readonly { label: string | null }[]) =>
   list.length > 1 || list.some((e) => e.label);
 
 /**
- * The details of a contact beyond the fields a merge chooses, each as the lines it shows (none: not shown), and,
- * for the lists whose primary entry a page shows already, whether they add to it.
+ * A contact's lists (a merge unites them rather than choosing one contact's), each as the lines it shows (none: not
+ * shown), and, for the lists whose primary entry a page shows already (phone, email), whether they add to it.
  */
 export const DETAIL_ROWS: [string, (c: Contact) => string[], ((c: Contact) => boolean)?][] = [
-  ['Title', (c) => (c.title ? [c.title] : [])],
-  ['Department', (c) => (c.department ? [c.department] : [])],
-  ['Nickname', (c) => (c.nickname ? [c.nickname] : [])],
   ['Phone numbers', (c) => c.phones.map(phoneWords), (c) => beyondPrimary(c.phones)],
   ['Email addresses', (c) => c.emails.map(emailWords), (c) => beyondPrimary(c.emails)],
   ['Addresses', (c) => c.addresses.map(addressWords)],
   ['Dates', (c) => c.dates.map(dateLine)],
   ['Links', (c) => c.urls.map(linkWords)],
-  ['Notes', (c) => (c.notes ? [c.notes] : [])],
 ];

@@ -26,6 +26,10 @@ const FIELDS: [MergeField, string, (c: Contact) => string][] = [
   ['email', 'Email', (c) => c.email ?? ''],
   ['channel', 'Channel', (c) => c.channel ?? ''],
   ['language', 'Language', (c) => c.language ?? ''],
+  ['title', 'Job title', (c) => c.title ?? ''],
+  ['department', 'Department', (c) => c.department ?? ''],
+  ['nickname', 'Nickname', (c) => c.nickname ?? ''],
+  ['notes', 'Notes', (c) => c.notes ?? ''],
 ];
 /** What a merge unites rather than chooses: shown to compare, not to pick; a line per value. */
 const UNITED: [string, (c: Contact) => string[], ((c: Contact) => boolean)?][] = [
@@ -245,8 +249,8 @@ export function Compare() {
       {editable && contacts.length >= 2 && (
         <p class="hint">
           Where values differ, choose the one to keep; otherwise the kept contact’s value wins, then the
-          others’ in order. Custom fields, external ids and groups are united; consent takes the most
-          protective state per channel (an unsubscribe anywhere wins).
+          others’ in order. Numbers, emails, addresses, dates, links, custom fields, external ids and groups
+          are united; consent takes the most protective state per channel (an unsubscribe anywhere wins).
         </p>
       )}
       <ErrorText error={error} />
