@@ -321,10 +321,11 @@ export class ContactsService {
   ): Promise<ContactFields> {
     const { onWarning } = options;
     const input = onWarning ? withoutInvalidText(given, onWarning) : (validateContactText(given), given);
+    // An empty string is no value; any other is read (blank text is refused as it always was).
     const readPhone = (number: string, field: string) =>
-      number.trim() ? phoneOf(number, org, { ...options, field }) : null;
+      number ? phoneOf(number, org, { ...options, field }) : null;
     const readEmail = (address: string, field: string) => {
-      const read = address.trim() ? emailOf(address, field, onWarning) : null;
+      const read = address ? emailOf(address, field, onWarning) : null;
       return read === null ? null : { address: read };
     };
     const phones = primaryFirst(
@@ -332,13 +333,9 @@ export class ContactsService {
       input.phone == null ? input.phone : readPhone(input.phone, 'phone'),
       (p) => p.e164 ?? p.raw,
     );
-    // An address an import could not read is left out, the list's primary kept; a blank one clears it.
+    // An address an import could not read is left out, the list's primary kept; an empty one clears it.
     const email =
-      input.email == null
-        ? input.email
-        : input.email.trim()
-          ? (readEmail(input.email, 'email') ?? undefined)
-          : null;
+      input.email == null ? input.email : input.email ? (readEmail(input.email, 'email') ?? undefined) : null;
     const emails = primaryFirst(
       (input.emails ?? []).map((e, i) => ({ ...e, read: readEmail(e.address, `emails[${i}].address`) })),
       email,
