@@ -238,6 +238,21 @@ describe.each(dialects)('contact details (numbers, addresses, dates, links) on %
     expect((await setDuplicates(false)).statusCode).toBe(200);
   });
 
+  it('gives a number to one of many contacts created at once holding it besides their primary one', async () => {
+    const shared = number();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        send('POST', '/v1/contacts', {
+          name: `Racer ${i}`,
+          phones: [{ number: number() }, { number: shared }],
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([201, ...Array(19).fill(409)]);
+    const holders = (await send('GET', `/v1/contacts?phone=${encodeURIComponent(shared)}`)).json().items;
+    expect(holders).toHaveLength(1);
+  });
+
   it('refuses bad details with a 400 naming the field', async () => {
     const refused = async (body: object, field: string, status = 400) => {
       const res = await send('POST', '/v1/contacts', { name: 'Bad', ...body });

@@ -205,6 +205,15 @@ const LIVE_BY_PHONE = prepare((scope: TenantScope, p: { phone: string }) =>
   liveHolders(scope, 'phone', [p.phone]),
 );
 
+/**
+ * Makes a writer that gives contacts these numbers wait for any other doing so until it ends, so
+ * that its check of who holds them (findLiveByPhones, after this) sees the other's write: the
+ * unique index guards two primary numbers only. A no-op on SQLite, whose writers take turns.
+ */
+export function lockNumbers(scope: TenantScope, phones: string[]): Promise<void> {
+  return scope.lock(phones.map((phone) => `phone:${phone}`));
+}
+
 /** Live contacts holding any of these E.164 numbers, primary or not: the identity rule's lookup. */
 export function findLiveByPhones(scope: TenantScope, phones: string[]) {
   if (phones.length === 0) return Promise.resolve([]);
