@@ -324,7 +324,7 @@ export class ContactsService {
     const { onWarning } = options;
     const input = onWarning ? withoutInvalidText(given, onWarning) : (validateContactText(given), given);
     const readPhone = (number: string, field: string) =>
-      number.trim() ? phoneOf(number, org, { ...options, field }) : null;
+      number ? phoneOf(number, org, { ...options, field }) : null;
     const readEmail = (address: string, field: string) => {
       const read = address.trim() ? emailOf(address, field, onWarning) : null;
       return read === null ? null : { address: read };
