@@ -248,7 +248,9 @@ export class ContactsService {
         rows.map((row) => row.key),
       );
       let text = '';
-      for (const row of rows) text += exportRow(query.format, { ...row, groups: names.get(row.key) ?? [] });
+      // Set on the row in place: a copy of each row was a tenth of an export's time.
+      for (const row of rows)
+        text += exportRow(query.format, Object.assign(row, { groups: names.get(row.key) ?? [] }));
       yield { text, contacts: rows.length };
     }
   }

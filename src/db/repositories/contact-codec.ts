@@ -236,6 +236,22 @@ export function emailsOf(row: Pick<ContactRow, 'email' | 'emails'>): ContactEmai
   return row.email === null ? [] : [{ address: row.email, label: null, primary: true }];
 }
 
+/** A stored row's lists as a contact shows them: every number and address, postal addresses, dates and links. */
+export function detailsOf(
+  row: Pick<
+    ContactRow,
+    'phone' | 'phone_raw' | 'phone_valid' | 'phones' | 'email' | 'emails' | 'addresses' | 'dates' | 'urls'
+  >,
+): Pick<Contact, 'phones' | 'emails' | 'addresses' | 'dates' | 'urls'> {
+  return {
+    phones: phonesOf(row),
+    emails: emailsOf(row),
+    addresses: row.addresses === null ? [] : JSON.parse(row.addresses),
+    dates: row.dates === null ? [] : JSON.parse(row.dates),
+    urls: row.urls === null ? [] : JSON.parse(row.urls),
+  };
+}
+
 /** The numbers (E.164) and addresses a row holds besides its primary ones: its rows in contact_handles. */
 export function otherHandlesOf(row: Pick<ContactRow, 'phones' | 'emails'>) {
   const handles: { kind: 'phone' | 'email'; value: string }[] = [];
@@ -281,11 +297,7 @@ export function decodeContact(row: ContactRow, consent: Consent = {}): Contact {
     department: row.department,
     nickname: row.nickname,
     notes: row.notes,
-    phones: phonesOf(row),
-    emails: emailsOf(row),
-    addresses: row.addresses === null ? [] : JSON.parse(row.addresses),
-    dates: row.dates === null ? [] : JSON.parse(row.dates),
-    urls: row.urls === null ? [] : JSON.parse(row.urls),
+    ...detailsOf(row),
     custom: JSON.parse(row.custom),
     external_ids: JSON.parse(row.external_ids),
     consent,

@@ -13,6 +13,7 @@ import {
   consentEntry,
   decodeCard,
   decodeContact,
+  detailsOf,
   LOGGED_CONTACT_COLUMNS,
   loggedFields,
   NEW_CONTACT_COLUMNS,
@@ -488,6 +489,13 @@ export async function* exportContactRows(
       'contacts.department',
       'contacts.nickname',
       'contacts.notes',
+      'contacts.phone_raw',
+      'contacts.phone_valid',
+      'contacts.phones',
+      'contacts.emails',
+      'contacts.addresses',
+      'contacts.dates',
+      'contacts.urls',
       'contacts.custom',
       'contacts.external_ids',
     ])
@@ -513,6 +521,7 @@ export async function* exportContactRows(
     // Parsed in place: a second object per contact is most of what an export allocates.
     for (const row of rows) {
       const exported = row as unknown as Omit<ExportedContact, 'groups'>;
+      Object.assign(exported, detailsOf(row));
       exported.custom = JSON.parse(row.custom);
       exported.external_ids = JSON.parse(row.external_ids);
     }
