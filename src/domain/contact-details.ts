@@ -106,6 +106,22 @@ export function withPrimary<T>(
   return [entry.make(value, entries[0]), ...entries.slice(1)];
 }
 
+/** The numbers a contact input gives, primary first. */
+export const phoneEntries = (input: { phone?: string | null; phones?: PhoneInput[] | null }) =>
+  withPrimary(input.phones, input.phone, {
+    valueOf: (p) => p.number,
+    isPrimary: (p) => p.primary === true,
+    make: (number, old) => ({ number, label: old?.label ?? null }),
+  }).map(({ number, label }) => ({ number, label: label ?? null }));
+
+/** The addresses a contact input gives, primary first. */
+export const emailEntries = (input: { email?: string | null; emails?: EmailInput[] | null }) =>
+  withPrimary(input.emails, input.email, {
+    valueOf: (e) => e.address,
+    isPrimary: (e) => e.primary === true,
+    make: (address, old) => ({ address, label: old?.label ?? null }),
+  }).map(({ address, label }) => ({ address, label: label ?? null }));
+
 /** The first entry of each value, in order. */
 export function eachOnce<T>(list: readonly T[], valueOf: (t: T) => string): T[] {
   const seen = new Set<string>();
