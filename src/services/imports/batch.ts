@@ -7,8 +7,10 @@ import {
 } from '../../domain/contact.js';
 import {
   ADDRESS_PARTS,
+  type ContactDate,
   type ContactEmail,
   type ContactPhone,
+  type ContactUrl,
   type PostalAddress,
 } from '../../domain/contact-details.js';
 import { DomainError } from '../../domain/errors.js';
@@ -77,6 +79,7 @@ interface Plan {
 /** Warnings already reported when the row was first read: a later reading of it adds none. */
 const reported = () => {};
 
+type ListField = (typeof CONTACT_LIST_FIELDS)[number];
 const LIST_FIELD_SET = new Set<string>(CONTACT_LIST_FIELDS);
 
 /** What an update's undo log keeps of the contact before: every column its input sets. */
@@ -147,50 +150,56 @@ function merge(current: Side, incoming: Side, options: ImportOptions): ContactIn
   }
   const [was, now] = [detailsOf(current.fields), detailsOf(incoming.fields)];
   const storedNumbers = new Set(current.stored ? phonesOf(current.stored).map((p) => p.number ?? p.raw) : []);
-  const numbers = (list: ContactPhone[]) =>
-    list.map((p) => {
-      const key = p.number ?? p.raw;
-      return { key, entry: { number: storedNumbers.has(key) ? key : p.raw, label: p.label } };
-    });
-  const addresses = (list: ContactEmail[]) =>
-    list.map((e) => ({ key: e.address, entry: { address: e.address, label: e.label } }));
-  const primaryFirst = <T>(list: Keyed<T>[], field: 'phone' | 'email', row: Keyed<T>[]) => {
-    const policy = policyOf(options, field);
-    const wanted =
-      row[0] && (policy === 'overwrite' || (policy === 'fill_empty' && list[0]?.key === row[0].key));
-    const at = wanted ? list.findIndex((e) => e.key === row[0]!.key) : -1;
+  const byField = <T, E extends { label?: string | null }>(
+    field: ListField,
+    keyedOf: (t: T) => Keyed<E>,
+    list: (d: typeof was) => T[],
+  ) => mergeList(list(was).map(keyedOf), list(now).map(keyedOf), policyOf(options, field));
+  /** The row's primary entry first where the `phone`/`email` policy lets the row say which is primary. */
+  const primaryFirst = <E>(list: Keyed<E>[], field: 'phone' | 'email', rowPrimary: string | undefined) => {
+    const wanted = rowPrimary !== undefined && policyOf(options, field) === 'overwrite';
+    const at = wanted ? list.findIndex((e) => e.key === rowPrimary) : -1;
     return (at > 0 ? [list[at]!, ...list.filter((_, i) => i !== at)] : list).map((e) => e.entry);
   };
-  const rowPhones = numbers(now.phones);
-  merged.phones = primaryFirst(
-    mergeList(numbers(was.phones), rowPhones, policyOf(options, 'phones')),
+  const phoneKey = (p: ContactPhone) => p.number ?? p.raw;
+  const phones = primaryFirst(
+    byField(
+      'phones',
+      (p: ContactPhone) => ({
+        key: phoneKey(p),
+        entry: { number: storedNumbers.has(phoneKey(p)) ? phoneKey(p) : p.raw, label: p.label },
+      }),
+      (d) => d.phones,
+    ),
     'phone',
-    rowPhones,
+    now.phones[0] && phoneKey(now.phones[0]),
   );
-  merged.phone = merged.phones[0]?.number ?? null;
-  const rowEmails = addresses(now.emails);
-  merged.emails = primaryFirst(
-    mergeList(addresses(was.emails), rowEmails, policyOf(options, 'emails')),
+  merged.phones = phones;
+  merged.phone = phones[0]?.number ?? null;
+  const emails = primaryFirst(
+    byField(
+      'emails',
+      (e: ContactEmail) => ({ key: e.address, entry: { address: e.address, label: e.label } }),
+      (d) => d.emails,
+    ),
     'email',
-    rowEmails,
+    now.emails[0]?.address,
   );
-  merged.email = merged.emails[0]?.address ?? null;
-  const keyed = <T>(list: T[], keyOf: (t: T) => string) =>
-    list.map((entry) => ({ key: keyOf(entry), entry }));
-  merged.addresses = mergeList(
-    keyed(was.addresses, addressKey),
-    keyed(now.addresses, addressKey),
-    policyOf(options, 'addresses'),
+  merged.emails = emails;
+  merged.email = emails[0]?.address ?? null;
+  const plain =
+    <T>(keyOf: (t: T) => string) =>
+    (entry: T) => ({ key: keyOf(entry), entry });
+  merged.addresses = byField('addresses', plain(addressKey), (d) => d.addresses).map((e) => e.entry);
+  merged.dates = byField(
+    'dates',
+    plain((d: ContactDate) => `${d.label}\u0000${d.date}`),
+    (d) => d.dates,
   ).map((e) => e.entry);
-  merged.dates = mergeList(
-    keyed(was.dates, (d) => `${d.label}\u0000${d.date}`),
-    keyed(now.dates, (d) => `${d.label}\u0000${d.date}`),
-    policyOf(options, 'dates'),
-  ).map((e) => e.entry);
-  merged.urls = mergeList(
-    keyed(was.urls, (u) => u.url),
-    keyed(now.urls, (u) => u.url),
-    policyOf(options, 'urls'),
+  merged.urls = byField(
+    'urls',
+    plain((u: ContactUrl) => u.url),
+    (d) => d.urls,
   ).map((e) => e.entry);
   if (incoming.input.external_ids)
     merged.external_ids = { ...current.input.external_ids, ...incoming.input.external_ids };
