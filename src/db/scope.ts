@@ -151,6 +151,27 @@ export class TenantScope {
       ) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
   }
 
+  /**
+   * Rows of any number in few statements: PostgreSQL unnests 20,000 rows a statement, SQLite
+   * takes `sqliteRows` rows a VALUES list (it binds at most 32,766 values).
+   */
+  async insertAll<T extends TenantTable>(
+    table: T,
+    columns: readonly (readonly [keyof TenantInsert<T> & string, string])[],
+    rows: readonly TenantInsert<T>[],
+    sqliteRows = 500,
+  ): Promise<void> {
+    const size = this.dialect === 'postgres' ? 20_000 : sqliteRows;
+    for (let i = 0; i < rows.length; i += size) {
+      const chunk = rows.slice(i, i + size);
+      await (
+        this.dialect === 'postgres'
+          ? this.insertUnnest(table, columns, chunk)
+          : this.insertInto(table, chunk as TenantInsert<T>[])
+      ).execute();
+    }
+  }
+
   /** The scope's own organisation row: the organisations table keyed by the tenant itself. */
   organisation() {
     return {

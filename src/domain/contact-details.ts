@@ -122,6 +122,12 @@ export const emailEntries = (input: { email?: string | null; emails?: EmailInput
     make: (address, old) => ({ address, label: old?.label ?? null }),
   }).map(({ address, label }) => ({ address, label: label ?? null }));
 
+/** The first entry of each value, in order. */
+export function eachOnce<T>(list: readonly T[], valueOf: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  return list.filter((t) => !seen.has(valueOf(t)) && seen.add(valueOf(t)));
+}
+
 const NUL = '\0';
 
 function checkText(field: string, value: unknown, max: number): void {

@@ -8,7 +8,11 @@ import { VirtualList } from '../virtual-list';
 interface Row {
   id: string;
   name: string;
+  /** Job title and company, under the name. */
+  role: string;
   phone: string | null;
+  /** How many numbers besides the primary one. */
+  morePhones: number;
   email: string | null;
   deleted: boolean;
 }
@@ -57,7 +61,9 @@ function useContactPages(filters: Filters) {
         ...page.items.map((c) => ({
           id: c.id,
           name: c.name,
-          phone: c.phone,
+          role: [c.title, c.company].filter(Boolean).join(', '),
+          phone: c.phone ?? c.phones[0]?.raw ?? null,
+          morePhones: Math.max(0, c.phones.length - 1),
           email: c.email,
           deleted: c.deleted_at !== null,
         })),
@@ -203,11 +209,23 @@ export function Contacts() {
           const c = rows[i]!;
           return (
             <a class="contact-row" href={`/contacts/${c.id}`} tabIndex={inTabOrder ? 0 : -1}>
-              <span class="name">
-                {c.name || '(no name)'}
-                {c.deleted && <span class="tag"> deleted</span>}
+              <span class="person">
+                <span class="name">
+                  {c.name || '(no name)'}
+                  {c.deleted && <span class="tag"> deleted</span>}
+                </span>
+                {c.role && <span class="role">{c.role}</span>}
               </span>
-              <span class="phone">{c.phone}</span>
+              <span class="phone">
+                {c.phone}
+                {c.morePhones > 0 && (
+                  <span class="more" title={`${c.morePhones} more`}>
+                    {' '}
+                    +{c.morePhones}
+                    <span class="visually-hidden"> more</span>
+                  </span>
+                )}
+              </span>
               <span class="email">{c.email}</span>
             </a>
           );

@@ -204,7 +204,8 @@ export function encodeContact({ input, phones, emails, uniquePhones }: SettledCo
     ...row,
     search_doc: searchDocument({
       ...row,
-      other_phones: phones.slice(1).map((p) => p.e164 ?? p.raw),
+      // As typed too, as the primary number is: "0412 345 678" finds +61412345678.
+      other_phones: phones.slice(1).flatMap((p) => (p.e164 ? [p.e164, p.raw] : [p.raw])),
       other_emails: emails.slice(1).map((e) => e.address),
     }),
   };

@@ -7,6 +7,7 @@ import {
 import type { ContactsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
 import { chunks, inChunks } from './chunks.js';
+import { emailsOf, phonesOf } from './contact-codec.js';
 
 /** The columns the duplicate rules read: a write that changes none of them leaves the keys as they are. */
 export const KEYED_COLUMNS = [
@@ -16,7 +17,11 @@ export const KEYED_COLUMNS = [
   'last_name',
   'company',
   'phone',
+  'phone_raw',
+  'phone_valid',
+  'phones',
   'email',
+  'emails',
   'external_ids',
   'deleted_at',
 ] as const satisfies readonly (keyof ContactsTable)[];
@@ -32,8 +37,9 @@ export function keyRowsOf(row: KeyedContact): KeyRow[] {
   if (row.deleted_at !== null) return [];
   return duplicateKeys({
     ...row,
-    phones: row.phone ? [row.phone] : [],
-    emails: row.email ? [row.email] : [],
+    // Every number and address: a second number two contacts share makes them candidates too.
+    phones: phonesOf(row).flatMap((p) => (p.number ? [p.number] : [])),
+    emails: emailsOf(row).map((e) => e.address),
     external_ids: JSON.parse(row.external_ids),
   }).map((k) => ({ ...k, contact_key: row.key }));
 }
@@ -79,11 +85,8 @@ export async function syncDuplicateKeys(
           rows.filter((r) => r.contact_key === contactKey).map((r) => r.value),
         )
         .execute();
-  // PostgreSQL: one array per column, so a batch's keys are one short statement (scope.insertUnnest).
-  if (scope.dialect === 'postgres')
-    for (const chunk of chunks(added, 20_000))
-      await scope.insertUnnest('duplicate_keys', KEY_TYPES, chunk).execute();
-  else for (const chunk of chunks(added, 500)) await scope.insertInto('duplicate_keys', chunk).execute();
+  // PostgreSQL: one array per column, so a batch's keys are one short statement (scope.insertAll).
+  await scope.insertAll('duplicate_keys', KEY_TYPES, added);
   await refreshSets(scope, added, removed);
 }
 

@@ -141,13 +141,33 @@ export async function liveChanged(scope: TenantScope, contactKey: number, sign: 
 
 /** The memberships of these contacts, oldest first for each contact. */
 export async function groupKeysOfContacts(scope: TenantScope, contactKeys: number[]) {
-  const rows = await inChunks(contactKeys, (chunk) =>
-    scope
-      .selectFrom('memberships')
-      .select(['memberships.contact_key', 'memberships.group_key', 'memberships.added_at'])
-      .where('memberships.contact_key', 'in', chunk)
-      .execute(),
-  );
+  // Ordered by contact: without it SQLite, its statistics taken while the table was small, answered
+  // 1,000 keys by scanning every membership (40-75 ms among 188,000; 2 ms by the contact index).
+  const query = scope
+    .selectFrom('memberships')
+    .select(['memberships.contact_key', 'memberships.group_key', 'memberships.added_at'])
+    .orderBy('memberships.contact_key');
+  let low = Infinity;
+  let high = -Infinity;
+  for (const key of contactKeys) {
+    if (key < low) low = key;
+    if (key > high) high = key;
+  }
+  let rows;
+  // Keys close together (an export's chunk) are one range of the contact index, not lists of a
+  // thousand bound values: on PostgreSQL each list cost 11 ms to parse and plan.
+  if (contactKeys.length > 1 && high - low < 2 * contactKeys.length) {
+    const wanted = new Set(contactKeys);
+    rows = (
+      await query
+        .where('memberships.contact_key', '>=', low)
+        .where('memberships.contact_key', '<=', high)
+        .execute()
+    ).filter((row) => wanted.has(row.contact_key));
+  } else
+    rows = await inChunks(contactKeys, (chunk) =>
+      query.where('memberships.contact_key', 'in', chunk).execute(),
+    );
   return rows.sort((a, b) => a.added_at - b.added_at || a.group_key - b.group_key);
 }
 
