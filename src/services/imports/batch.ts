@@ -174,8 +174,9 @@ function merge(current: Side, incoming: Side, options: ImportOptions): ContactIn
     'phone',
     now.phones[0] && phoneKey(now.phones[0]),
   );
+  // The lists say which entry is primary (their first): `phone` and `email` would only name it again.
   merged.phones = phones;
-  merged.phone = phones[0]?.number ?? null;
+  delete merged.phone;
   const emails = primaryFirst(
     byField(
       'emails',
@@ -186,7 +187,7 @@ function merge(current: Side, incoming: Side, options: ImportOptions): ContactIn
     now.emails[0]?.address,
   );
   merged.emails = emails;
-  merged.email = emails[0]?.address ?? null;
+  delete merged.email;
   const plain =
     <T>(keyOf: (t: T) => string) =>
     (entry: T) => ({ key: keyOf(entry), entry });
