@@ -215,11 +215,17 @@ describe.skipIf(!chromiumPath)(
           );
           await page.getByRole('button', { name: 'Add phone' }).click();
           await row('Phone 2').getByLabel('Number').fill('0412 555 990');
+          // A custom label typed key by key keeps its input while it reads "Work", a usual word, on the way.
+          await labelOf('Phone 2').selectOption({ label: 'Custom…' });
+          await row('Phone 2').getByLabel('Custom label').pressSequentially('Work line');
           await save();
           await saved();
+          await page.getByRole('navigation').getByRole('link', { name: 'Contacts' }).click();
+          const listed = page.locator('.contact-row', { hasText: 'Short Code' });
+          await eventually(() => listed.locator('.phone').textContent()).toBe('112 (not read) +1 more');
           expect((await read(kept.id)).phones).toMatchObject([
             { number: null, raw: '112', valid: false, primary: true },
-            { number: '+61412555990', raw: '0412 555 990', primary: false },
+            { number: '+61412555990', raw: '0412 555 990', label: 'Work line', primary: false },
           ]);
         });
 
