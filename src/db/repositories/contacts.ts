@@ -424,8 +424,13 @@ function filtered(scope: TenantScope, filter: ContactFilter, fromMemberships: bo
   return query;
 }
 
-/** Rows an export reads at a time: few round trips, a few MB at most in memory. */
-const EXPORT_CHUNK = 5000;
+/**
+ * Rows an export reads at a time: few round trips, about a megabyte in memory. Chunks of 5,000
+ * outlived the young generation and cost their copying (SQLite, A/B in one process, load 8-11:
+ * 1,000 used 14-36% less CPU a row than 5,000, and 2,000 3-18% less than 1,000; PostgreSQL 2,000
+ * 1-11% less than 1,000).
+ */
+const EXPORT_CHUNK = 2000;
 
 /**
  * Every contact matching the filters, as an export writes it, a chunk at a time: in key order
