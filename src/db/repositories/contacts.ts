@@ -65,20 +65,8 @@ export async function insertContact(scope: TenantScope, row: NewContactRow): Pro
 export async function insertContacts(scope: TenantScope, rows: NewContactRow[]) {
   const keys = new Map<string, number>();
   for (const row of rows) scope.record({ type: 'contact.created', resourceId: row.id, version: row.version });
-  // Rows per statement: PostgreSQL's unnest takes one array per column; SQLite allows 32,766 bound values
-  // and a contact has about 27 columns.
-  const size = scope.dialect === 'postgres' ? 5000 : 500;
-  for (let i = 0; i < rows.length; i += size) {
-    const chunk = rows.slice(i, i + size);
-    const inserted = await (
-      scope.dialect === 'postgres'
-        ? scope.insertUnnest('contacts', NEW_CONTACT_TYPES, chunk)
-        : scope.insertInto('contacts', chunk)
-    )
-      .returning(['id', 'key'])
-      .execute();
-    for (const row of inserted) keys.set(row.id, row.key);
-  }
+  for (const row of await scope.insertMany('contacts', NEW_CONTACT_TYPES, rows, ['id', 'key']))
+    keys.set(row.id, row.key);
   await syncDuplicateKeys(
     scope,
     rows.map((row) => ({ ...row, key: keys.get(row.id)! })),

@@ -79,11 +79,7 @@ export async function syncDuplicateKeys(
           rows.filter((r) => r.contact_key === contactKey).map((r) => r.value),
         )
         .execute();
-  // PostgreSQL: one array per column, so a batch's keys are one short statement (scope.insertUnnest).
-  if (scope.dialect === 'postgres')
-    for (const chunk of chunks(added, 20_000))
-      await scope.insertUnnest('duplicate_keys', KEY_TYPES, chunk).execute();
-  else for (const chunk of chunks(added, 500)) await scope.insertInto('duplicate_keys', chunk).execute();
+  await scope.insertMany('duplicate_keys', KEY_TYPES, added);
   await refreshSets(scope, added, removed);
 }
 
