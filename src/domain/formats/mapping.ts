@@ -485,29 +485,26 @@ function groupAddresses(d: Details): PostalAddress[] {
   return out;
 }
 
-/** The details gathered, as contact fields: `phone`/`email` name the primary entry, `phones`/`emails` are given when they say more. */
+/**
+ * A record's numbers (or email addresses): the one value when it is alone and unlabelled, as
+ * `phone` takes it; else the list, primary first, as `phones` takes it (never both, which would
+ * read the primary twice).
+ */
+function primaryAndList<K extends 'number' | 'address'>(entries: Entry[], key: K) {
+  if (entries.length === 0) return undefined;
+  const list = ordered(entries);
+  if (list.length === 1 && !list[0]!.label) return list[0]!.value;
+  return list.map((e) => ({ [key]: e.value, ...(e.label && { label: e.label }) }) as Record<K, string>);
+}
+
+/** The details gathered, as contact fields. */
 function putDetails(d: Details, contact: ImportedContact): void {
-  const primaryAndList = <K extends 'number' | 'address'>(entries: Entry[], key: K) => {
-    if (entries.length === 0) return undefined;
-    const list = ordered(entries);
-    const shown = list.map(
-      (e) => ({ [key]: e.value, ...(e.label && { label: e.label }) }) as Record<K, string>,
-    );
-    return {
-      primary: list[0]!.value,
-      list: list.length > 1 || list.some((e) => e.label) ? shown : undefined,
-    };
-  };
   const phones = primaryAndList(d.phones, 'number');
-  if (phones) {
-    contact.phone = phones.primary;
-    if (phones.list) contact.phones = phones.list;
-  }
+  if (typeof phones === 'string') contact.phone = phones;
+  else if (phones) contact.phones = phones;
   const emails = primaryAndList(d.emails, 'address');
-  if (emails) {
-    contact.email = emails.primary;
-    if (emails.list) contact.emails = emails.list;
-  }
+  if (typeof emails === 'string') contact.email = emails;
+  else if (emails) contact.emails = emails;
   const addresses = [...groupAddresses(d), ...d.addresses];
   if (addresses.length > 0) contact.addresses = addresses;
   const { year, month, day } = d.birth;
