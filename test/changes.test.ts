@@ -119,13 +119,34 @@ describe.each(dialects)('the change log on %s', (dialect) => {
             changes: {
               title: { old: null, new: 'Dr' },
               phones: {
-                old: null,
+                old: [],
                 new: [
                   { number: '+61412555001', raw: '0412 555 001', valid: true, label: null },
                   { number: '+61412555002', raw: '0412 555 002', valid: true, label: 'work' },
                 ],
               },
-              dates: { old: null, new: [{ label: 'birthday', date: '--02-29' }] },
+              dates: { old: [], new: [{ label: 'birthday', date: '--02-29' }] },
+            },
+          },
+        ],
+      ],
+      [
+        'v1 patch of the primary number alone: the whole list before and after',
+        () => json('PATCH', `/v1/contacts/${contact.id}`, { phone: '0412 555 003' }),
+        [
+          {
+            type: 'contact.updated',
+            changes: {
+              phones: {
+                old: [
+                  { number: '+61412555001', raw: '0412 555 001', valid: true, label: null },
+                  { number: '+61412555002', raw: '0412 555 002', valid: true, label: 'work' },
+                ],
+                new: [
+                  { number: '+61412555003', raw: '0412 555 003', valid: true, label: null },
+                  { number: '+61412555002', raw: '0412 555 002', valid: true, label: 'work' },
+                ],
+              },
             },
           },
         ],

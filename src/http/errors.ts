@@ -53,7 +53,14 @@ const MAX_FIELD_NAME = 200;
 /** Ajv's errors as {field, message}: the field is a dotted path, named even when the error is about a missing or extra property. */
 function fieldsOfValidation(error: FastifyLikeError): FieldIssue[] {
   return (error.validation ?? []).slice(0, MAX_FIELD_ISSUES).map((v) => {
-    const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    // The domain's spelling of a place in a list, dates[1].date, for both kinds of error.
+    const base = v.instancePath
+      .split('/')
+      .slice(1)
+      .reduce(
+        (path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part),
+        '',
+      );
     const extra = (v.params?.missingProperty ?? v.params?.additionalProperty) as string | undefined;
     const field =
       [error.validationContext === 'body' ? '' : error.validationContext, base, extra]

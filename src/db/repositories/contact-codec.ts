@@ -82,24 +82,36 @@ export const LOGGED_CONTACT_COLUMNS: (keyof ContactRow)[] = [
   ...CONTACT_FIELD_COLUMNS.filter((column) => !DERIVED_COLUMNS.has(column)),
   'merged_into',
 ];
-const JSON_COLUMNS = new Set([
-  'custom',
-  'external_ids',
-  'extensions',
-  'phones',
-  'emails',
-  'addresses',
-  'dates',
-  'urls',
-]);
+const JSON_COLUMNS = new Set(['custom', 'external_ids', 'extensions']);
+/** Lists stored as JSON, null when empty: logged as the lists a client reads. */
+const LIST_COLUMNS = new Set(['addresses', 'dates', 'urls']);
 
-/** A row's logged fields as values (its JSON columns parsed): what an update entry compares. */
-export function loggedFields(row: Partial<ContactRow>): Record<string, unknown> {
+/** The columns a contact's numbers and addresses are stored in: a change to any is a change of its list. */
+const LIST_SOURCES = {
+  phones: ['phone', 'phone_raw', 'phone_valid', 'phones'],
+  emails: ['email', 'emails'],
+} as const;
+
+/**
+ * A row's logged fields as values (its JSON columns parsed), those of `changed` only: what an
+ * update entry compares. Lists are logged as a client reads them ([] for none; numbers and
+ * addresses whole, whichever of their columns changed: the list column alone is null for one
+ * unlabelled number).
+ */
+export function loggedFields(row: ContactRow, changed: Partial<ContactRow> = row): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const column of LOGGED_CONTACT_COLUMNS) {
-    if (!(column in row)) continue;
+    if (column === 'phones' || column === 'emails') {
+      if (LIST_SOURCES[column].some((source) => source in changed))
+        fields[column] = (column === 'phones' ? phonesOf(row) : emailsOf(row)).map(
+          ({ primary: _primary, ...entry }) => entry,
+        );
+      continue;
+    }
+    if (!(column in changed)) continue;
     const value = row[column];
-    fields[column] = JSON_COLUMNS.has(column) && typeof value === 'string' ? JSON.parse(value) : value;
+    if (LIST_COLUMNS.has(column)) fields[column] = value === null ? [] : JSON.parse(value as string);
+    else fields[column] = JSON_COLUMNS.has(column) && typeof value === 'string' ? JSON.parse(value) : value;
   }
   return fields;
 }

@@ -268,7 +268,7 @@ export async function updateContactRow(scope: TenantScope, current: ContactRow, 
       version: updated.version,
       changes: fieldChanges(
         loggedFields(current),
-        loggedFields(changes as Partial<ContactRow>),
+        loggedFields(updated, changes as Partial<ContactRow>),
         LOGGED_CONTACT_COLUMNS,
       ),
     });

@@ -58,7 +58,10 @@ const Primary = Type.Boolean({
 });
 const PhoneWrite = Type.Object(
   {
-    number: Text(40, "Any format; read like phone, in the organisation's default country"),
+    number: Text(
+      MAX_UNREAD_LENGTH,
+      'Any format, read like phone; a number an import kept unread may be sent back as it is shown (raw)',
+    ),
     label: Type.Optional(Label),
     primary: Type.Optional(Primary),
   },
@@ -118,7 +121,10 @@ const contactFields = {
   last_name: Nullable(Text(CONTACT_LIMITS.name)),
   company: Nullable(Text(CONTACT_LIMITS.company)),
   phone: Nullable(
-    Text(40, "Any format; local numbers are read in the organisation's default country and stored as E.164"),
+    Text(
+      MAX_UNREAD_LENGTH,
+      "Any format (up to 40 characters for a new number); local numbers are read in the organisation's default country and stored as E.164. A number an import kept unread may be sent back as it is shown",
+    ),
   ),
   email: Nullable(Text(254)),
   channel: Nullable(Channel),
