@@ -330,17 +330,24 @@ export class ContactsService {
       const read = address ? emailOf(address, field, onWarning) : null;
       return read === null ? null : { address: read };
     };
+    // `phone` is read once, as `phone`, where `phones` gives it too (an import warns once about it).
+    const phone = input.phone == null ? input.phone : readPhone(input.phone, 'phone');
     const phones = primaryFirst(
-      (input.phones ?? []).map((p, i) => ({ ...p, read: readPhone(p.number, `phones[${i}].number`) })),
-      input.phone == null ? input.phone : readPhone(input.phone, 'phone'),
+      (input.phones ?? []).map((p, i) => ({
+        ...p,
+        read: p.number === input.phone ? phone! : readPhone(p.number, `phones[${i}].number`),
+      })),
+      phone,
       (p) => p.e164 ?? p.raw,
     );
-    // An address an import could not read is left out, the list's primary kept; an empty one clears it.
-    const email =
-      input.email == null ? input.email : input.email ? (readEmail(input.email, 'email') ?? undefined) : null;
+    const emailRead = input.email == null ? input.email : readEmail(input.email, 'email');
     const emails = primaryFirst(
-      (input.emails ?? []).map((e, i) => ({ ...e, read: readEmail(e.address, `emails[${i}].address`) })),
-      email,
+      (input.emails ?? []).map((e, i) => ({
+        ...e,
+        read: e.address === input.email ? emailRead! : readEmail(e.address, `emails[${i}].address`),
+      })),
+      // An address an import could not read is left out, the list's primary kept; an empty one clears it.
+      input.email && emailRead === null ? undefined : emailRead,
       (e) => e.address,
     );
     if (
