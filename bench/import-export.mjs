@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { openStore } from '../dist/db/store.js';
 import { createServices } from '../dist/services/index.js';
+import { uuidv7 } from '../dist/domain/ids.js';
 import { exportFloor, importFloor } from './lib/bulk-floors.mjs';
 import { median } from './lib/report.mjs';
 import { runDirectory } from './lib/scratch.mjs';
@@ -117,7 +118,8 @@ async function round(roster, floor) {
     services: floor.services,
     actor: theirs.actor,
     org: theirs.org,
-    groupKey: group.key,
+    group,
+    importId: uuidv7(),
     batchSize: BATCH_SIZE,
   });
   result.import.created = result.import.roster.counts.created;
@@ -195,6 +197,7 @@ function summary(results) {
   const imports = results.map((r) => ({
     roster: rate(rows, r.import.roster.seconds),
     floor: rate(rows, r.import.floor.seconds),
+    base: rate(rows, r.import.floor.baseSeconds),
   }));
   const exportOf = (format) =>
     results.map((r) => ({
@@ -210,6 +213,9 @@ function summary(results) {
   return {
     import: {
       ...medians(imports),
+      // The floor before it wrote the keys and the change log: its contacts and memberships alone.
+      base_floor_rows_per_second: median(imports.map((x) => x.base)),
+      of_base_floor: +median(imports.map((x) => x.roster / x.base)).toFixed(2),
       peak_rss_mb: Math.max(...results.map((r) => r.import.roster.peakRssMb)),
       counts: last.import.roster.counts,
       failures: last.import.roster.failures,
@@ -246,7 +252,7 @@ clearInterval(sampler);
 const fmt = (n) => n.toLocaleString('en');
 for (const { database, summary: s } of results) {
   console.log(
-    `${database}: import ${fmt(rows)} rows: ${fmt(s.import.rows_per_second)} rows/s, floor ${fmt(s.import.floor_rows_per_second)} rows/s, ${Math.round(s.import.of_floor * 100)}% of floor (peak RSS ${s.import.peak_rss_mb} MB) ${JSON.stringify(s.import.counts)} ${JSON.stringify(s.import.failures)}`,
+    `${database}: import ${fmt(rows)} rows: ${fmt(s.import.rows_per_second)} rows/s, floor ${fmt(s.import.floor_rows_per_second)} rows/s, ${Math.round(s.import.of_floor * 100)}% of floor; contacts and memberships alone ${fmt(s.import.base_floor_rows_per_second)} rows/s, ${Math.round(s.import.of_base_floor * 100)}% (peak RSS ${s.import.peak_rss_mb} MB) ${JSON.stringify(s.import.counts)} ${JSON.stringify(s.import.failures)}`,
   );
   for (const [format, e] of Object.entries(s.export))
     console.log(

@@ -191,6 +191,14 @@ describe.skipIf(!chromiumPath)(
           expect(await page.locator('.field-error').count()).toBe(1);
           await page.getByRole('button', { name: 'Remove phone 3' }).click();
 
+          // Any of a contact's numbers, not only the primary one: refused beside the row that holds it.
+          await row('Phone 2').getByLabel('Number').fill('0412 555 777');
+          await save();
+          await eventually(() => row('Phone 2').locator('.field-error').textContent()).toBe(
+            'Belongs to another contact. Open the contact that has it',
+          );
+          await row('Phone 2').getByLabel('Number').fill('0412 555 001');
+
           await row('Phone 1').getByLabel('Number').fill('0412 555 777');
           await save();
           const error = row('Phone 1').locator('.field-error');
@@ -215,23 +223,31 @@ describe.skipIf(!chromiumPath)(
           );
           await page.getByRole('button', { name: 'Add phone' }).click();
           await row('Phone 2').getByLabel('Number').fill('0412 555 990');
+          // A custom label typed key by key keeps its input while it reads "Work", a usual word, on the way.
+          await labelOf('Phone 2').selectOption({ label: 'Custom…' });
+          await row('Phone 2').getByLabel('Custom label').pressSequentially('Work line');
           await save();
           await saved();
+          await page.getByRole('navigation').getByRole('link', { name: 'Contacts' }).click();
+          const listed = page.locator('.contact-row', { hasText: 'Short Code' });
+          await eventually(() => listed.locator('.phone').textContent()).toBe('112 (not read) +1 more');
           expect((await read(kept.id)).phones).toMatchObject([
             { number: null, raw: '112', valid: false, primary: true },
-            { number: '+61412555990', raw: '0412 555 990', primary: false },
+            { number: '+61412555990', raw: '0412 555 990', label: 'Work line', primary: false },
           ]);
         });
 
         it('compares duplicates with every number, email and address of each side', async () => {
           const one = await h.a.contact({
             name: 'Katherine Johnson',
+            title: 'Mathematician',
             emails: [{ address: 'kj@example.com' }, { address: 'katherine@example.org', label: 'home' }],
             phones: [{ number: '0412 555 301', label: 'mobile' }],
             addresses: [{ label: 'work', street: '1 NASA Drive', locality: 'Hampton' }],
           });
           const two = await h.a.contact({
             name: 'katherine johnson',
+            title: 'Research mathematician',
             email: 'KJ@example.com',
             phones: [{ number: '0412 555 302' }, { number: '0412 555 303', label: 'fax' }],
           });
@@ -251,6 +267,24 @@ describe.skipIf(!chromiumPath)(
           ]);
           expect(await cells('Addresses').allInnerTexts()).toEqual(['Work: 1 NASA Drive, Hampton', '']);
           await run.accessible(page);
+
+          // A job title is chosen; the numbers, emails and addresses of both are united, as the preview shows.
+          await page.getByLabel('use contact 2’s job title').check();
+          await page.getByRole('button', { name: 'Preview merge' }).click();
+          const fact = (name: string) =>
+            page.locator('section.notice .fact', {
+              has: page.getByRole('term').getByText(name, { exact: true }),
+            });
+          await eventually(() => fact('Job title').locator('dd').innerText()).toBe(
+            'Research mathematician (from contact 2)',
+          );
+          const numbers = await fact('Phone numbers').locator('dd li').allInnerTexts();
+          expect(numbers.map((n) => n.match(/\+\d+/)?.[0]).sort()).toEqual([
+            '+61412555301',
+            '+61412555302',
+            '+61412555303',
+          ]);
+          expect(await fact('Addresses').locator('dd').innerText()).toBe('Work: 1 NASA Drive, Hampton');
         });
       });
     }

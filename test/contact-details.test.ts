@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findLiveByPhones, listContactRows } from '../src/db/repositories/contacts.js';
+import type { TenantScope } from '../src/db/scope.js';
 import { DETAIL_LIMITS } from '../src/domain/contact-details.js';
-import { dialects } from './support/databases.js';
+import { dialects, raw } from './support/databases.js';
 import { createHarness, type Harness } from './support/harness.js';
+import { planOf, statementsOf } from './support/plans.js';
 
 /** Every detail field of a contact, as a caller writes them. */
 const DETAILS = {
@@ -235,6 +238,21 @@ describe.each(dialects)('contact details (numbers, addresses, dates, links) on %
     expect((await setDuplicates(false)).statusCode).toBe(200);
   });
 
+  it('gives a number to one of many contacts created at once holding it besides their primary one', async () => {
+    const shared = number();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        send('POST', '/v1/contacts', {
+          name: `Racer ${i}`,
+          phones: [{ number: number() }, { number: shared }],
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([201, ...Array(19).fill(409)]);
+    const holders = (await send('GET', `/v1/contacts?phone=${encodeURIComponent(shared)}`)).json().items;
+    expect(holders).toHaveLength(1);
+  });
+
   it('refuses bad details with a 400 naming the field', async () => {
     const refused = async (body: object, field: string, status = 400) => {
       const res = await send('POST', '/v1/contacts', { name: 'Bad', ...body });
@@ -402,5 +420,74 @@ describe.each(dialects)('contact details (numbers, addresses, dates, links) on %
     now = await get(id);
     expect(now).toMatchObject({ name: 'Renamed Again', ...kept });
     expect(numbers(now)).toEqual([e164(a), e164(b)]);
+  });
+});
+
+describe.each(dialects)('lookups by any number or address on %s', (dialect) => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    // Enough contacts, each with a second number and address, that a plan reading them all shows.
+    const [url, org] = [h.database.ownerUrl ?? h.database.url, h.a.org.id];
+    await raw(
+      dialect,
+      url,
+      org,
+      `with recursive n(i) as (select 1 union all select i + 1 from n where i < 10000)
+       insert into contacts (organisation_id, id, display_name, sort_name, search_doc, created_at, updated_at,
+         phone, phone_raw, phone_valid, email)
+       select ?, 'plan-' || i, 'Person ' || i, 'person ' || i, 'person' || i, i, i,
+         '+6141' || (3000000 + i), 'x', 1, 'p' || i || '@plan.example' from n`,
+      [org],
+    );
+    for (const [kind, value] of [
+      ['phone', `'+6141' || (4000000 + key)`],
+      ['email', `'q' || key || '@plan.example'`],
+    ])
+      await raw(
+        dialect,
+        url,
+        org,
+        `insert into contact_handles (organisation_id, contact_key, kind, value)
+         select organisation_id, key, '${kind}', ${value} from contacts where id like 'plan-%'`,
+      );
+    for (const statement of dialect === 'postgres'
+      ? ['analyze contacts', 'analyze contact_handles']
+      : ['analyze'])
+      await raw(dialect, url, org, statement);
+  });
+  afterAll(() => h.close());
+
+  it('reads two index ranges (primary and other numbers), never every contact, for phone=, email= and the identity check', async () => {
+    const [row] = await raw(
+      dialect,
+      h.database.url,
+      h.a.org.id,
+      `select key from contacts where id = 'plan-500'`,
+    );
+    const key = Number(row!.key);
+    const other = `+6141${4_000_000 + key}`;
+    const cases: [string, (scope: TenantScope) => Promise<unknown[] | { items: unknown[] }>][] = [
+      ['phone= by date', (scope) => listContactRows(scope, { phone: other }, 'created_at', 50)],
+      ['phone= by name', (scope) => listContactRows(scope, { phone: '+61413000700' }, 'name', 50)],
+      [
+        'email=',
+        (scope) =>
+          listContactRows(scope, { email: `q${key}@plan.example` }, 'updated_at', 50, undefined, true),
+      ],
+      ['identity', (scope) => findLiveByPhones(scope, [other, '+61413000700'])],
+    ];
+    for (const [name, work] of cases) {
+      const [statement] = await statementsOf(dialect, h.database, h.a.org.id, async (scope) => {
+        const found = await work(scope);
+        expect(Array.isArray(found) ? found : found.items, name).toHaveLength(name === 'identity' ? 2 : 1);
+      });
+      const plan = await planOf(dialect, h.database, h.a.org.id, statement!);
+      expect(plan, name).toMatch(/contact_handles_value/);
+      expect(plan, name).not.toMatch(
+        dialect === 'postgres' ? /Seq Scan/ : /^SCAN (contacts|contact_handles)\b/m,
+      );
+    }
   });
 });

@@ -4,11 +4,17 @@
 //     bad rows dropped, then the rows Roster would create inserted by a hand-written loop into
 //     the same schema (every index; the search index is kept by its triggers: FTS5 on SQLite,
 //     contact_words on PostgreSQL) with their memberships of the target group, one transaction
-//     per batch of the same size. The undo log, the duplicate lookups and the job's progress
-//     are Roster's own work and not in it.
+//     per batch of the same size; and what Roster writes beside every contact it creates: its
+//     duplicate keys (the rows the domain's rules give, computed outside the clock like the
+//     normalisation) and the candidate sets they make, one change-log entry a contact and one a
+//     batch for the group's members, numbered from the organisation's counter. The undo log,
+//     the duplicate lookups and the job's progress are Roster's own work and not in it.
+//     `baseSeconds` is the time of the contacts and memberships alone (the floor before the
+//     keys and the change log were added to it), measured inside the same transactions.
 //   export: a hand-written SELECT of the same rows in key order, written as CSV by Roster's writer.
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { keyRowsOf } from '../../dist/db/repositories/duplicate-keys.js';
 import { readContacts } from '../../dist/domain/formats/index.js';
 import { exportHeader, exportRow } from '../../dist/domain/formats/writers.js';
 import { uuidv7 } from '../../dist/domain/ids.js';
@@ -21,7 +27,7 @@ const PG_TYPES = {
   version: 'int',
 };
 
-/** The file's rows as Roster would create them, a batch at a time (normalised by ContactsService). */
+/** The file's rows as Roster would create them, a batch at a time (normalised by ContactsService), each with its duplicate keys. */
 async function* batchesToCreate({ file, services, actor, org, batchSize }) {
   const { createReadStream } = await import('node:fs');
   const seen = new Set();
@@ -49,19 +55,60 @@ async function* batchesToCreate({ file, services, actor, org, batchSize }) {
       version: 1,
     });
     if (batch.length >= batchSize) {
-      yield batch;
+      yield withKeys(batch);
       batch = [];
     }
   }
-  if (batch.length) yield batch;
+  if (batch.length) yield withKeys(batch);
+}
+
+/** A batch's rows and, beside them, each row's duplicate keys as the domain's rules give them. */
+const withKeys = (rows) => ({ rows, keys: rows.map((row) => keyRowsOf({ ...row, key: 0 })) });
+
+/** The change log's columns of an entry the import writes (its author is the import job). */
+const changeOf = (author, at, type, resourceId, version, data) => ({
+  type,
+  resource_type: type.slice(0, type.indexOf('.')),
+  resource_id: resourceId,
+  version,
+  user_id: author.userId,
+  credential_kind: 'import',
+  credential_id: author.importId,
+  surface: 'import',
+  occurred_at: at,
+  data,
+});
+
+/** A batch's change-log entries: one a contact created, then one naming the group's new members. */
+function changesOf({ rows }, group, author) {
+  const at = Date.now();
+  return [
+    ...rows.map((row) => changeOf(author, at, 'contact.created', row.id, 1, null)),
+    changeOf(
+      author,
+      at,
+      'group.members_added',
+      group.id,
+      null,
+      JSON.stringify({ contact_ids: rows.map((r) => r.id) }),
+    ),
+  ];
+}
+const CHANGE_COLUMNS = Object.keys(changeOf({}, 0, 'a.b', '', null, null));
+
+/** The distinct key values of a batch, each once: those that may have become candidate sets. */
+function distinctKeys(keys) {
+  const seen = new Map();
+  for (const k of keys) seen.set(`${k.kind}\n${k.value}`, k);
+  return [...seen.values()];
 }
 
 /**
- * SQLite: one prepared single-row insert each for contacts and memberships (values bound by
- * position), a transaction a batch, on a connection set as Roster's writer is (its page cache;
+ * SQLite: one prepared single-row statement for each row written (values bound by position),
+ * a transaction a batch, on a connection set as Roster's writer is (its page cache;
  * checkpoints left to the checkpointer thread of Roster's store, open on the same file).
  */
-function sqliteWriter(file, groupKey, userId, columns) {
+function sqliteWriter(file, { group, author, columns }) {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -74,72 +121,161 @@ function sqliteWriter(file, groupKey, userId, columns) {
     `insert into memberships (organisation_id, group_key, contact_key, added_at, added_by, sort_name) values (?, ?, ?, ?, ?, ?)`,
   );
   const countMembers = db.prepare('update groups set member_count = member_count + ? where key = ?');
-  const write = db.transaction((rows) => {
-    for (const row of rows) {
+  const insertKey = db.prepare(
+    'insert into duplicate_keys (organisation_id, kind, value, contact_key) values (?, ?, ?, ?)',
+  );
+  // A value two contacts hold is a set; counting at most two holders keeps a value thousands share cheap.
+  const insertSet = db.prepare(
+    `insert or ignore into duplicate_sets (organisation_id, kind, value) select @org, @kind, @value
+     where (select count(*) from (select 1 from duplicate_keys where organisation_id = @org and kind = @kind and value = @value limit 2)) = 2`,
+  );
+  const takeSequence = db.prepare(
+    `insert into change_counters (organisation_id, seq) values (?, ?)
+     on conflict (organisation_id) do update set seq = seq + excluded.seq returning seq`,
+  );
+  const insertChange = db.prepare(
+    `insert into changes (organisation_id, seq, ${CHANGE_COLUMNS.join(', ')}) values (?, ?, ${CHANGE_COLUMNS.map(() => '?').join(', ')})`,
+  );
+  const write = db.transaction((batch) => {
+    const started = performance.now();
+    const organisationId = batch.rows[0].organisation_id;
+    const contactKeys = [];
+    for (const row of batch.rows) {
       const key = insertContact.run(columns.map((c) => row[c])).lastInsertRowid;
-      insertMember.run(row.organisation_id, groupKey, key, row.created_at, userId, row.sort_name);
+      insertMember.run(organisationId, group.key, key, row.created_at, author.userId, row.sort_name);
+      contactKeys.push(key);
     }
-    countMembers.run(rows.length, groupKey);
+    countMembers.run(batch.rows.length, group.key);
+    const base = performance.now() - started;
+    batch.keys.forEach((keys, i) => {
+      for (const k of keys) insertKey.run(organisationId, k.kind, k.value, contactKeys[i]);
+    });
+    for (const k of distinctKeys(batch.keys.flat()))
+      insertSet.run({ org: organisationId, kind: k.kind, value: k.value });
+    const changes = changesOf(batch, group, author);
+    const last = Number(takeSequence.pluck().get(organisationId, changes.length));
+    changes.forEach((change, i) =>
+      insertChange.run(
+        organisationId,
+        last - changes.length + 1 + i,
+        ...CHANGE_COLUMNS.map((c) => change[c]),
+      ),
+    );
+    return base;
   });
-  return { write: async (rows) => write(rows), close: async () => db.close() };
+  return { write: async (batch) => write(batch) / 1000, close: async () => db.close() };
 }
 
-/** PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) for a batch's contacts and one for its memberships. */
-async function postgresWriter(url, groupKey, userId, columns) {
+/**
+ * PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) a batch for each table written (contacts,
+ * memberships, duplicate keys, candidate sets, the change log), and the counters' two updates.
+ */
+async function postgresWriter(url, { group, author, columns }) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const contactsSql = `insert into contacts (${columns.join(', ')})
     select * from unnest(${columns.map((c, i) => `$${i + 1}::${PG_TYPES[c] ?? 'text'}[]`).join(', ')})
-    returning key, sort_name`;
-  const write = async (rows) => {
+    returning key, sort_name, id`;
+  const changeTypes = { version: 'int', occurred_at: 'bigint' };
+  const changesSql = `insert into changes (organisation_id, seq, ${CHANGE_COLUMNS.join(', ')})
+    select $1, $2::bigint + ordinality - 1, ${CHANGE_COLUMNS.join(', ')}
+    from unnest(${CHANGE_COLUMNS.map((c, i) => `$${i + 3}::${changeTypes[c] ?? 'text'}[]`).join(', ')})
+      with ordinality as t(${CHANGE_COLUMNS.join(', ')}, ordinality)`;
+  const write = async (batch) => {
+    const { rows } = batch;
+    const organisationId = rows[0].organisation_id;
+    const started = performance.now();
     await client.query('begin');
     const { rows: keys } = await client.query(
       contactsSql,
       columns.map((c) => rows.map((r) => r[c])),
     );
+    const keyOf = new Map(keys.map((k) => [k.id, Number(k.key)]));
     await client.query(
       `insert into memberships (organisation_id, group_key, contact_key, added_at, added_by, sort_name)
        select $1, $2, k, $3, $4, s from unnest($5::bigint[], $6::text[]) as t(k, s)`,
       [
-        rows[0].organisation_id,
-        groupKey,
+        organisationId,
+        group.key,
         Date.now(),
-        userId,
+        author.userId,
         keys.map((k) => k.key),
         keys.map((k) => k.sort_name),
       ],
     );
     await client.query('update groups set member_count = member_count + $1 where key = $2', [
       rows.length,
-      groupKey,
+      group.key,
+    ]);
+    const base = performance.now() - started;
+    const keyRows = batch.keys.flatMap((list, i) =>
+      list.map((k) => ({ ...k, contact_key: keyOf.get(rows[i].id) })),
+    );
+    await client.query(
+      `insert into duplicate_keys (organisation_id, kind, value, contact_key)
+       select $1, * from unnest($2::text[], $3::text[], $4::bigint[])`,
+      [
+        organisationId,
+        keyRows.map((k) => k.kind),
+        keyRows.map((k) => k.value),
+        keyRows.map((k) => k.contact_key),
+      ],
+    );
+    const values = distinctKeys(keyRows);
+    await client.query(
+      `insert into duplicate_sets (organisation_id, kind, value)
+       select $1, t.kind, t.value from unnest($2::text[], $3::text[]) as t(kind, value)
+       where (select count(*) from (select 1 from duplicate_keys d
+         where d.organisation_id = $1 and d.kind = t.kind and d.value = t.value limit 2) two) = 2
+       on conflict do nothing`,
+      [organisationId, values.map((k) => k.kind), values.map((k) => k.value)],
+    );
+    const changes = changesOf(batch, group, author);
+    const {
+      rows: [{ seq }],
+    } = await client.query(
+      `insert into change_counters (organisation_id, seq) values ($1, $2)
+       on conflict (organisation_id) do update set seq = change_counters.seq + excluded.seq returning seq`,
+      [organisationId, changes.length],
+    );
+    await client.query(changesSql, [
+      organisationId,
+      Number(seq) - changes.length + 1,
+      ...CHANGE_COLUMNS.map((c) => changes.map((change) => change[c])),
     ]);
     await client.query('commit');
+    return base / 1000;
   };
   return { write, close: () => client.end() };
 }
 
-/** Seconds the import floor spent writing (normalisation, outside the clock, is Roster's code's). */
-export async function importFloor({ database, file, services, actor, org, groupKey, batchSize }) {
+/**
+ * Seconds the import floor spent writing (normalisation and the keys' computation, outside the
+ * clock, are Roster's code's), and of them those of its contacts and memberships alone.
+ */
+export async function importFloor({ database, file, services, actor, org, group, importId, batchSize }) {
+  const author = { userId: actor.userId, importId };
   let writer;
   let seconds = 0;
+  let baseSeconds = 0;
   let rows = 0;
   try {
     for await (const batch of batchesToCreate({ file, services, actor, org, batchSize })) {
       // Every column of a new contact: what ContactsService.fieldsFrom gives and what a create adds.
-      const columns = Object.keys(batch[0]);
+      const columns = Object.keys(batch.rows[0]);
       writer ??=
         database.dialect === 'sqlite'
-          ? sqliteWriter(database.file, groupKey, actor.userId, columns)
-          : await postgresWriter(database.url, groupKey, actor.userId, columns);
+          ? sqliteWriter(database.file, { group, author, columns })
+          : await postgresWriter(database.url, { group, author, columns });
       const started = performance.now();
-      await writer.write(batch);
+      baseSeconds += await writer.write(batch);
       seconds += (performance.now() - started) / 1000;
-      rows += batch.length;
+      rows += batch.rows.length;
     }
   } finally {
     await writer?.close();
   }
-  return { seconds, rows };
+  return { seconds, baseSeconds, rows };
 }
 
 /** The contact's columns a file holds, and the names of its groups (a file writes them since issue 17). */

@@ -27,9 +27,17 @@ export const MONTHS = Array.from({ length: 12 }, (_, m) =>
   new Date(Date.UTC(2000, m, 1)).toLocaleString(undefined, { month: 'long', timeZone: 'UTC' }),
 );
 
-/** A stored date (YYYY-MM-DD, or --MM-DD without a year) as people write it: "12 March 1990", "12 March". */
+/** A stored date's parts: YYYY-MM-DD, or --MM-DD without a year (year ''). */
+export function dateParts(date: string): { year: string; month: string; day: string } {
+  const [year = '', month = '', day = ''] = date.startsWith('--')
+    ? ['', ...date.slice(2).split('-')]
+    : date.split('-');
+  return { year, month, day };
+}
+
+/** A stored date as people write it: "12 March 1990", "12 March". */
 export function dateWords(date: string): string {
-  const [year, month, day] = date.startsWith('--') ? ['', ...date.slice(2).split('-')] : date.split('-');
+  const { year, month, day } = dateParts(date);
   return [Number(day), MONTHS[Number(month) - 1] ?? month, year].filter(Boolean).join(' ');
 }
 
@@ -64,15 +72,18 @@ export const LIST_WORDS = {
   urls: linkWords,
 } as const;
 
-/** The details of a contact beyond the fields a merge chooses, each as the lines it shows (none: not shown). */
-export const DETAIL_ROWS: [string, (c: Contact) => string[]][] = [
-  ['Title', (c) => (c.title ? [c.title] : [])],
-  ['Department', (c) => (c.department ? [c.department] : [])],
-  ['Nickname', (c) => (c.nickname ? [c.nickname] : [])],
-  ['Phone numbers', (c) => c.phones.map(phoneWords)],
-  ['Email addresses', (c) => c.emails.map(emailWords)],
+/** Whether a contact's numbers or emails say more than its primary one (phone, email) alone: several, or labelled. */
+const beyondPrimary = (list: readonly { label: string | null }[]) =>
+  list.length > 1 || list.some((e) => e.label);
+
+/**
+ * A contact's lists (a merge unites them rather than choosing one contact's), each as the lines it shows (none: not
+ * shown), and, for the lists whose primary entry a page shows already (phone, email), whether they add to it.
+ */
+export const DETAIL_ROWS: [string, (c: Contact) => string[], ((c: Contact) => boolean)?][] = [
+  ['Phone numbers', (c) => c.phones.map(phoneWords), (c) => beyondPrimary(c.phones)],
+  ['Email addresses', (c) => c.emails.map(emailWords), (c) => beyondPrimary(c.emails)],
   ['Addresses', (c) => c.addresses.map(addressWords)],
   ['Dates', (c) => c.dates.map(dateLine)],
   ['Links', (c) => c.urls.map(linkWords)],
-  ['Notes', (c) => (c.notes ? [c.notes] : [])],
 ];

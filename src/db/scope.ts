@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type {
   Insertable,
   Kysely,
@@ -8,6 +8,7 @@ import type {
   DeleteQueryBuilder,
   InsertQueryBuilder,
   InsertResult,
+  Selectable,
   UpdateResult,
   DeleteResult,
 } from 'kysely';
@@ -19,6 +20,11 @@ import type { Database, TenantTable } from './schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 type TenantInsert<T extends TenantTable> = Omit<Insertable<Database[T]>, 'organisation_id'>;
+type Columns<T extends TenantTable> = readonly (readonly [keyof TenantInsert<T> & string, string])[];
+
+/** Rows a PostgreSQL statement of arrays takes; SQLite binds at most 32,766 values a statement. */
+const UNNEST_ROWS = 5000;
+const SQLITE_VALUES = 32_766;
 
 /**
  * The only way repositories reach tenant tables. Every builder it hands out is already
@@ -136,7 +142,7 @@ export class TenantScope {
    */
   insertUnnest<T extends TenantTable>(
     table: T,
-    columns: readonly (readonly [keyof TenantInsert<T> & string, string])[],
+    columns: Columns<T>,
     rows: readonly TenantInsert<T>[],
   ): InsertQueryBuilder<Database, T, InsertResult> {
     const arrays = columns.map(
@@ -152,24 +158,57 @@ export class TenantScope {
   }
 
   /**
-   * Rows of any number in few statements: PostgreSQL unnests 20,000 rows a statement, SQLite
-   * takes `sqliteRows` rows a VALUES list (it binds at most 32,766 values).
+   * Many rows of the same columns, stamped with the organisation, in as few statements as the
+   * database takes, returning `returning` of each. PostgreSQL: insertUnnest. SQLite: one VALUES
+   * list a statement whose text is written here from the columns (the same for every full chunk,
+   * so prepared once) with the values bound by position: Kysely built and compiled the list value
+   * by value, a tenth of an import's CPU.
    */
-  async insertAll<T extends TenantTable>(
+  async insertMany<T extends TenantTable, R extends keyof Selectable<Database[T]> & string = never>(
     table: T,
-    columns: readonly (readonly [keyof TenantInsert<T> & string, string])[],
+    columns: Columns<T>,
     rows: readonly TenantInsert<T>[],
-    sqliteRows = 500,
-  ): Promise<void> {
-    const size = this.dialect === 'postgres' ? 20_000 : sqliteRows;
+    returning: readonly R[] = [],
+  ): Promise<Pick<Selectable<Database[T]>, R>[]> {
+    const out: Pick<Selectable<Database[T]>, R>[] = [];
+    if (this.dialect === 'postgres') {
+      for (let i = 0; i < rows.length; i += UNNEST_ROWS) {
+        const insert = this.insertUnnest(table, columns, rows.slice(i, i + UNNEST_ROWS));
+        if (returning.length === 0) await insert.execute();
+        else out.push(...((await insert.returning(returning as never).execute()) as never[]));
+      }
+      return out;
+    }
+    const names = [...columns.map(([name]) => name), 'organisation_id'];
+    const size = Math.min(1000, Math.floor(SQLITE_VALUES / names.length));
+    const tuple = `(${names.map(() => '?').join(', ')})`;
+    const head = `insert into "${table}" (${names.map((name) => `"${name}"`).join(', ')}) values `;
+    const tail = returning.length ? ` returning ${returning.map((name) => `"${name}"`).join(', ')}` : '';
     for (let i = 0; i < rows.length; i += size) {
       const chunk = rows.slice(i, i + size);
-      await (
-        this.dialect === 'postgres'
-          ? this.insertUnnest(table, columns, chunk)
-          : this.insertInto(table, chunk as TenantInsert<T>[])
-      ).execute();
+      const parameters: unknown[] = [];
+      for (const row of chunk) {
+        for (const [name] of columns) parameters.push((row as Record<string, unknown>)[name] ?? null);
+        parameters.push(this.organisationId);
+      }
+      const text = head + Array(chunk.length).fill(tuple).join(', ') + tail;
+      const { rows: inserted } = await this.executor.executeQuery(CompiledQuery.raw(text, parameters));
+      out.push(...(inserted as never[]));
     }
+    return out;
+  }
+
+  /**
+   * PostgreSQL: a transaction-scoped advisory lock on each of these names within the organisation,
+   * held until the transaction ends; taken in one order, so two transactions cannot deadlock on
+   * them. SQLite runs one writing transaction at a time: there is nothing to take.
+   */
+  async lock(names: string[]): Promise<void> {
+    if (this.dialect !== 'postgres' || names.length === 0) return;
+    const keys = [...new Set(names)].sort().map((name) => `${this.organisationId}\n${name}`);
+    await sql`select pg_advisory_xact_lock(hashtextextended(name, 0)) from unnest(cast(${keys} as text[])) as name`.execute(
+      this.executor,
+    );
   }
 
   /** The scope's own organisation row: the organisations table keyed by the tenant itself. */

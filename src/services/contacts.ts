@@ -323,10 +323,11 @@ export class ContactsService {
   ): Promise<ContactFields> {
     const { onWarning } = options;
     const input = onWarning ? withoutInvalidText(given, onWarning) : (validateContactText(given), given);
+    // An empty string is no value; any other is read (blank text is refused as it always was).
     const readPhone = (number: string, field: string) =>
-      number.trim() ? phoneOf(number, org, { ...options, field }) : null;
+      number ? phoneOf(number, org, { ...options, field }) : null;
     const readEmail = (address: string, field: string) => {
-      const read = address.trim() ? emailOf(address, field, onWarning) : null;
+      const read = address ? emailOf(address, field, onWarning) : null;
       return read === null ? null : { address: read };
     };
     const phones = primaryFirst(
@@ -334,13 +335,9 @@ export class ContactsService {
       input.phone == null ? input.phone : readPhone(input.phone, 'phone'),
       (p) => p.e164 ?? p.raw,
     );
-    // An address an import could not read is left out, the list's primary kept; a blank one clears it.
+    // An address an import could not read is left out, the list's primary kept; an empty one clears it.
     const email =
-      input.email == null
-        ? input.email
-        : input.email.trim()
-          ? (readEmail(input.email, 'email') ?? undefined)
-          : null;
+      input.email == null ? input.email : input.email ? (readEmail(input.email, 'email') ?? undefined) : null;
     const emails = primaryFirst(
       (input.emails ?? []).map((e, i) => ({ ...e, read: readEmail(e.address, `emails[${i}].address`) })),
       email,
@@ -611,6 +608,10 @@ export async function numberHeldElsewhere(
     .map((p, i) => ({ number: p.number, field: i === 0 ? 'phone' : `phones[${i}].number` }))
     .filter((n): n is { number: string; field: string } => n.number !== null && !kept.has(n.number));
   if (numbers.length === 0) return undefined;
+  await contacts.lockNumbers(
+    scope,
+    numbers.map((n) => n.number),
+  );
   const holders = await contacts.findLiveByPhones(
     scope,
     numbers.map((n) => n.number),

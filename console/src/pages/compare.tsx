@@ -26,9 +26,13 @@ const FIELDS: [MergeField, string, (c: Contact) => string][] = [
   ['email', 'Email', (c) => c.email ?? ''],
   ['channel', 'Channel', (c) => c.channel ?? ''],
   ['language', 'Language', (c) => c.language ?? ''],
+  ['title', 'Job title', (c) => c.title ?? ''],
+  ['department', 'Department', (c) => c.department ?? ''],
+  ['nickname', 'Nickname', (c) => c.nickname ?? ''],
+  ['notes', 'Notes', (c) => c.notes ?? ''],
 ];
 /** What a merge unites rather than chooses: shown to compare, not to pick; a line per value. */
-const UNITED: [string, (c: Contact) => string[]][] = [
+const UNITED: [string, (c: Contact) => string[], ((c: Contact) => boolean)?][] = [
   ...DETAIL_ROWS,
   ...CHANNELS.map((ch): [string, (c: Contact) => string[]] => [
     `Consent by ${ch}`,
@@ -41,6 +45,9 @@ const UNITED: [string, (c: Contact) => string[]][] = [
   ['External ids', (c) => (Object.keys(c.external_ids).length ? [JSON.stringify(c.external_ids)] : [])],
   ['Created', (c) => [formatTime(c.created_at)]],
 ];
+/** Whether a row has something to show of a contact that the rows above do not show already. */
+const shows = (c: Contact, read: (c: Contact) => string[], adds?: (c: Contact) => boolean) =>
+  read(c).length > 0 && (adds?.(c) ?? true);
 /** A merge takes at most this many contacts into one. */
 const MAX_CONTACTS = 51;
 
@@ -224,24 +231,26 @@ export function Compare() {
                 </tr>
               );
             })}
-            {UNITED.filter(([, read]) => contacts.some((c) => read(c).length > 0)).map(([name, read]) => (
-              <tr key={name}>
-                <th scope="row">{name}</th>
-                {contacts.map((c) => (
-                  <td key={c.id} class={excluded.has(c.id) ? 'excluded' : undefined}>
-                    <Lines lines={read(c)} />
-                  </td>
-                ))}
-              </tr>
-            ))}
+            {UNITED.filter(([, read, adds]) => contacts.some((c) => shows(c, read, adds))).map(
+              ([name, read]) => (
+                <tr key={name}>
+                  <th scope="row">{name}</th>
+                  {contacts.map((c) => (
+                    <td key={c.id} class={excluded.has(c.id) ? 'excluded' : undefined}>
+                      <Lines lines={read(c)} />
+                    </td>
+                  ))}
+                </tr>
+              ),
+            )}
           </tbody>
         </table>
       </div>
       {editable && contacts.length >= 2 && (
         <p class="hint">
           Where values differ, choose the one to keep; otherwise the kept contact’s value wins, then the
-          others’ in order. Custom fields, external ids and groups are united; consent takes the most
-          protective state per channel (an unsubscribe anywhere wins).
+          others’ in order. Numbers, emails, addresses, dates, links, custom fields, external ids and groups
+          are united; consent takes the most protective state per channel (an unsubscribe anywhere wins).
         </p>
       )}
       <ErrorText error={error} />
@@ -317,7 +326,7 @@ function Outcome({ outcome, label }: { outcome: MergePreview; label: (id: string
           </dd>
         </div>
       ))}
-      {DETAIL_ROWS.filter(([, read]) => read(c).length > 0).map(([name, read]) => (
+      {DETAIL_ROWS.filter(([, read, adds]) => shows(c, read, adds)).map(([name, read]) => (
         <div key={name} class="fact">
           <dt>{name}</dt>
           <dd>

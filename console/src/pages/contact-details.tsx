@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Contact, ContactWrite, FieldIssue } from '../api';
-import { capitalised, LABELS, MONTHS, type Phone } from '../contact-view';
+import { capitalised, dateParts, LABELS, MONTHS, type Phone } from '../contact-view';
 
 /*
  * The contact form's lists, as an address book edits them: numbers, emails, postal addresses, dates and links, each
@@ -20,7 +20,10 @@ const PARTS = [
   ['postal_code', 'Postal code'],
   ['country', 'Country'],
 ] as const;
-type AddressRow = Row<Record<(typeof PARTS)[number][0], string>>;
+type Part = (typeof PARTS)[number][0];
+type AddressRow = Row<Record<Part, string>>;
+const partsOf = (read: (part: Part) => string) =>
+  Object.fromEntries(PARTS.map(([part]) => [part, read(part)])) as Record<Part, string>;
 type DateRow = Row<{ day: string; month: string; year: string }>;
 type LinkRow = Row<{ url: string }>;
 
@@ -43,7 +46,7 @@ const blank = {
   addresses: (): AddressRow => ({
     key: key(),
     label: 'home',
-    ...(Object.fromEntries(PARTS.map(([part]) => [part, ''])) as Record<(typeof PARTS)[number][0], string>),
+    ...partsOf(() => ''),
   }),
   dates: (): DateRow => ({ key: key(), label: 'birthday', day: '', month: '', year: '' }),
   urls: (): LinkRow => ({ key: key(), label: '', url: '' }),
@@ -75,16 +78,11 @@ export function detailsOf(contact: Contact | undefined): Details {
     addresses: (contact?.addresses ?? []).map((a) => ({
       key: key(),
       label: a.label ?? '',
-      ...(Object.fromEntries(PARTS.map(([part]) => [part, a[part] ?? ''])) as Record<
-        (typeof PARTS)[number][0],
-        string
-      >),
+      ...partsOf((part) => a[part] ?? ''),
     })),
     dates: (contact?.dates ?? []).map((d) => {
-      const [year, month, day] = d.date.startsWith('--')
-        ? ['', ...d.date.slice(2).split('-')]
-        : d.date.split('-');
-      return { key: key(), label: d.label, year: year!, month: month!, day: String(Number(day)) };
+      const { year, month, day } = dateParts(d.date);
+      return { key: key(), label: d.label, year, month, day: String(Number(day)) };
     }),
     urls: (contact?.urls ?? []).map((u) => ({ key: key(), label: u.label ?? '', url: u.url })),
   };
@@ -164,7 +162,10 @@ function Select({ id, name, children }: { id: string; name: string; children: Co
   );
 }
 
-/** A label: one of the usual words, or the address book's own (Custom…). */
+/**
+ * A label: one of the usual words, or the address book's own (Custom…). Which of the two is the picker's own state,
+ * so that typing a custom label that passes through a usual word ("Work" on the way to "Work line") keeps its input.
+ */
 function LabelPicker({
   id,
   kind,
@@ -179,15 +180,19 @@ function LabelPicker({
   onChange: (label: string) => void;
 }) {
   const usual: readonly string[] = LABELS[kind];
+  const [custom, setCustom] = useState(() => value !== '' && !usual.includes(value.toLowerCase()));
   const known = usual.find((l) => l === value.toLowerCase());
-  const custom = !known && (value !== '' || !optional);
   return (
     <>
       <Select id={id} name="Label">
         <select
           id={id}
-          value={known ?? (custom ? '*' : '')}
-          onChange={(e) => onChange(e.currentTarget.value === '*' ? ' ' : e.currentTarget.value)}
+          value={custom ? '*' : (known ?? '')}
+          onChange={(e) => {
+            const choice = e.currentTarget.value;
+            setCustom(choice === '*');
+            onChange(choice === '*' ? '' : choice);
+          }}
         >
           {optional && <option value="">No label</option>}
           {usual.map((l) => (
@@ -201,7 +206,7 @@ function LabelPicker({
       {custom && (
         <label>
           Custom label
-          <input value={value.trim() === '' ? '' : value} onInput={(e) => onChange(e.currentTarget.value)} />
+          <input value={value} onInput={(e) => onChange(e.currentTarget.value)} />
         </label>
       )}
     </>

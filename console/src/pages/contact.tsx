@@ -224,6 +224,10 @@ export function ContactPage() {
                 <dd>{conflict[f] ?? '—'}</dd>
               </div>
             ))}
+            <div>
+              <dt>Notes</dt>
+              <dd>{conflict.notes ?? '—'}</dd>
+            </div>
             {DETAIL_ROWS.map(([label, read]) => (
               <div key={label}>
                 <dt>{label}</dt>

@@ -10,7 +10,9 @@ interface Row {
   name: string;
   /** Job title and company, under the name. */
   role: string;
+  /** The primary number: E.164, or as written when an import could not read it (then `unread`). */
   phone: string | null;
+  unread: boolean;
   /** How many numbers besides the primary one. */
   morePhones: number;
   email: string | null;
@@ -63,6 +65,7 @@ function useContactPages(filters: Filters) {
           name: c.name,
           role: [c.title, c.company].filter(Boolean).join(', '),
           phone: c.phone ?? c.phones[0]?.raw ?? null,
+          unread: c.phone === null && c.phones.length > 0,
           morePhones: Math.max(0, c.phones.length - 1),
           email: c.email,
           deleted: c.deleted_at !== null,
@@ -218,6 +221,7 @@ export function Contacts() {
               </span>
               <span class="phone">
                 {c.phone}
+                {c.unread && <span class="more"> (not read)</span>}
                 {c.morePhones > 0 && (
                   <span class="more" title={`${c.morePhones} more`}>
                     {' '}

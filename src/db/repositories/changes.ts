@@ -12,7 +12,6 @@ import type { PendingChange } from '../change-log.js';
 import { prepare } from '../prepared.js';
 import type { ChangesTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
-import { chunks } from './chunks.js';
 
 export type ChangeRow = Omit<Selectable<ChangesTable>, 'organisation_id'>;
 
@@ -90,11 +89,7 @@ export async function insertChanges(
     };
   });
   if (rows.length === 1) await scope.run(INSERT_ONE, rows[0]!);
-  else if (scope.dialect === 'postgres')
-    for (const chunk of chunks(rows, 5000))
-      await scope.insertUnnest('changes', COLUMN_TYPES, chunk).execute();
-  // SQLite binds at most 32,766 values: 11 a row.
-  else for (const chunk of chunks(rows, 1000)) await scope.insertInto('changes', chunk).execute();
+  else await scope.insertMany('changes', COLUMN_TYPES, rows);
   return rows;
 }
 

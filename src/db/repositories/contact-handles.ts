@@ -37,8 +37,7 @@ export async function syncContactHandles(
   if (!fresh)
     for (const chunk of chunks(contacts.map((c) => c.key)))
       await scope.deleteFrom('contact_handles').where('contact_key', 'in', chunk).execute();
-  // Three values a row: 2,000 rows stay well inside SQLite's bound values.
-  await scope.insertAll('contact_handles', HANDLE_TYPES, rowsOf(contacts), 2000);
+  await scope.insertMany('contact_handles', HANDLE_TYPES, rowsOf(contacts));
 }
 
 /** The keys of the contacts (live or not) holding one of these values besides their primary one. */

@@ -85,8 +85,7 @@ export async function syncDuplicateKeys(
           rows.filter((r) => r.contact_key === contactKey).map((r) => r.value),
         )
         .execute();
-  // PostgreSQL: one array per column, so a batch's keys are one short statement (scope.insertAll).
-  await scope.insertAll('duplicate_keys', KEY_TYPES, added);
+  await scope.insertMany('duplicate_keys', KEY_TYPES, added);
   await refreshSets(scope, added, removed);
 }
 

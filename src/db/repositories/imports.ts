@@ -188,13 +188,8 @@ export async function insertImportChanges(
   scope: TenantScope,
   rows: Omit<ImportChangeRow, 'organisation_id'>[],
 ): Promise<void> {
-  // A batch's log (a row or two for each row of the file) in one statement on PostgreSQL.
-  if (scope.dialect === 'postgres') {
-    if (rows.length > 0) await scope.insertUnnest('import_changes', CHANGE_TYPES, rows).execute();
-    return;
-  }
-  for (let i = 0; i < rows.length; i += 500)
-    await scope.insertInto('import_changes', rows.slice(i, i + 500)).execute();
+  // A batch's log: a row or two for each row of the file.
+  await scope.insertMany('import_changes', CHANGE_TYPES, rows);
 }
 
 /** The undo log of rows (from, to], newest first. */
