@@ -456,7 +456,7 @@ describe.each(dialects)('export then import into an empty organisation, any cont
           }
         }),
         // Few runs: each makes four organisations; shrinking through them would outlast the test.
-        { numRuns: 3, endOnFailure: true },
+        { numRuns: 2, endOnFailure: true },
       );
     },
   );
