@@ -605,6 +605,33 @@ describe('export writers', () => {
     expect(labelled).toContain('TEL;TYPE=cell;PREF=1:0412 345 678');
     expect(labelled).toContain('item1.TEL;VALUE=uri:tel:+61299990000');
     expect(labelled).toContain('item1.X-ABLabel:Grandma\\; "old"');
+    const rich = exportRow('vcf', {
+      ...ada,
+      department: 'R&D',
+      title: 'Countess',
+      addresses: [{ label: 'home', street: "12 St James's Square\nFlat 2", locality: 'London' }],
+      dates: [
+        { label: 'birthday', date: '--12-10' },
+        { label: 'anniversary', date: '1835-07-08' },
+        { label: 'Name day', date: '--07-26' },
+      ],
+      urls: [{ url: 'https://ada.example', label: 'Blog' }],
+      notes: 'Two\nlines; a, b',
+    }).split('\r\n');
+    expect(rich).toEqual(
+      expect.arrayContaining([
+        'ORG:=HYPERLINK("http://evil.example"\\,"click");R&D',
+        'TITLE:Countess',
+        "ADR;TYPE=home:;;12 St James's Square\\nFlat 2;London;;;",
+        'BDAY:--1210',
+        'ANNIVERSARY:18350708',
+        'item1.X-ABDATE:--07-26',
+        'item1.X-ABLabel:Name day',
+        'item2.URL:https://ada.example',
+        'item2.X-ABLabel:Blog',
+        'NOTE:Two\\nlines\\; a\\, b',
+      ]),
+    );
   });
 });
 

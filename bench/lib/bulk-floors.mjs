@@ -14,6 +14,7 @@
 //   export: a hand-written SELECT of the same rows in key order, written as CSV by Roster's writer.
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { detailsOf } from '../../dist/db/repositories/contact-codec.js';
 import { keyRowsOf } from '../../dist/db/repositories/duplicate-keys.js';
 import { readContacts } from '../../dist/domain/formats/index.js';
 import { exportHeader, exportRow } from '../../dist/domain/formats/writers.js';
@@ -282,7 +283,8 @@ export async function importFloor({ database, file, services, actor, org, group,
 const exportSelect = (
   dialect,
 ) => `select id, display_name as name, first_name, middle_name, last_name, company,
-  phone, email, channel, language, avatar_url, custom, external_ids,
+  phone, email, channel, language, avatar_url, title, department, nickname, notes,
+  phone_raw, phone_valid, phones, emails, addresses, dates, urls, custom, external_ids,
   (select ${dialect === 'sqlite' ? 'json_group_array(g.name)' : "coalesce(json_agg(g.name), '[]')"}
     from memberships m join groups g on g.organisation_id = m.organisation_id and g.key = m.group_key
     where m.organisation_id = contacts.organisation_id and m.contact_key = contacts.key) as groups
@@ -291,6 +293,7 @@ const exportSelect = (
 const csvOf = (row) =>
   exportRow('csv', {
     ...row,
+    ...detailsOf(row),
     custom: JSON.parse(row.custom),
     external_ids: JSON.parse(row.external_ids),
     groups: typeof row.groups === 'string' ? JSON.parse(row.groups) : row.groups,

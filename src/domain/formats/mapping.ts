@@ -324,7 +324,9 @@ function planner(options: MappingOptions): (header: string) => Column {
 
 /** The separator of several values in one cell, as Google writes them. */
 const MULTI_VALUE = /\s*:::\s*/;
-const splitValues = (text: string) => text.split(MULTI_VALUE).filter((v) => v !== '');
+// Most cells hold one value: split only those that hold several.
+const splitValues = (text: string) =>
+  text.includes(':::') ? text.split(MULTI_VALUE).filter((v) => v !== '') : [text];
 
 /** A text field's value as the contact takes it. */
 function fieldValue(field: TextField, value: CustomValue, header: string): string {
@@ -374,11 +376,14 @@ class Details {
 }
 
 /** The label a "- Type"/"- Label" column gives a value; Google marks the primary one with "* ". */
+const NO_LABEL = { label: null, primary: false } as const;
+
 function labelCell(
   record: SourceRecord,
   labels: LabelColumns | undefined,
 ): { label: string | null; primary: boolean } {
-  const cell = labels && (record[labels[0]] ?? record[labels[1]]);
+  if (!labels) return NO_LABEL;
+  const cell = record[labels[0]] ?? record[labels[1]];
   const text = typeof cell === 'string' ? cell.trim() : '';
   const primary = text.startsWith('* ');
   return { label: labelOf(primary ? text.slice(2) : text), primary };
@@ -447,6 +452,7 @@ function readDate(
 
 /** The primary entry first (the best rank, the first of equals), each value once with the first label it was given. */
 function ordered(entries: Entry[]): Entry[] {
+  if (entries.length === 1) return entries;
   const byValue = new Map<string, Entry>();
   for (const e of entries) {
     const held = byValue.get(e.value);

@@ -231,7 +231,8 @@ function vcard(c: ExportedContact): string {
       lines.push(`${name}:${vcardDate(d.date)}`);
     } else {
       const group = `item${++item.n}`;
-      lines.push(`${group}.X-ABDATE:${vcardDate(d.date)}`, `${group}.X-ABLabel:${vcardText(d.label)}`);
+      // In the extended form Apple writes its own X-ABDATE in.
+      lines.push(`${group}.X-ABDATE:${d.date}`, `${group}.X-ABLabel:${vcardText(d.label)}`);
     }
   }
   for (const u of c.urls)

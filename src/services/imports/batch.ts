@@ -123,31 +123,10 @@ function mergeList<T extends { label?: string | null }>(
 const addressKey = (a: PostalAddress) => ADDRESS_PARTS.map((part) => a[part]?.trim() ?? '').join('\u0000');
 
 /**
- * A matched contact's fields after this row, by the import's per-field policy: text fields are
- * overwritten by default, lists (numbers, addresses, dates, links) added to, and the row's primary
- * number and address become the contact's primary ones as `phone`/`email` say; custom attributes
- * merge key by key.
+ * The list fields after a row, by their policies (`add` by default); the row's primary number and
+ * email first where the `phone`/`email` policy is `overwrite` (the default).
  */
-function merge(current: Side, incoming: Side, options: ImportOptions): ContactInput {
-  const merged: ContactInput = { ...current.input };
-  for (const field of POLICY_FIELDS) {
-    const policy = policyOf(options, field);
-    const value = incoming.input[field];
-    if (LIST_FIELD_SET.has(field) || field === 'phone' || field === 'email') continue;
-    if (value === undefined || value === null || policy === 'keep') continue;
-    if (field === 'custom') {
-      const base = current.input.custom ?? {};
-      const add = value as Record<string, string | number | boolean>;
-      merged.custom = policy === 'overwrite' ? { ...base, ...add } : { ...add, ...base };
-    } else if (
-      policy === 'overwrite' ||
-      current.input[field] === null ||
-      current.input[field] === undefined ||
-      current.input[field] === ''
-    ) {
-      (merged as Record<string, unknown>)[field] = value;
-    }
-  }
+function mergedLists(current: Side, incoming: Side, options: ImportOptions): ContactInput {
   const [was, now] = [detailsOf(current.fields), detailsOf(incoming.fields)];
   const storedNumbers = new Set(current.stored ? phonesOf(current.stored).map((p) => p.number ?? p.raw) : []);
   const byField = <T, E extends { label?: string | null }>(
@@ -174,9 +153,6 @@ function merge(current: Side, incoming: Side, options: ImportOptions): ContactIn
     'phone',
     now.phones[0] && phoneKey(now.phones[0]),
   );
-  // The lists say which entry is primary (their first): `phone` and `email` would only name it again.
-  merged.phones = phones;
-  delete merged.phone;
   const emails = primaryFirst(
     byField(
       'emails',
@@ -186,22 +162,53 @@ function merge(current: Side, incoming: Side, options: ImportOptions): ContactIn
     'email',
     now.emails[0]?.address,
   );
-  merged.emails = emails;
-  delete merged.email;
   const plain =
     <T>(keyOf: (t: T) => string) =>
     (entry: T) => ({ key: keyOf(entry), entry });
-  merged.addresses = byField('addresses', plain(addressKey), (d) => d.addresses).map((e) => e.entry);
-  merged.dates = byField(
+  const addresses = byField('addresses', plain(addressKey), (d) => d.addresses).map((e) => e.entry);
+  const dates = byField(
     'dates',
     plain((d: ContactDate) => `${d.label}\u0000${d.date}`),
     (d) => d.dates,
   ).map((e) => e.entry);
-  merged.urls = byField(
+  const urls = byField(
     'urls',
     plain((u: ContactUrl) => u.url),
     (d) => d.urls,
   ).map((e) => e.entry);
+  return { phones, emails, addresses, dates, urls };
+}
+
+/**
+ * A matched contact's fields after this row, by the import's per-field policy: text fields are
+ * overwritten by default, lists (numbers, addresses, dates, links) added to, and the row's primary
+ * number and address become the contact's primary ones as `phone`/`email` say; custom attributes
+ * merge key by key.
+ */
+function merge(current: Side, incoming: Side, options: ImportOptions): ContactInput {
+  const merged: ContactInput = { ...current.input };
+  for (const field of POLICY_FIELDS) {
+    const policy = policyOf(options, field);
+    const value = incoming.input[field];
+    if (LIST_FIELD_SET.has(field) || field === 'phone' || field === 'email') continue;
+    if (value === undefined || value === null || policy === 'keep') continue;
+    if (field === 'custom') {
+      const base = current.input.custom ?? {};
+      const add = value as Record<string, string | number | boolean>;
+      merged.custom = policy === 'overwrite' ? { ...base, ...add } : { ...add, ...base };
+    } else if (
+      policy === 'overwrite' ||
+      current.input[field] === null ||
+      current.input[field] === undefined ||
+      current.input[field] === ''
+    ) {
+      (merged as Record<string, unknown>)[field] = value;
+    }
+  }
+  Object.assign(merged, mergedLists(current, incoming, options));
+  // The lists say which entry is primary (their first): `phone` and `email` would only name it again.
+  delete merged.phone;
+  delete merged.email;
   if (incoming.input.external_ids)
     merged.external_ids = { ...current.input.external_ids, ...incoming.input.external_ids };
   return merged;
