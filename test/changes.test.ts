@@ -105,6 +105,31 @@ describe.each(dialects)('the change log on %s', (dialect) => {
           { type: 'consent.updated', changes: { sms: { old: null, new: 'unsubscribed' } } },
         ],
       ],
+      [
+        'v1 patch of the lists: their values, parsed',
+        () =>
+          json('PATCH', `/v1/contacts/${contact.id}`, {
+            title: 'Dr',
+            phones: [{ number: '0412 555 001' }, { number: '0412 555 002', label: 'work' }],
+            dates: [{ label: 'birthday', date: '--02-29' }],
+          }),
+        [
+          {
+            type: 'contact.updated',
+            changes: {
+              title: { old: null, new: 'Dr' },
+              phones: {
+                old: null,
+                new: [
+                  { number: '+61412555001', raw: '0412 555 001', valid: true, label: null },
+                  { number: '+61412555002', raw: '0412 555 002', valid: true, label: 'work' },
+                ],
+              },
+              dates: { old: null, new: [{ label: 'birthday', date: '--02-29' }] },
+            },
+          },
+        ],
+      ],
       ['soft delete', () => request('DELETE', `/v1/contacts/${other.id}`), [{ type: 'contact.deleted' }]],
       ['restore', () => json('POST', `/v1/contacts/${other.id}/restore`), [{ type: 'contact.restored' }]],
       [

@@ -67,7 +67,8 @@ describe.each(dialects)('roster import and export on %s', (dialect) => {
     expect(exported.code).toBe(0);
     const lines = exported.data.trim().split('\r\n');
     expect(lines[0]).toBe(
-      'id,name,first_name,middle_name,last_name,company,phone,email,channel,language,avatar_url,custom,groups',
+      'id,name,first_name,middle_name,last_name,company,phone,email,channel,language,avatar_url,' +
+        'title,department,nickname,notes,phones,emails,addresses,dates,urls,custom,groups',
     );
     expect(
       lines

@@ -62,6 +62,20 @@ export function problemText(status: number, body: unknown): string {
   return problem.detail || fields || problem.title || `The server answered ${status}`;
 }
 
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** The fields an error answer names, all in the domain's form: `dates[0].date`, also for Ajv's `dates.0.date`. */
+export function fieldIssues(error: unknown): FieldIssue[] {
+  const body = (error instanceof ApiError ? error.body : null) as { errors?: FieldIssue[] } | null;
+  return (body?.errors ?? []).map((issue) => ({
+    field: issue.field.replace(/\.(\d+)(?=\.|$)/g, '[$1]'),
+    message: issue.message,
+  }));
+}
+
 /** The data of a 2xx answer, else an ApiError in words. */
 export function must<T>(result: { data?: T; error?: unknown; response: Response }): T {
   if (result.response.ok) return result.data as T;

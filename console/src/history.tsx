@@ -1,7 +1,8 @@
 import { api, must, type Change } from './api';
 import { usePages } from './pages-hook';
 import { useMe } from './session';
-import { ErrorText, formatTime } from './ui';
+import { LIST_WORDS } from './contact-view';
+import { ErrorText, formatTime, Lines } from './ui';
 
 const CREDENTIALS: Record<Change['actor']['credential']['kind'], string> = {
   basic: 'a password',
@@ -37,9 +38,14 @@ const SURFACES: Record<Change['surface'], string> = {
   cli: 'the command line',
 };
 
-/** A field's value in a line: text as it is, anything else as JSON. */
-const shown = (value: unknown) =>
-  value === null || value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value);
+/** A field's value: text as it is, a contact's numbers, addresses, dates... in words, anything else as JSON. */
+function Shown({ field, value }: { field: string; value: unknown }) {
+  if (value === null || value === undefined) return <>—</>;
+  if (typeof value === 'string') return <>{value}</>;
+  const words = LIST_WORDS[field as keyof typeof LIST_WORDS] as ((entry: unknown) => string) | undefined;
+  if (words && Array.isArray(value)) return <Lines lines={value.map(words)} />;
+  return <>{JSON.stringify(value)}</>;
+}
 
 /**
  * The change log of one contact or group (GET /v1/{kind}s/{id}/history), newest first, 20 at a time; read again
@@ -94,8 +100,12 @@ export function History({ kind, id, revision }: { kind: 'contact' | 'group'; id:
                   {Object.entries(change.changes).map(([field, { old, new: now }]) => (
                     <tr key={field}>
                       <th scope="row">{field}</th>
-                      <td>{shown(old)}</td>
-                      <td>{shown(now)}</td>
+                      <td>
+                        <Shown field={field} value={old} />
+                      </td>
+                      <td>
+                        <Shown field={field} value={now} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>

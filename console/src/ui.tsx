@@ -56,3 +56,15 @@ export function PageTitle({ children }: { children: ComponentChildren }) {
 }
 
 export const formatTime = (time: string | null | undefined) => (time ? new Date(time).toLocaleString() : '');
+
+/** One value as text, several as a list (every number, every address of a contact). */
+export function Lines({ lines }: { lines: string[] }) {
+  if (lines.length < 2) return <>{lines[0] ?? ''}</>;
+  return (
+    <ul class="plain lines">
+      {lines.map((line, i) => (
+        <li key={i}>{line}</li>
+      ))}
+    </ul>
+  );
+}

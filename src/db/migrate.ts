@@ -13,6 +13,7 @@ import { changes } from './migrations/0013_changes.js';
 import { leases } from './migrations/0014_leases.js';
 import { contactExtensions } from './migrations/0015_contact_extensions.js';
 import { importChangesContact } from './migrations/0016_import_changes_contact.js';
+import { contactDetails } from './migrations/0017_contact_details.js';
 
 /** Migrations are compiled into the package, so `roster migrate` needs no files on disk. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -30,6 +31,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0014_leases': leases(dialect),
     '0015_contact_extensions': contactExtensions(dialect),
     '0016_import_changes_contact': importChangesContact(dialect),
+    '0017_contact_details': contactDetails(dialect),
   };
 }
 

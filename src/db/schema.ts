@@ -93,6 +93,20 @@ export interface ContactsTable {
   external_ids: string;
   /** JSON: Extensions (domain/contact.ts), null when no surface keeps anything. */
   extensions: string | null;
+  title: string | null;
+  department: string | null;
+  nickname: string | null;
+  notes: string | null;
+  /**
+   * JSON lists (0017_contact_details), null when empty. `phones`: every number as
+   * [{number, raw, valid, label}], primary first, null when the phone columns say all (one
+   * number, no label); `emails` likewise [{address, label}]. addresses, dates, urls as the API shows them.
+   */
+  phones: string | null;
+  emails: string | null;
+  addresses: string | null;
+  dates: string | null;
+  urls: string | null;
   user_id: string | null;
   search_doc: string;
   created_by: string | null;
@@ -110,6 +124,17 @@ export interface DuplicateKeysTable {
   kind: string;
   value: string;
   contact_key: number;
+}
+
+/**
+ * A contact's numbers (kind `phone`, E.164) and addresses (kind `email`) other than its primary
+ * ones, a row each, live or deleted: kept by the contacts repository from its phones and emails.
+ */
+export interface ContactHandlesTable {
+  organisation_id: string;
+  contact_key: number;
+  kind: 'phone' | 'email';
+  value: string;
 }
 
 /** The key values two or more live contacts share: the candidate sets, one row each. */
@@ -362,6 +387,7 @@ export interface Database {
   contact_words: ContactWordsTable;
   contact_consent: ContactConsentTable;
   duplicate_keys: DuplicateKeysTable;
+  contact_handles: ContactHandlesTable;
   duplicate_sets: DuplicateSetsTable;
   merges: MergesTable;
   groups: GroupsTable;

@@ -198,6 +198,19 @@ export class TenantScope {
     return out;
   }
 
+  /**
+   * PostgreSQL: a transaction-scoped advisory lock on each of these names within the organisation,
+   * held until the transaction ends; taken in one order, so two transactions cannot deadlock on
+   * them. SQLite runs one writing transaction at a time: there is nothing to take.
+   */
+  async lock(names: string[]): Promise<void> {
+    if (this.dialect !== 'postgres' || names.length === 0) return;
+    const keys = [...new Set(names)].sort().map((name) => `${this.organisationId}\n${name}`);
+    await sql`select pg_advisory_xact_lock(hashtextextended(name, 0)) from unnest(cast(${keys} as text[])) as name`.execute(
+      this.executor,
+    );
+  }
+
   /** The scope's own organisation row: the organisations table keyed by the tenant itself. */
   organisation() {
     return {

@@ -1,3 +1,11 @@
+import {
+  validateDetails,
+  type ContactDate,
+  type ContactUrl,
+  type EmailInput,
+  type PhoneInput,
+  type PostalAddress,
+} from './contact-details.js';
 import { DomainError, invalid } from './errors.js';
 import type { Contact } from './records.js';
 import type { WarningSink } from './warnings.js';
@@ -37,11 +45,19 @@ export const CONTACT_FIELDS = [
   'channel',
   'language',
   'avatar_url',
+  'title',
+  'department',
+  'nickname',
+  'notes',
 ] as const;
+
+/** The list fields of a contact: each replaced whole by a write that gives it. */
+export const CONTACT_LIST_FIELDS = ['phones', 'emails', 'addresses', 'dates', 'urls'] as const;
 
 /** Every field of ContactInput: what PATCH and imports read back from a stored contact to merge into. */
 const CONTACT_INPUT_FIELDS = [
   ...CONTACT_FIELDS,
+  ...CONTACT_LIST_FIELDS,
   'custom',
   'external_ids',
   'user_id',
@@ -70,6 +86,17 @@ export interface ContactInput {
   channel?: Channel | null;
   avatar_url?: string | null;
   language?: string | null;
+  title?: string | null;
+  department?: string | null;
+  nickname?: string | null;
+  notes?: string | null;
+  /** Every number, the primary first (or marked `primary`); `phone` names the primary one. */
+  phones?: PhoneInput[] | null;
+  /** Every address, the primary first (or marked `primary`); `email` names the primary one. */
+  emails?: EmailInput[] | null;
+  addresses?: PostalAddress[] | null;
+  dates?: ContactDate[] | null;
+  urls?: ContactUrl[] | null;
   custom?: CustomAttributes;
   external_ids?: ExternalIds;
   user_id?: string | null;
@@ -99,6 +126,7 @@ export function validateContactText(input: ContactInput): void {
     throw invalid('avatar_url', 'must be an http or https URL');
   if (input.channel != null && !CHANNELS.includes(input.channel))
     throw invalid('channel', `must be one of ${CHANNELS.join(', ')}`);
+  validateDetails(input);
   if (input.custom) validateCustom(input.custom);
   if (input.external_ids) {
     for (const [key, value] of Object.entries(input.external_ids)) {
@@ -132,7 +160,13 @@ export function withoutInvalidText(input: ContactInput, warn: WarningSink): Cont
       const [name, key] = splitField(field.field);
       const next: ContactInput = { ...kept };
       let value: unknown;
-      if (key !== undefined && (name === 'custom' || name === 'external_ids')) {
+      const entry = /^(\w+)\[(\d+)\]/.exec(field.field);
+      if (entry) {
+        // One entry of a list that breaks its rule goes, the rest of the list stays.
+        const list = [...((next as Record<string, unknown[]>)[entry[1]!] ?? [])];
+        [value] = list.splice(Number(entry[2]), 1);
+        (next as Record<string, unknown>)[entry[1]!] = list;
+      } else if (key !== undefined && (name === 'custom' || name === 'external_ids')) {
         const entries: Record<string, unknown> = { ...next[name] };
         value = entries[key];
         delete entries[key];
@@ -203,6 +237,8 @@ export function inputOf(c: Contact): ContactInput {
   const input = Object.fromEntries(CONTACT_INPUT_FIELDS.map((f) => [f, c[f]])) as ContactInput;
   // A number an import kept unread is held as written.
   if (input.phone === null && c.phone_raw !== null) input.phone = c.phone_raw;
+  input.phones = c.phones.map((p) => ({ number: p.number ?? p.raw, label: p.label }));
+  input.emails = c.emails.map((e) => ({ address: e.address, label: e.label }));
   if (nameIsDerived(input)) delete input.name;
   return input;
 }
@@ -231,6 +267,10 @@ export interface StoredNames {
   email: string | null;
   phone: string | null;
   phone_raw: string | null;
+  nickname?: string | null;
+  /** The other numbers (E.164 or as written) and addresses, beside the primary ones. */
+  other_phones?: readonly string[];
+  other_emails?: readonly string[];
 }
 
 /** The words of a person's own name, or none when the contact is named only by its company, email or number. */
@@ -285,12 +325,13 @@ export function queryTokens(q: string): string[] {
 }
 
 /**
- * The words `q` searches: names, company, email and the phone's digits, both
+ * The words `q` searches: names, nickname, company, every email and every number's digits, both
  * international and as typed, so "0412 345 678" finds +61412345678.
  */
 export function searchDocument(c: StoredNames): string {
-  const fields = [c.display_name, c.first_name, c.middle_name, c.last_name, c.company, c.email];
-  if (c.phone) fields.push(c.phone.replace(/\D/g, ''));
-  if (c.phone_raw) fields.push(c.phone_raw.replace(/\D/g, ''));
+  const fields = [c.display_name, c.first_name, c.middle_name, c.last_name, c.company, c.nickname, c.email];
+  fields.push(...(c.other_emails ?? []));
+  for (const number of [c.phone, c.phone_raw, ...(c.other_phones ?? [])])
+    if (number) fields.push(number.replace(/\D/g, ''));
   return [...new Set(fields.filter(Boolean).flatMap((f) => searchTokens(f!)))].join(' ');
 }

@@ -8,6 +8,7 @@ import {
   type CustomAttributes,
   type ExternalIds,
 } from './contact.js';
+import { ADDRESS_PARTS, eachOnce } from './contact-details.js';
 import { invalid } from './errors.js';
 
 /** The fields a merge lets the caller choose the winner of; `name` is the name and its parts together. */
@@ -19,6 +20,10 @@ export const MERGE_FIELDS = [
   'channel',
   'avatar_url',
   'language',
+  'title',
+  'department',
+  'nickname',
+  'notes',
   'user_id',
   'extensions',
 ] as const;
@@ -85,11 +90,37 @@ export function mergeContacts(
     // A display name derived from its parts is derived again, from the merged contact's.
     if (winner.input.name === displayName({ ...winner.input, name: null })) delete input.name;
   }
+  // Every number and address, postal address, date and link of every contact, the survivor's
+  // first, each once; the chosen phone and email stay primary.
+  input.phones = union(
+    sides.map((s) => s.input.phones ?? []),
+    (p) => p.number,
+  );
+  input.emails = union(
+    sides.map((s) => s.input.emails ?? []),
+    (e) => e.address,
+  );
+  input.addresses = union(
+    sides.map((s) => s.input.addresses ?? []),
+    (a) => JSON.stringify(ADDRESS_PARTS.map((part) => a[part]?.trim() || null)),
+  );
+  input.dates = union(
+    sides.map((s) => s.input.dates ?? []),
+    (d) => `${d.label}\n${d.date}`,
+  );
+  input.urls = union(
+    sides.map((s) => s.input.urls ?? []),
+    (u) => u.url,
+  );
   input.custom = unite<CustomAttributes[string]>(sides.map((s) => s.input.custom ?? {}));
   input.external_ids = unite<ExternalIds[string]>(sides.map((s) => s.input.external_ids ?? {}));
   const { consent, from } = mostProtective(sides);
   return { input, consent, fields, consentFrom: from };
 }
+
+/** The entries of every list in order, each value once (the first entry holding it). */
+const union = <T>(lists: readonly (readonly T[])[], valueOf: (t: T) => string): T[] =>
+  eachOnce(lists.flat(), valueOf);
 
 function unite<V>(records: Record<string, V>[]): Record<string, V> {
   const united: Record<string, V> = {};

@@ -1,4 +1,11 @@
 import type { Channel, Consent, CustomAttributes, Extensions, ExternalIds } from './contact.js';
+import type {
+  ContactDate,
+  ContactEmail,
+  ContactPhone,
+  ContactUrl,
+  PostalAddress,
+} from './contact-details.js';
 import type { Role } from './roles.js';
 
 /** What an import did with its rows, as its job counts them. */
@@ -55,6 +62,17 @@ export interface Contact {
   channel: Channel | null;
   avatar_url: string | null;
   language: string | null;
+  title: string | null;
+  department: string | null;
+  nickname: string | null;
+  notes: string | null;
+  /** Every number, the primary (`phone`) first. */
+  phones: ContactPhone[];
+  /** Every address, the primary (`email`) first. */
+  emails: ContactEmail[];
+  addresses: PostalAddress[];
+  dates: ContactDate[];
+  urls: ContactUrl[];
   custom: CustomAttributes;
   external_ids: ExternalIds;
   consent: Consent;

@@ -98,6 +98,36 @@ export class Metrics {
         for (const [kind, source] of Object.entries(jobs)) this.set({ kind }, source.runningCount);
       },
     });
+    const deliveries = services.deliveries;
+    if (deliveries) {
+      new Counter({
+        name: 'roster_webhook_attempts_total',
+        help: 'Webhook delivery attempts of this process by outcome: delivered (2xx), retry (failed, tried again later), gave_up (failed, the last of the schedule)',
+        labelNames: ['outcome'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [outcome, count] of Object.entries(deliveries.attempts)) this.inc({ outcome }, count);
+        },
+      });
+      const pending = () => deliveries.queue();
+      new Gauge({
+        name: 'roster_webhook_pending',
+        help: 'Webhook deliveries waiting to be sent or retried, in every process',
+        registers,
+        async collect() {
+          this.set((await pending()).count);
+        },
+      });
+      new Gauge({
+        name: 'roster_webhook_oldest_pending_age_seconds',
+        help: 'Age of the oldest webhook delivery waiting (0 when none): how far receivers lag behind',
+        registers,
+        async collect() {
+          this.set((await pending()).ageMs / 1000);
+        },
+      });
+    }
     new Counter({
       name: 'roster_import_rows_total',
       help: 'Rows of committed import batches in this process (rate() gives rows per second)',

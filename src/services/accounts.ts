@@ -291,15 +291,18 @@ export class AccountsService {
   }
 }
 
+/** Switching duplicates off is refused while two live contacts share any number, primary or other. */
 async function setPhoneUniqueness(scope: TenantScope, unique: boolean): Promise<void> {
+  const shared = () =>
+    new DomainError(
+      'conflict',
+      'Some live contacts share a phone number; merge them before forbidding duplicates',
+    );
   try {
     await contacts.setPhoneUniqueness(scope, unique);
   } catch (error) {
-    if (isUniqueViolation(error))
-      throw new DomainError(
-        'conflict',
-        'Some live contacts share a phone number; merge them before forbidding duplicates',
-      );
+    if (isUniqueViolation(error)) throw shared();
     throw error;
   }
+  if (unique && (await contacts.sharedOtherNumber(scope)) !== undefined) throw shared();
 }

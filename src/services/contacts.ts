@@ -13,6 +13,7 @@ import {
   type CustomAttributes,
   type Extensions,
 } from '../domain/contact.js';
+import { eachOnce, withPrimary } from '../domain/contact-details.js';
 import { normaliseEmail } from '../domain/email.js';
 import { exportHeader, exportRow, type ExportFormat } from '../domain/formats/writers.js';
 import { isUuid, isWellFormed, uuidv7, type RecordBy } from '../domain/ids.js';
@@ -34,7 +35,8 @@ import {
   consentEntry,
   decodeContact,
   encodeContact,
-  storedPhone,
+  phonesOf,
+  storedPhones,
   type ContactFields,
   type ContactRow,
   type NewContactRow,
@@ -109,7 +111,7 @@ export class ContactsService {
     const fields = await this.fieldsFrom(actor, org, input);
     return this.store.transaction(actor, async (scope) => {
       if (placement) await checkGroups(scope, placement.groupKeys);
-      await this.ensurePhoneFree(scope, org, fields.phone, undefined);
+      await this.ensurePhonesFree(scope, org, fields, undefined);
       const now = Date.now();
       const id = uuidv7(now);
       const row = {
@@ -201,7 +203,7 @@ export class ContactsService {
             merged_into: row.merged_into,
           },
         );
-      await this.ensurePhoneFree(scope, org, row.phone_unique, row.key);
+      await this.ensurePhonesFree(scope, org, row, row.key);
       await contacts.updateContactRow(scope, row, { deleted_at: null, updated_at: Date.now() });
       return this.load(scope, { key: row.key });
     });
@@ -321,8 +323,26 @@ export class ContactsService {
   ): Promise<ContactFields> {
     const { onWarning } = options;
     const input = onWarning ? withoutInvalidText(given, onWarning) : (validateContactText(given), given);
-    const phone = input.phone ? phoneOf(input.phone, org, options) : null;
-    const email = input.email ? emailOf(input.email, onWarning) : null;
+    // An empty string is no value; any other is read (blank text is refused as it always was).
+    const readPhone = (number: string, field: string) =>
+      number ? phoneOf(number, org, { ...options, field }) : null;
+    const readEmail = (address: string, field: string) => {
+      const read = address ? emailOf(address, field, onWarning) : null;
+      return read === null ? null : { address: read };
+    };
+    const phones = primaryFirst(
+      (input.phones ?? []).map((p, i) => ({ ...p, read: readPhone(p.number, `phones[${i}].number`) })),
+      input.phone == null ? input.phone : readPhone(input.phone, 'phone'),
+      (p) => p.e164 ?? p.raw,
+    );
+    // An address an import could not read is left out, the list's primary kept; an empty one clears it.
+    const email =
+      input.email == null ? input.email : input.email ? (readEmail(input.email, 'email') ?? undefined) : null;
+    const emails = primaryFirst(
+      (input.emails ?? []).map((e, i) => ({ ...e, read: readEmail(e.address, `emails[${i}].address`) })),
+      email,
+      (e) => e.address,
+    );
     if (
       input.user_id &&
       !(
@@ -332,7 +352,7 @@ export class ContactsService {
     ) {
       throw invalid('user_id', 'is not a user of this organisation');
     }
-    return encodeContact({ input, phone, email, uniquePhones: !org.allow_duplicate_phones });
+    return encodeContact({ input, phones, emails, uniquePhones: !org.allow_duplicate_phones });
   }
 
   private async change(
@@ -369,9 +389,8 @@ export class ContactsService {
     now: number,
   ): Promise<ContactRow> {
     const fields = await this.fieldsFrom(actor, org, input, { stored: row });
-    // A live contact keeping its phone_unique already holds it: the unique index vouches for that.
-    if (fields.phone_unique !== row.phone_unique)
-      await this.ensurePhoneFree(scope, org, fields.phone, row.key);
+    // A live contact already holds the numbers it keeps: only those it gains are checked.
+    await this.ensurePhonesFree(scope, org, fields, row.key, numbersOf(row));
     return this.updateRow(scope, row, { ...changedFields(row, fields), updated_at: now });
   }
 
@@ -397,16 +416,21 @@ export class ContactsService {
     }
   }
 
-  private async ensurePhoneFree(
+  /**
+   * One live contact per number, whichever place (primary or other) either contact holds it in,
+   * unless the organisation allows duplicates: the first of the contact's numbers (but those in
+   * `kept`) that another live contact holds is a 409 naming its field and that contact.
+   */
+  private async ensurePhonesFree(
     scope: TenantScope,
     org: Organisation,
-    phone: string | null,
+    contact: NumberColumns,
     ownKey: number | undefined,
+    kept: ReadonlySet<string> = new Set(),
   ): Promise<void> {
-    if (!phone || org.allow_duplicate_phones) return;
-    const holders = await contacts.findLiveByPhones(scope, [phone]);
-    const other = phoneHolder(phone, holders, (h) => h.key === ownKey);
-    if (other) throw duplicatePhone(other.id);
+    if (org.allow_duplicate_phones) return;
+    const taken = await numberHeldElsewhere(scope, contact, ownKey, kept);
+    if (taken) throw duplicatePhone(taken.holder.id, taken.field);
   }
 
   private async applyConsent(
@@ -500,36 +524,58 @@ function changedFields(row: ContactRow, fields: ContactFields): Partial<ContactF
 
 /**
  * A number left as stored (an update's input holds the stored E.164, or the raw text of a
- * number an import kept unread) keeps the reading it was stored with: its phone_raw is how it
+ * number an import kept unread) keeps the reading it was stored with: its raw form is how it
  * was typed, which reading the E.164 again would lose.
  */
 function phoneOf(
   input: string,
   org: Organisation,
-  { stored, onWarning }: ReadOptions,
+  { stored, onWarning, field }: ReadOptions & { field: string },
 ): NormalisedPhone | UnreadPhone {
-  const kept = stored && storedPhone(stored);
-  if (kept && (kept.e164 ?? kept.raw) === input) return kept;
-  if (!onWarning) return normalisePhone(input, org.default_country);
+  const kept = stored && storedPhones(stored).get(input);
+  if (kept) return kept;
+  if (!onWarning) return normalisePhone(input, org.default_country, field);
   const { phone, warning } = readPhoneLeniently(input, org.default_country);
-  if (warning) onWarning({ ...warning, field: 'phone', value: input });
+  if (warning) onWarning({ ...warning, field, value: input });
   return phone;
 }
 
 /** An address, or for an import none, with a warning, when it is not one. */
-function emailOf(input: string, onWarning: WarningSink | undefined): string | null {
+function emailOf(input: string, field: string, onWarning: WarningSink | undefined): string | null {
   try {
-    return normaliseEmail(input);
+    return normaliseEmail(input, field);
   } catch (error) {
     if (!onWarning || !(error instanceof DomainError)) throw error;
     onWarning({
       kind: 'email_invalid',
-      field: 'email',
+      field,
       value: input,
       reason: `${error.details.fields?.[0]?.message ?? error.message}; left out`,
     });
     return null;
   }
+}
+
+/**
+ * A list's entries as read, with `primary` (read too) first: withPrimary on what the values read
+ * as, so a number given in two spellings ("0412 345 678", "+61412345678") is one number, kept
+ * once. Entries that read as nothing (blank, or an address an import left out) are left out.
+ */
+function primaryFirst<R extends object>(
+  entries: { read: R | null; label?: string | null; primary?: boolean }[],
+  primary: R | null | undefined,
+  keyOf: (read: R) => string,
+): (R & { label: string | null })[] {
+  const read = entries.filter((e): e is (typeof entries)[number] & { read: R } => e.read !== null);
+  const ordered = withPrimary(read, primary && keyOf(primary), {
+    valueOf: (e) => keyOf(e.read),
+    isPrimary: (e) => e.primary === true,
+    make: (_, old) => ({ read: primary!, label: old?.label ?? null }),
+  });
+  return eachOnce(
+    ordered.map((e) => ({ ...e.read, label: e.label ?? null })),
+    keyOf,
+  );
 }
 
 /**
@@ -539,14 +585,59 @@ function emailOf(input: string, onWarning: WarningSink | undefined): string | nu
 const duplicatePhoneOr = (error: unknown, phone: string | null) =>
   isUniqueViolation(error) && phone ? concurrentDuplicate(error) : error;
 
-const duplicatePhone = (holderId: string | undefined) =>
+const duplicatePhone = (holderId: string, field: string) =>
   new DomainError('duplicate_phone', 'Another contact already has this phone number', {
     existing_contact_id: holderId,
-    fields: [{ field: 'phone', message: 'belongs to another contact' }],
+    fields: [{ field, message: 'belongs to another contact' }],
   });
 
+type NumberColumns = Pick<ContactRow, 'phone' | 'phone_raw' | 'phone_valid' | 'phones'>;
+
+/**
+ * The first of a contact's numbers (but those in `kept`) that another live contact holds, as
+ * its primary number or another, with the field naming it (`phone`, `phones[1].number`) and the
+ * holder: the one-contact-per-number rule (phoneHolder) on every number, where the organisation keeps it.
+ */
+export async function numberHeldElsewhere(
+  scope: TenantScope,
+  contact: NumberColumns,
+  ownKey: number | undefined,
+  kept: ReadonlySet<string> = new Set(),
+): Promise<{ number: string; field: string; holder: ContactRow } | undefined> {
+  const numbers = phonesOf(contact)
+    .map((p, i) => ({ number: p.number, field: i === 0 ? 'phone' : `phones[${i}].number` }))
+    .filter((n): n is { number: string; field: string } => n.number !== null && !kept.has(n.number));
+  if (numbers.length === 0) return undefined;
+  await contacts.lockNumbers(
+    scope,
+    numbers.map((n) => n.number),
+  );
+  const holders = await contacts.findLiveByPhones(
+    scope,
+    numbers.map((n) => n.number),
+  );
+  for (const { number, field } of numbers) {
+    const holder = phoneHolder(
+      number,
+      holders.filter((h) => numbersOf(h).has(number)),
+      (h) => h.key === ownKey,
+    );
+    if (holder) return { number, field, holder };
+  }
+  return undefined;
+}
+
+/** The numbers (E.164) a stored contact holds, primary or not. */
+const numbersOf = (row: NumberColumns) => new Set(phonesOf(row).flatMap((p) => (p.number ? [p.number] : [])));
+
+/**
+ * `phones` given replaces the list, `phone` given too naming its primary; `phone` alone replaces
+ * the primary number and keeps the others (withPrimary); emails likewise. Other lists replace whole.
+ */
 function mergePatch(current: ContactInput, patch: ContactPatch): ContactInput {
   const next: ContactInput = { ...current };
+  if (patch.phones !== undefined) delete next.phone;
+  if (patch.emails !== undefined) delete next.email;
   for (const [field, value] of Object.entries(patch) as [keyof ContactInput, unknown][]) {
     if (value === undefined) continue;
     if (field === 'custom') next.custom = mergeCustom(current.custom ?? {}, value as ContactPatch['custom']);

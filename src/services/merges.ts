@@ -13,7 +13,7 @@ import type { MergeRow } from '../db/repositories/merges.js';
 import type { TenantScope } from '../db/scope.js';
 import type { Store } from '../db/store.js';
 import type { AccountsService } from './accounts.js';
-import type { ContactsService } from './contacts.js';
+import { numberHeldElsewhere, type ContactsService } from './contacts.js';
 import type { Actor } from './context.js';
 import { changedMeanwhile, checkVersion } from './versions.js';
 
@@ -257,16 +257,15 @@ async function found(scope: TenantScope, id: string): Promise<MergeRow> {
   return row;
 }
 
-/** Why a contact cannot be live with its former number again: another live contact holds it now. */
+/** Why a contact cannot be live with its former numbers again: another live contact holds one now. */
 async function numberTaken(
   scope: TenantScope,
   duplicatesAllowed: boolean,
   row: ContactRow,
 ): Promise<string | undefined> {
-  if (!row.phone || duplicatesAllowed) return undefined;
-  const holders = await contacts.findLiveByPhones(scope, [row.phone]);
-  const other = holders.find((h) => h.key !== row.key);
-  return other && `its number ${row.phone} belongs to contact ${other.id} now`;
+  if (duplicatesAllowed) return undefined;
+  const taken = await numberHeldElsewhere(scope, row, row.key);
+  return taken && `its number ${taken.number} belongs to contact ${taken.holder.id} now`;
 }
 
 async function restoreSurvivor(

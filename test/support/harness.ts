@@ -54,6 +54,8 @@ export interface Harness {
   importDirectory: string;
   a: Tenant;
   b: Tenant;
+  /** Another organisation, empty, with its owner (names must be new to the harness). */
+  tenant(name: string, country: string): Promise<Tenant>;
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
@@ -199,6 +201,7 @@ export async function createHarness(dialect: TestDialect, options: HarnessOption
     importDirectory,
     a,
     b,
+    tenant: (name, country) => tenant(app, services, name, country),
     request: (opts) => app.inject(opts),
     close: async () => {
       await services.deliveries?.stop();

@@ -10,8 +10,9 @@ import {
   type MergeField,
   type MergePreview,
 } from '../api';
+import { DETAIL_ROWS } from '../contact-view';
 import { useMe } from '../session';
-import { ErrorText, formatTime, PageTitle, useLoad } from '../ui';
+import { ErrorText, formatTime, Lines, PageTitle, useLoad } from '../ui';
 
 /** The fields a merge lets one choose the winner of, as the console shows them. */
 const FIELDS: [MergeField, string, (c: Contact) => string][] = [
@@ -26,19 +27,23 @@ const FIELDS: [MergeField, string, (c: Contact) => string][] = [
   ['channel', 'Channel', (c) => c.channel ?? ''],
   ['language', 'Language', (c) => c.language ?? ''],
 ];
-/** What a merge unites rather than chooses: shown to compare, not to pick. */
-const UNITED: [string, (c: Contact) => string][] = [
-  ...CHANNELS.map((ch): [string, (c: Contact) => string] => [
+/** What a merge unites rather than chooses: shown to compare, not to pick; a line per value. */
+const UNITED: [string, (c: Contact) => string[], ((c: Contact) => boolean)?][] = [
+  ...DETAIL_ROWS,
+  ...CHANNELS.map((ch): [string, (c: Contact) => string[]] => [
     `Consent by ${ch}`,
     (c) => {
       const entry = c.consent[ch];
-      return entry ? `${entry.status} via ${entry.source}, ${formatTime(entry.at)}` : '';
+      return entry ? [`${entry.status} via ${entry.source}, ${formatTime(entry.at)}`] : [];
     },
   ]),
-  ['Custom fields', (c) => (Object.keys(c.custom).length ? JSON.stringify(c.custom) : '')],
-  ['External ids', (c) => (Object.keys(c.external_ids).length ? JSON.stringify(c.external_ids) : '')],
-  ['Created', (c) => formatTime(c.created_at)],
+  ['Custom fields', (c) => (Object.keys(c.custom).length ? [JSON.stringify(c.custom)] : [])],
+  ['External ids', (c) => (Object.keys(c.external_ids).length ? [JSON.stringify(c.external_ids)] : [])],
+  ['Created', (c) => [formatTime(c.created_at)]],
 ];
+/** Whether a row has something to show of a contact that the rows above do not show already. */
+const shows = (c: Contact, read: (c: Contact) => string[], adds?: (c: Contact) => boolean) =>
+  read(c).length > 0 && (adds?.(c) ?? true);
 /** A merge takes at most this many contacts into one. */
 const MAX_CONTACTS = 51;
 
@@ -222,16 +227,18 @@ export function Compare() {
                 </tr>
               );
             })}
-            {UNITED.filter(([, read]) => contacts.some(read)).map(([name, read]) => (
-              <tr key={name}>
-                <th scope="row">{name}</th>
-                {contacts.map((c) => (
-                  <td key={c.id} class={excluded.has(c.id) ? 'excluded' : undefined}>
-                    {read(c)}
-                  </td>
-                ))}
-              </tr>
-            ))}
+            {UNITED.filter(([, read, adds]) => contacts.some((c) => shows(c, read, adds))).map(
+              ([name, read]) => (
+                <tr key={name}>
+                  <th scope="row">{name}</th>
+                  {contacts.map((c) => (
+                    <td key={c.id} class={excluded.has(c.id) ? 'excluded' : undefined}>
+                      <Lines lines={read(c)} />
+                    </td>
+                  ))}
+                </tr>
+              ),
+            )}
           </tbody>
         </table>
       </div>
@@ -312,6 +319,14 @@ function Outcome({ outcome, label }: { outcome: MergePreview; label: (id: string
           <dd>
             {c.consent[ch]!.status} via {c.consent[ch]!.source}
             {from(outcome.consent_from[ch])}
+          </dd>
+        </div>
+      ))}
+      {DETAIL_ROWS.filter(([, read, adds]) => shows(c, read, adds)).map(([name, read]) => (
+        <div key={name} class="fact">
+          <dt>{name}</dt>
+          <dd>
+            <Lines lines={read(c)} />
           </dd>
         </div>
       ))}

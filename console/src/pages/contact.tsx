@@ -1,36 +1,66 @@
 import { useLocation, useRoute } from 'preact-iso';
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, CHANNELS, must, type Channel, type Contact, type ContactWrite } from '../api';
+import {
+  api,
+  ApiError,
+  CHANNELS,
+  fieldIssues,
+  must,
+  type Channel,
+  type Contact,
+  type ContactWrite,
+} from '../api';
+import { DETAIL_ROWS } from '../contact-view';
 import { History } from '../history';
 import { useMe } from '../session';
 import { ErrorText, formatTime, PageTitle, useLoad } from '../ui';
+import { detailsBody, DetailsEditor, detailsOf, type Details, type Sent } from './contact-details';
 
 const TEXT_FIELDS = [
   ['first_name', 'First name'],
   ['last_name', 'Last name'],
+  ['nickname', 'Nickname'],
   ['company', 'Company'],
-  ['phone', 'Phone'],
-  ['email', 'Email'],
+  ['title', 'Job title'],
+  ['department', 'Department'],
   ['language', 'Language'],
 ] as const;
-type TextField = (typeof TEXT_FIELDS)[number][0];
-type Form = Record<TextField, string> & { custom: string; consent: Partial<Record<Channel, string>> };
+type TextField = (typeof TEXT_FIELDS)[number][0] | 'notes';
+type Form = Record<TextField, string> & {
+  details: Details;
+  custom: string;
+  consent: Partial<Record<Channel, string>>;
+};
+const NOTHING_SENT: Sent = { phones: [], emails: [], addresses: [], dates: [], urls: [] };
 
 function formOf(contact: Contact | undefined): Form {
-  const text = (field: TextField) =>
-    (field === 'phone' ? (contact?.phone_raw ?? contact?.phone) : contact?.[field]) ?? '';
   return {
-    ...(Object.fromEntries(TEXT_FIELDS.map(([f]) => [f, text(f)])) as Record<TextField, string>),
+    ...(Object.fromEntries(
+      [...TEXT_FIELDS.map(([f]) => f), 'notes' as const].map((f) => [f, contact?.[f] ?? '']),
+    ) as Record<TextField, string>),
+    details: detailsOf(contact),
     custom: JSON.stringify(contact?.custom ?? {}, null, 2),
     consent: Object.fromEntries(CHANNELS.map((c) => [c, contact?.consent[c]?.status ?? ''])),
   };
 }
 
-/** What the form changes against `base`: the body of a merge patch (or of a create, against nothing). */
-function changesOf(form: Form, base: Form): ContactWrite {
+/**
+ * What the form changes against `base`: the body of a merge patch (or of a create, against nothing), and which
+ * rows its lists were sent from. A list is sent whole when any of its rows changed.
+ */
+function changesOf(form: Form, base: Form): { body: ContactWrite; sent: Sent } {
   const body: Record<string, unknown> = {};
-  for (const [field] of TEXT_FIELDS)
+  for (const field of [...TEXT_FIELDS.map(([f]) => f), 'notes' as const])
     if (form[field] !== base[field]) body[field] = form[field].trim() === '' ? null : form[field].trim();
+  const details = detailsBody(form.details);
+  const before = detailsBody(base.details).body;
+  // phone/email go with their lists: they name the primary entry.
+  const pairs = { phones: 'phone', emails: 'email', addresses: '', dates: '', urls: '' } as const;
+  for (const [list, primary] of Object.entries(pairs) as [keyof typeof pairs, string][])
+    if (JSON.stringify(details.body[list]) !== JSON.stringify(before[list])) {
+      body[list] = details.body[list];
+      if (primary) body[primary] = details.body[primary as 'phone' | 'email'];
+    }
   if (form.custom !== base.custom) {
     let custom: unknown;
     try {
@@ -53,7 +83,7 @@ function changesOf(form: Form, base: Form): ContactWrite {
     ]),
   );
   if (Object.keys(consent).length > 0) body.consent = consent;
-  return body as ContactWrite;
+  return { body: body as ContactWrite, sent: details.sent };
 }
 
 function Groups({ id }: { id: string }) {
@@ -97,6 +127,7 @@ export function ContactPage() {
   const [error, setError] = useState<unknown>();
   const [conflict, setConflict] = useState<Contact | undefined>();
   const [saved, setSaved] = useState('');
+  const [sent, setSent] = useState<Sent>(NOTHING_SENT);
   useEffect(() => {
     setContact(loaded.data);
     setForm(formOf(loaded.data));
@@ -114,14 +145,16 @@ export function ContactPage() {
   /** Saves the form's changes against `base`, conditional on its version. */
   const save = (base: Contact | undefined) =>
     act(async () => {
+      const changes = changesOf(form, formOf(base && contact));
+      setSent(changes.sent);
       if (!base) {
-        const created = must(await api.POST('/v1/contacts', { body: changesOf(form, formOf(undefined)) }));
+        const created = must(await api.POST('/v1/contacts', { body: changes.body }));
         route(`/contacts/${created.id}`);
         return;
       }
       const result = await api.PATCH('/v1/contacts/{id}', {
         params: { path: { id } },
-        body: changesOf(form, formOf(contact)),
+        body: changes.body,
         headers: { 'if-match': `"${base.version}"` },
       });
       if (result.response.status === 412) {
@@ -156,6 +189,23 @@ export function ContactPage() {
   if (loaded.error) return <ErrorText error={loaded.error} />;
   if (!creating && !contact) return <p aria-live="polite">Loading…</p>;
   const editable = me.canWrite && !contact?.deleted_at;
+  // A refusal's fields are shown beside the inputs they name; a 409 duplicate_phone names the contact holding it.
+  const issues = fieldIssues(error);
+  const holder =
+    (error instanceof ApiError &&
+      (error.body as { existing_contact_id?: string } | null)?.existing_contact_id) ||
+    undefined;
+  const issueOf = (field: string) => issues.find((i) => i.field === field);
+  const describedBy = (field: string) =>
+    issueOf(field) ? { 'aria-invalid': true as const, 'aria-describedby': `${field}-error` } : {};
+  const fieldError = (field: string) => {
+    const issue = issueOf(field);
+    return issue ? (
+      <span class="error field-error" id={`${field}-error`}>
+        {issue.message}
+      </span>
+    ) : null;
+  };
   return (
     <section>
       <PageTitle>{creating ? 'New contact' : contact!.name || '(no name)'}</PageTitle>
@@ -171,7 +221,13 @@ export function ContactPage() {
             {TEXT_FIELDS.map(([f, label]) => (
               <div key={f}>
                 <dt>{label}</dt>
-                <dd>{(f === 'phone' ? (conflict.phone_raw ?? conflict.phone) : conflict[f]) ?? '—'}</dd>
+                <dd>{conflict[f] ?? '—'}</dd>
+              </div>
+            ))}
+            {DETAIL_ROWS.map(([label, read]) => (
+              <div key={label}>
+                <dt>{label}</dt>
+                <dd>{read(conflict).join('; ') || '—'}</dd>
               </div>
             ))}
           </dl>
@@ -198,25 +254,41 @@ export function ContactPage() {
         }}
       >
         <fieldset disabled={!editable}>
-          {TEXT_FIELDS.map(([field, label]) => (
-            <label key={field}>
-              {label}
-              <input
-                name={field}
-                inputMode={field === 'email' ? 'email' : field === 'phone' ? 'tel' : 'text'}
-                readOnly={!editable}
-                value={form[field]}
-                onInput={(e) => setForm({ ...form, [field]: e.currentTarget.value })}
-              />
-            </label>
-          ))}
-          {contact && (
-            <p class="phone-detail">
-              Stored as <strong>{contact.phone ?? 'no number'}</strong>
-              {contact.phone && (contact.phone_valid ? ' (valid)' : ' (possible, not valid)')}
-              {contact.phone_raw && <> · entered as “{contact.phone_raw}”</>}
-            </p>
-          )}
+          <div class="fields">
+            {TEXT_FIELDS.map(([field, label]) => (
+              <label key={field}>
+                {label}
+                <input
+                  name={field}
+                  readOnly={!editable}
+                  value={form[field]}
+                  onInput={(e) => setForm({ ...form, [field]: e.currentTarget.value })}
+                  {...describedBy(field)}
+                />
+                {fieldError(field)}
+              </label>
+            ))}
+          </div>
+          <DetailsEditor
+            details={form.details}
+            onChange={(details) => setForm({ ...form, details })}
+            editable={editable}
+            issues={issues}
+            sent={sent}
+            holder={holder}
+          />
+          <label>
+            Notes
+            <textarea
+              name="notes"
+              rows={5}
+              readOnly={!editable}
+              value={form.notes}
+              onInput={(e) => setForm({ ...form, notes: e.currentTarget.value })}
+              {...describedBy('notes')}
+            />
+            {fieldError('notes')}
+          </label>
           <label>
             Custom fields (JSON)
             <textarea

@@ -8,7 +8,13 @@ import { VirtualList } from '../virtual-list';
 interface Row {
   id: string;
   name: string;
+  /** Job title and company, under the name. */
+  role: string;
+  /** The primary number: E.164, or as written when an import could not read it (then `unread`). */
   phone: string | null;
+  unread: boolean;
+  /** How many numbers besides the primary one. */
+  morePhones: number;
   email: string | null;
   deleted: boolean;
 }
@@ -57,7 +63,10 @@ function useContactPages(filters: Filters) {
         ...page.items.map((c) => ({
           id: c.id,
           name: c.name,
-          phone: c.phone,
+          role: [c.title, c.company].filter(Boolean).join(', '),
+          phone: c.phone ?? c.phones[0]?.raw ?? null,
+          unread: c.phone === null && c.phones.length > 0,
+          morePhones: Math.max(0, c.phones.length - 1),
           email: c.email,
           deleted: c.deleted_at !== null,
         })),
@@ -203,11 +212,24 @@ export function Contacts() {
           const c = rows[i]!;
           return (
             <a class="contact-row" href={`/contacts/${c.id}`} tabIndex={inTabOrder ? 0 : -1}>
-              <span class="name">
-                {c.name || '(no name)'}
-                {c.deleted && <span class="tag"> deleted</span>}
+              <span class="person">
+                <span class="name">
+                  {c.name || '(no name)'}
+                  {c.deleted && <span class="tag"> deleted</span>}
+                </span>
+                {c.role && <span class="role">{c.role}</span>}
               </span>
-              <span class="phone">{c.phone}</span>
+              <span class="phone">
+                {c.phone}
+                {c.unread && <span class="more"> (not read)</span>}
+                {c.morePhones > 0 && (
+                  <span class="more" title={`${c.morePhones} more`}>
+                    {' '}
+                    +{c.morePhones}
+                    <span class="visually-hidden"> more</span>
+                  </span>
+                )}
+              </span>
               <span class="email">{c.email}</span>
             </a>
           );

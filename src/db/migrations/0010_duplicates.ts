@@ -98,7 +98,11 @@ async function backfill(db: Kysely<any>) {
       .execute();
     if (rows.length === 0) break;
     const keys = rows.flatMap((row) =>
-      keyRowsOf(row as KeyedContact).map((k) => ({ ...k, organisation_id: row.organisation_id })),
+      // Before 0017 a contact had no lists of numbers and addresses: its columns say all.
+      keyRowsOf({ phones: null, emails: null, ...row } as KeyedContact).map((k) => ({
+        ...k,
+        organisation_id: row.organisation_id,
+      })),
     );
     for (let i = 0; i < keys.length; i += 1000)
       await db

@@ -8,6 +8,7 @@ import {
   type ConsentStatus,
   type ContactInput,
 } from '../../domain/contact.js';
+import type { ContactEmail, ContactPhone } from '../../domain/contact-details.js';
 import type { NormalisedPhone, UnreadPhone } from '../../domain/phone.js';
 import { iso, isoOrNull, type Contact, type ContactCard } from '../../domain/records.js';
 import type { ContactsTable } from '../schema.js';
@@ -53,6 +54,15 @@ export const CONTACT_FIELD_COLUMNS = Object.keys({
   custom: true,
   external_ids: true,
   extensions: true,
+  title: true,
+  department: true,
+  nickname: true,
+  notes: true,
+  phones: true,
+  emails: true,
+  addresses: true,
+  dates: true,
+  urls: true,
   user_id: true,
   search_doc: true,
 } satisfies Record<keyof ContactFields, true>) as (keyof ContactFields)[];
@@ -72,7 +82,16 @@ export const LOGGED_CONTACT_COLUMNS: (keyof ContactRow)[] = [
   ...CONTACT_FIELD_COLUMNS.filter((column) => !DERIVED_COLUMNS.has(column)),
   'merged_into',
 ];
-const JSON_COLUMNS = new Set(['custom', 'external_ids', 'extensions']);
+const JSON_COLUMNS = new Set([
+  'custom',
+  'external_ids',
+  'extensions',
+  'phones',
+  'emails',
+  'addresses',
+  'dates',
+  'urls',
+]);
 
 /** A row's logged fields as values (its JSON columns parsed): what an update entry compares. */
 export function loggedFields(row: Partial<ContactRow>): Record<string, unknown> {
@@ -114,18 +133,32 @@ export const NEW_CONTACT_TYPES = NEW_CONTACT_COLUMNS.map(
     ] as const,
 );
 
-/** What the contacts service settles before a contact is stored: its input checked, phone and email read. */
+/** A number as settled for storing: read, or kept as written, with its label. */
+export type SettledPhone = (NormalisedPhone | UnreadPhone) & { label: string | null };
+export interface SettledEmail {
+  address: string;
+  label: string | null;
+}
+
+/** What the contacts service settles before a contact is stored: its input checked, numbers and addresses read. */
 export interface SettledContact {
   input: ContactInput;
-  /** A number read, or one an import kept as written, unread (phone null, phone_raw, phone_valid 0). */
-  phone: NormalisedPhone | UnreadPhone | null;
-  email: string | null;
+  /** Every number, primary first, each once: read, or one an import kept as written (e164 null, valid false). */
+  phones: SettledPhone[];
+  /** Every address, primary first, each once, normalised. */
+  emails: SettledEmail[];
   /** The organisation keeps one live contact per number: phone_unique mirrors phone. */
   uniquePhones: boolean;
 }
 
+/** A list column: null when empty, so that most contacts store nothing for it. */
+const listColumn = (list: readonly unknown[] | null | undefined) =>
+  list && list.length > 0 ? JSON.stringify(list) : null;
+
 /** A settled contact as the columns stored, derived columns (name, sort and search keys, phone_unique) included. */
-export function encodeContact({ input, phone, email, uniquePhones }: SettledContact): ContactFields {
+export function encodeContact({ input, phones, emails, uniquePhones }: SettledContact): ContactFields {
+  const [phone] = phones;
+  const email = emails[0]?.address ?? null;
   const name = displayName({
     ...input,
     phone: phone ? (phone.e164 ?? phone.raw) : null,
@@ -148,20 +181,99 @@ export function encodeContact({ input, phone, email, uniquePhones }: SettledCont
     // An empty URL is no avatar: the field holds a link or nothing.
     avatar_url: input.avatar_url || null,
     language: input.language ?? null,
+    title: input.title || null,
+    department: input.department || null,
+    nickname: input.nickname || null,
+    notes: input.notes || null,
+    // The phone columns say all of one number without a label; the list is kept when it says more.
+    phones:
+      phones.length > 1 || phone?.label
+        ? JSON.stringify(phones.map((p) => ({ number: p.e164, raw: p.raw, valid: p.valid, label: p.label })))
+        : null,
+    emails: emails.length > 1 || emails[0]?.label ? JSON.stringify(emails) : null,
+    addresses: listColumn(input.addresses),
+    dates: listColumn(input.dates),
+    urls: listColumn(input.urls),
     custom: JSON.stringify(input.custom ?? {}),
     external_ids: JSON.stringify(input.external_ids ?? {}),
     extensions:
       input.extensions && Object.keys(input.extensions).length ? JSON.stringify(input.extensions) : null,
     user_id: input.user_id ?? null,
   };
-  return { ...row, search_doc: searchDocument(row) };
+  return {
+    ...row,
+    search_doc: searchDocument({
+      ...row,
+      // As typed too, as the primary number is: "0412 345 678" finds +61412345678.
+      other_phones: phones.slice(1).flatMap((p) => (p.e164 ? [p.e164, p.raw] : [p.raw])),
+      other_emails: emails.slice(1).map((e) => e.address),
+    }),
+  };
 }
 
-/** A stored phone as it was read when stored (or kept unread); undefined when the row has none. */
-export function storedPhone(row: ContactRow): NormalisedPhone | UnreadPhone | undefined {
-  if (row.phone_raw === null || row.phone_valid === null) return undefined;
-  if (row.phone === null) return { e164: null, raw: row.phone_raw, valid: false };
-  return { e164: row.phone, raw: row.phone_raw, valid: row.phone_valid === 1 };
+/** A stored row's numbers, primary first, as stored (or kept unread). */
+export function phonesOf(
+  row: Pick<ContactRow, 'phone' | 'phone_raw' | 'phone_valid' | 'phones'>,
+): ContactPhone[] {
+  if (row.phones !== null)
+    return (JSON.parse(row.phones) as Omit<ContactPhone, 'primary'>[]).map((p, i) => ({
+      ...p,
+      primary: i === 0,
+    }));
+  if (row.phone_raw === null || row.phone_valid === null) return [];
+  return [
+    { number: row.phone, raw: row.phone_raw, valid: row.phone_valid === 1, label: null, primary: true },
+  ];
+}
+
+/** A stored row's addresses, primary first. */
+export function emailsOf(row: Pick<ContactRow, 'email' | 'emails'>): ContactEmail[] {
+  if (row.emails !== null)
+    return (JSON.parse(row.emails) as Omit<ContactEmail, 'primary'>[]).map((e, i) => ({
+      ...e,
+      primary: i === 0,
+    }));
+  return row.email === null ? [] : [{ address: row.email, label: null, primary: true }];
+}
+
+/** A stored row's lists as a contact shows them: every number and address, postal addresses, dates and links. */
+export function detailsOf(
+  row: Pick<
+    ContactRow,
+    'phone' | 'phone_raw' | 'phone_valid' | 'phones' | 'email' | 'emails' | 'addresses' | 'dates' | 'urls'
+  >,
+): Pick<Contact, 'phones' | 'emails' | 'addresses' | 'dates' | 'urls'> {
+  return {
+    phones: phonesOf(row),
+    emails: emailsOf(row),
+    addresses: row.addresses === null ? [] : JSON.parse(row.addresses),
+    dates: row.dates === null ? [] : JSON.parse(row.dates),
+    urls: row.urls === null ? [] : JSON.parse(row.urls),
+  };
+}
+
+/** The numbers (E.164) and addresses a row holds besides its primary ones: its rows in contact_handles. */
+export function otherHandlesOf(row: Pick<ContactRow, 'phones' | 'emails'>) {
+  const handles: { kind: 'phone' | 'email'; value: string }[] = [];
+  if (row.phones !== null)
+    for (const p of (JSON.parse(row.phones) as { number: string | null }[]).slice(1))
+      if (p.number) handles.push({ kind: 'phone', value: p.number });
+  if (row.emails !== null)
+    for (const e of (JSON.parse(row.emails) as { address: string }[]).slice(1))
+      handles.push({ kind: 'email', value: e.address });
+  return handles;
+}
+
+/** A stored number as it was read when stored (or kept unread), by the text an input names it with. */
+export function storedPhones(row: ContactRow): Map<string, NormalisedPhone | UnreadPhone> {
+  return new Map(
+    phonesOf(row).map((p) => [
+      p.number ?? p.raw,
+      p.number === null
+        ? { e164: null, raw: p.raw, valid: false }
+        : { e164: p.number, raw: p.raw, valid: p.valid },
+    ]),
+  );
 }
 
 export function decodeContact(row: ContactRow, consent: Consent = {}): Contact {
@@ -181,6 +293,11 @@ export function decodeContact(row: ContactRow, consent: Consent = {}): Contact {
     channel: row.channel as Channel | null,
     avatar_url: row.avatar_url,
     language: row.language,
+    title: row.title,
+    department: row.department,
+    nickname: row.nickname,
+    notes: row.notes,
+    ...detailsOf(row),
     custom: JSON.parse(row.custom),
     external_ids: JSON.parse(row.external_ids),
     consent,

@@ -13,6 +13,7 @@ import {
   consentEntry,
   decodeCard,
   decodeContact,
+  detailsOf,
   LOGGED_CONTACT_COLUMNS,
   loggedFields,
   NEW_CONTACT_COLUMNS,
@@ -22,13 +23,15 @@ import {
 } from './contact-codec.js';
 import * as memberships from './memberships.js';
 import { KEYED_COLUMNS, syncDuplicateKeys } from './duplicate-keys.js';
+import { HANDLE_COLUMNS, handleHolders, syncContactHandles } from './contact-handles.js';
 import { fieldChanges, type ChangeType } from '../../domain/changes.js';
 
 export type ContactChanges = Updateable<Omit<ContactsTable, 'key' | 'organisation_id' | 'id'>>;
 
 /*
- * Every write of contacts below keeps their duplicate keys (duplicate-keys.ts) in its own
- * transaction: the one place, so that no path that writes a contact can leave them stale.
+ * Every write of contacts below keeps their duplicate keys (duplicate-keys.ts) and their other
+ * numbers and addresses (contact-handles.ts) in its own transaction: the one place, so that no
+ * path that writes a contact can leave them stale.
  */
 
 export type ContactSort = 'name' | 'created_at' | 'updated_at';
@@ -57,6 +60,7 @@ const INSERT_ONE = prepare((scope: TenantScope, row: NewContactRow) =>
 export async function insertContact(scope: TenantScope, row: NewContactRow): Promise<number> {
   const [inserted] = await scope.run(INSERT_ONE, row);
   await syncDuplicateKeys(scope, [{ ...row, key: inserted!.key }], true);
+  await syncContactHandles(scope, [{ ...row, key: inserted!.key }], true);
   scope.record({ type: 'contact.created', resourceId: row.id, version: row.version });
   return inserted!.key;
 }
@@ -67,11 +71,9 @@ export async function insertContacts(scope: TenantScope, rows: NewContactRow[]) 
   for (const row of rows) scope.record({ type: 'contact.created', resourceId: row.id, version: row.version });
   for (const row of await scope.insertMany('contacts', NEW_CONTACT_TYPES, rows, ['id', 'key']))
     keys.set(row.id, row.key);
-  await syncDuplicateKeys(
-    scope,
-    rows.map((row) => ({ ...row, key: keys.get(row.id)! })),
-    true,
-  );
+  const written = rows.map((row) => ({ ...row, key: keys.get(row.id)! }));
+  await syncDuplicateKeys(scope, written, true);
+  await syncContactHandles(scope, written, true);
   return keys;
 }
 
@@ -168,31 +170,51 @@ export async function findContactCardsByKeys(scope: TenantScope, keys: number[])
   return rows.map(decodeCard);
 }
 
+/**
+ * The keys of the contacts (live or not) holding any of these numbers or addresses, as their
+ * primary one or another: a union of two index ranges, which keeps the plans of the queries
+ * that test `key in` it (an OR of the two made PostgreSQL scan the organisation's contacts).
+ */
+function holders(scope: TenantScope, kind: 'phone' | 'email', values: string[]) {
+  return scope
+    .selectFrom('contacts')
+    .select('contacts.key as key')
+    .where(`contacts.${kind}`, 'in', values)
+    .union(handleHolders(scope, kind, values));
+}
+
+const liveHolders = (scope: TenantScope, kind: 'phone' | 'email', values: string[]) =>
+  scope
+    .selectFrom('contacts')
+    .selectAll()
+    .where('key', 'in', holders(scope, kind, values))
+    .where('deleted_at', 'is', null);
+
 const LIVE_BY_PHONE = prepare((scope: TenantScope, p: { phone: string }) =>
-  scope.selectFrom('contacts').selectAll().where('phone', '=', p.phone).where('deleted_at', 'is', null),
+  liveHolders(scope, 'phone', [p.phone]),
 );
 
-/** Live contacts holding any of these E.164 numbers: the identity rule's lookup. */
+/**
+ * Makes a writer that gives contacts these numbers wait for any other doing so until it ends, so
+ * that its check of who holds them (findLiveByPhones, after this) sees the other's write: the
+ * unique index guards two primary numbers only. A no-op on SQLite, whose writers take turns.
+ */
+export function lockNumbers(scope: TenantScope, phones: string[]): Promise<void> {
+  return scope.lock(phones.map((phone) => `phone:${phone}`));
+}
+
+/** Live contacts holding any of these E.164 numbers, primary or not: the identity rule's lookup. */
 export function findLiveByPhones(scope: TenantScope, phones: string[]) {
   if (phones.length === 0) return Promise.resolve([]);
   // One number is every single write's check: prepared.
   if (phones.length === 1) return scope.run(LIVE_BY_PHONE, { phone: phones[0]! });
-  return scope
-    .selectFrom('contacts')
-    .selectAll()
-    .where('phone', 'in', phones)
-    .where('deleted_at', 'is', null)
-    .execute();
+  return inChunks(phones, (chunk) => liveHolders(scope, 'phone', chunk).execute());
 }
 
+/** Live contacts holding any of these addresses, primary or not. */
 export function findLiveByEmails(scope: TenantScope, emails: string[]) {
   if (emails.length === 0) return Promise.resolve([]);
-  return scope
-    .selectFrom('contacts')
-    .selectAll()
-    .where('email', 'in', emails)
-    .where('deleted_at', 'is', null)
-    .execute();
+  return inChunks(emails, (chunk) => liveHolders(scope, 'email', chunk).execute());
 }
 
 /**
@@ -237,6 +259,8 @@ export async function updateContactRow(scope: TenantScope, current: ContactRow, 
   if (updated && (current.deleted_at === null) !== (updated.deleted_at === null))
     await memberships.liveChanged(scope, current.key, updated.deleted_at === null ? 1 : -1);
   if (updated && KEYED_COLUMNS.some((column) => column in changes)) await syncDuplicateKeys(scope, [updated]);
+  if (updated && HANDLE_COLUMNS.some((column) => column in changes))
+    await syncContactHandles(scope, [updated]);
   if (updated)
     scope.record({
       type: updateType(current, updated),
@@ -271,6 +295,7 @@ export async function deleteContactRow(
   await scope.deleteFrom('contact_consent').where('contact_key', '=', current.key).execute();
   await scope.deleteFrom('contacts').where('key', '=', current.key).execute();
   await syncDuplicateKeys(scope, [{ ...NO_KEYS, key: current.key }]);
+  await syncContactHandles(scope, [{ ...NO_KEYS, key: current.key }]);
   scope.record({ type: 'contact.erased', resourceId: current.id });
 }
 
@@ -282,7 +307,11 @@ const NO_KEYS = {
   last_name: null,
   company: null,
   phone: null,
+  phone_raw: null,
+  phone_valid: null,
   email: null,
+  phones: null,
+  emails: null,
   external_ids: '{}',
   deleted_at: 0,
 };
@@ -394,8 +423,8 @@ function filtered(scope: TenantScope, filter: ContactFilter, fromMemberships: bo
   const deleted = filter.deleted ?? 'exclude';
   if (deleted === 'exclude') query = query.where('contacts.deleted_at', 'is', null);
   if (deleted === 'only') query = query.where('contacts.deleted_at', 'is not', null);
-  if (filter.phone) query = query.where('contacts.phone', '=', filter.phone);
-  if (filter.email) query = query.where('contacts.email', '=', filter.email);
+  if (filter.phone) query = query.where('contacts.key', 'in', holders(scope, 'phone', [filter.phone]));
+  if (filter.email) query = query.where('contacts.key', 'in', holders(scope, 'email', [filter.email]));
   if (filter.createdBy) query = query.where('contacts.created_by', '=', filter.createdBy);
   if (filter.updatedSince !== undefined)
     query = query.where('contacts.updated_at', '>=', filter.updatedSince);
@@ -449,6 +478,17 @@ export async function* exportContactRows(
       'contacts.channel',
       'contacts.language',
       'contacts.avatar_url',
+      'contacts.title',
+      'contacts.department',
+      'contacts.nickname',
+      'contacts.notes',
+      'contacts.phone_raw',
+      'contacts.phone_valid',
+      'contacts.phones',
+      'contacts.emails',
+      'contacts.addresses',
+      'contacts.dates',
+      'contacts.urls',
       'contacts.custom',
       'contacts.external_ids',
     ])
@@ -474,6 +514,7 @@ export async function* exportContactRows(
     // Parsed in place: a second object per contact is most of what an export allocates.
     for (const row of rows) {
       const exported = row as unknown as Omit<ExportedContact, 'groups'>;
+      Object.assign(exported, detailsOf(row));
       exported.custom = JSON.parse(row.custom);
       exported.external_ids = JSON.parse(row.external_ids);
     }
@@ -601,6 +642,39 @@ export async function setPhoneUniqueness(scope: TenantScope, unique: boolean): P
     .updateTable('contacts')
     .set((eb) => ({ phone_unique: unique ? eb.ref('phone') : null }))
     .execute();
+}
+
+/**
+ * A number that two live contacts hold where one of them holds it besides its primary number
+ * (the unique index on phone_unique catches two primaries), if any: what forbids switching
+ * duplicates off. Reads every live contact's other numbers, for a setting that rarely changes.
+ */
+export async function sharedOtherNumber(scope: TenantScope): Promise<string | undefined> {
+  const liveHandles = () =>
+    scope
+      .selectFrom('contact_handles')
+      .innerJoin('contacts', (join) =>
+        scope.joinOn(join, 'contacts').onRef('contacts.key', '=', 'contact_handles.contact_key'),
+      )
+      .select('contact_handles.value')
+      .where('contact_handles.kind', '=', 'phone')
+      .where('contacts.deleted_at', 'is', null);
+  const twice = await liveHandles()
+    .groupBy('contact_handles.value')
+    .having((eb) => eb.fn.countAll(), '>', 1)
+    .limit(1)
+    .executeTakeFirst();
+  if (twice) return twice.value;
+  const primaries = scope
+    .selectFrom('contacts')
+    .select('contacts.phone')
+    .where('contacts.phone', 'is not', null)
+    .where('contacts.deleted_at', 'is', null);
+  const held = await liveHandles()
+    .where('contact_handles.value', 'in', primaries as never)
+    .limit(1)
+    .executeTakeFirst();
+  return held?.value;
 }
 
 export function findLiveByIds(scope: TenantScope, ids: string[]) {

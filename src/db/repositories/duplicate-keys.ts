@@ -7,6 +7,7 @@ import {
 import type { ContactsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
 import { chunks, inChunks } from './chunks.js';
+import { emailsOf, phonesOf } from './contact-codec.js';
 
 /** The columns the duplicate rules read: a write that changes none of them leaves the keys as they are. */
 export const KEYED_COLUMNS = [
@@ -16,7 +17,11 @@ export const KEYED_COLUMNS = [
   'last_name',
   'company',
   'phone',
+  'phone_raw',
+  'phone_valid',
+  'phones',
   'email',
+  'emails',
   'external_ids',
   'deleted_at',
 ] as const satisfies readonly (keyof ContactsTable)[];
@@ -32,8 +37,9 @@ export function keyRowsOf(row: KeyedContact): KeyRow[] {
   if (row.deleted_at !== null) return [];
   return duplicateKeys({
     ...row,
-    phones: row.phone ? [row.phone] : [],
-    emails: row.email ? [row.email] : [],
+    // Every number and address: a second number two contacts share makes them candidates too.
+    phones: phonesOf(row).flatMap((p) => (p.number ? [p.number] : [])),
+    emails: emailsOf(row).map((e) => e.address),
     external_ids: JSON.parse(row.external_ids),
   }).map((k) => ({ ...k, contact_key: row.key }));
 }

@@ -80,6 +80,16 @@ export function endpointsToServe(db: Kysely<Database>) {
     .execute();
 }
 
+/** Webhook deliveries waiting in every organisation, and how long the oldest has waited (metrics). */
+export async function pendingDeliveries(db: Kysely<Database>, now = Date.now()) {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.min('created_at').as('oldest')])
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.n), ageMs: row.oldest === null ? 0 : now - Number(row.oldest) };
+}
+
 export async function countOrganisations(db: Kysely<Database>): Promise<number> {
   const row = await db
     .selectFrom('organisations')

@@ -18,8 +18,13 @@ function flatten(object: Record<string, unknown>, record: SourceRecord = {}, pre
     const value = object[key];
     if (isScalar(value)) record[prefix + key] = value;
     else if (Array.isArray(value)) {
-      const values = value.filter(isScalar);
-      if (values.length > 0) record[prefix + key] = values.join(' ::: ');
+      // A list of objects (the API's `phones`, `addresses`...) stays JSON, as Roster's CSV export writes it.
+      if (value.some((item) => item && typeof item === 'object'))
+        record[prefix + key] = JSON.stringify(value);
+      else {
+        const values = value.filter(isScalar);
+        if (values.length > 0) record[prefix + key] = values.join(' ::: ');
+      }
     } else if (value && typeof value === 'object' && !Array.isArray(value))
       flatten(value as Record<string, unknown>, record, `${prefix}${key}.`);
   }

@@ -2,6 +2,8 @@ import type { FieldWarning } from '../warnings.js';
 import { decodeBytes } from './encoding.js';
 import { lines, type LongLine } from './lines.js';
 import type { SourceRecord, SourceRow } from './mapping.js';
+import { ADDRESS_PARTS, type ContactDate, type PostalAddress } from '../contact-details.js';
+import { abLabelOf, ANNIVERSARY, BIRTHDAY, dateOf, labelOf } from './details.js';
 
 /** A card longer than this (pictures not counted) is a row error. */
 const MAX_CARD_LENGTH = 64 * 1024;
@@ -9,6 +11,8 @@ const MAX_CARD_LENGTH = 64 * 1024;
 interface Property {
   /** Upper-cased, without its group ("item1.TEL" → "TEL"). */
   name: string;
+  /** The group, lower-cased ("item1"): Apple gives a value its label in an X-ABLabel of the same group. */
+  group: string;
   /** Upper-cased parameter names → their values as written; vCard 2.1's bare "CELL" is a TYPE. */
   params: Map<string, string[]>;
   /** Quoted-printable decoded; vCard escapes still in, as structured values split on them. */
@@ -19,7 +23,6 @@ interface Property {
 const BINARY = new Set(['PHOTO', 'LOGO', 'SOUND', 'KEY']);
 const ENCODINGS = new Set(['QUOTED-PRINTABLE', 'BASE64', 'B', '8BIT', '7BIT']);
 const QUOTED_PRINTABLE = /^[^:]*;(ENCODING=)?QUOTED-PRINTABLE[;:]/i;
-const MOBILE_TYPES = new Set(['CELL', 'MOBILE', 'IPHONE']);
 const ESCAPE = /\\([\\;,nN])/g;
 /** RFC 6868's escapes in parameter values: ^' is a double quote, ^n a newline, ^^ a caret. */
 const CARET = /\^([\^'n])/g;
@@ -118,16 +121,15 @@ function parseProperty(line: string, read: ReadContext): Property | undefined {
     const values = key === 'TYPE' ? value.split(',') : [value];
     params.set(key, [...(params.get(key) ?? []), ...values]);
   }
-  const name = nameWithGroup.slice(nameWithGroup.lastIndexOf('.') + 1).toUpperCase();
+  const dot = nameWithGroup.lastIndexOf('.');
+  const name = nameWithGroup.slice(dot + 1).toUpperCase();
   return {
     name,
+    group: dot < 0 ? '' : nameWithGroup.slice(0, dot).toLowerCase(),
     params,
     value: BINARY.has(name) ? rest.join(':') : valueText(rest.join(':'), params, read, name),
   };
 }
-
-const hasType = (p: Property, types: Set<string>) =>
-  (p.params.get('TYPE') ?? []).some((type) => types.has(type.toUpperCase()));
 
 /** A typed value of Roster's own X-ROSTER-CUSTOM, as its VALUE parameter says. */
 function customValue(p: Property): string | number | boolean {
@@ -138,23 +140,79 @@ function customValue(p: Property): string | number | boolean {
   return text;
 }
 
-/** Numbers beyond the first, and the like, kept as custom attributes `<name>_2`, `<name>_3`... */
-function keepOthers(record: SourceRecord, name: string, values: string[]): void {
-  values.forEach((value, i) => (record[`custom.${name}_${i + 2}`] = value));
+/** TYPEs that say how, not what kind: not labels. */
+const NOT_LABELS = new Set([
+  'pref',
+  'voice',
+  'internet',
+  'x400',
+  'text',
+  'msg',
+  'video',
+  'textphone',
+  'dom',
+  'intl',
+  'postal',
+  'parcel',
+]);
+/** Of several TYPEs, the one that says most: TYPE=work,fax is a fax. */
+const LABEL_ORDER = ['mobile', 'fax', 'pager', 'main', 'work', 'home', 'other'];
+
+/** A property's label: its group's X-ABLabel, else its TYPE (a known kind before the others), else none. */
+function labelFor(p: Property, abLabels: Map<string, string>): string | null {
+  const ab = p.group && abLabels.get(p.group);
+  if (ab) return abLabelOf(ab);
+  const types = (p.params.get('TYPE') ?? [])
+    .map((t) => t.trim())
+    .filter((t) => t && !NOT_LABELS.has(t.toLowerCase()));
+  const labels = types.map(labelOf);
+  return labels.sort((a, b) => rankOfLabel(a) - rankOfLabel(b))[0] ?? null;
+}
+const rankOfLabel = (label: string | null) => {
+  const at = LABEL_ORDER.indexOf(label ?? '');
+  return at < 0 ? LABEL_ORDER.length : at;
+};
+
+/** How strongly a property asks to be the preferred one: PREF=1 (vCard 4), TYPE=pref (3.0), a bare PREF (2.1); lower is stronger. */
+function preference(p: Property): number {
+  const pref = Number(p.params.get('PREF')?.[0]);
+  if (Number.isInteger(pref) && pref > 0) return pref;
+  return (p.params.get('TYPE') ?? []).some((t) => t.toLowerCase() === 'pref') ? 1 : Infinity;
 }
 
+/** The values of one kind (TEL, EMAIL, URL) in the API's shape, the most preferred marked primary. */
+function entries(props: Property[], key: 'number' | 'address' | 'url', abLabels: Map<string, string>) {
+  const prefs = props.map(preference);
+  const best = Math.min(...prefs);
+  return props.map((p, i) => ({
+    [key]: unescapeText(p.value).replace(/^tel:/i, ''),
+    label: labelFor(p, abLabels),
+    ...(key !== 'url' && best !== Infinity && prefs.indexOf(best) === i && { primary: true }),
+  }));
+}
+
+const json = (list: unknown[]) => (list.length > 0 ? JSON.stringify(list) : undefined);
+
 /**
- * A card's properties as a record keyed by canonical field names. The mobile number (TYPE=CELL)
- * fills `phone`, else the first; the first email fills `email`; the others are kept.
+ * A card's properties as a record keyed by canonical field names; numbers, email addresses,
+ * postal addresses, dates and links as JSON lists in the API's shape, each with its label
+ * (TYPE, or Apple's X-ABLabel of the same group), the PREF one marked primary.
  */
 function cardRecord(properties: Property[]): SourceRecord {
   const record: SourceRecord = {};
-  const phones: Property[] = [];
-  const emails: string[] = [];
-  const categories: string[] = [];
+  const abLabels = new Map<string, string>();
+  for (const p of properties)
+    if (p.name === 'X-ABLABEL' && p.group) abLabels.set(p.group, unescapeText(p.value));
+  const byName = (name: string) => properties.filter((p) => p.name === name);
   const set = (key: string, value: string | undefined) => {
     if (value) record[key] = value;
   };
+  const categories: string[] = [];
+  const notes: string[] = [];
+  const dates: ContactDate[] = [];
+  const addresses: PostalAddress[] = [];
+  let language: { value: string; pref: number } | undefined;
+  let organisations = 0;
   for (const p of properties) {
     const key = p.params.get('KEY')?.[0];
     switch (p.name) {
@@ -170,18 +228,53 @@ function cardRecord(properties: Property[]): SourceRecord {
         set('custom.name_suffix', suffix);
         break;
       }
-      case 'TEL':
-        phones.push(p);
+      case 'ORG': {
+        const [company, ...units] = components(p.value);
+        // A second organisation (Android writes one ORG per job) is kept whole as a custom attribute.
+        if (++organisations > 1)
+          set(`custom.organization_${organisations}`, [company, ...units].filter(Boolean).join(', '));
+        else {
+          set('company', company);
+          set('department', units.filter(Boolean).join(', '));
+        }
         break;
-      case 'EMAIL':
-        emails.push(unescapeText(p.value));
+      }
+      case 'TITLE':
+        set('title', unescapeText(p.value));
         break;
-      case 'ORG':
-        set('company', components(p.value)[0]);
+      case 'NICKNAME':
+        set('nickname', unescapeText(p.value));
         break;
       case 'NOTE':
-        set('custom.note', unescapeText(p.value));
+        if (unescapeText(p.value).trim()) notes.push(unescapeText(p.value));
         break;
+      case 'ADR': {
+        const parts = components(p.value);
+        const label = labelFor(p, abLabels);
+        const address: PostalAddress = label === null ? {} : { label };
+        ADDRESS_PARTS.forEach((part, i) => {
+          if (parts[i]?.trim()) address[part] = parts[i];
+        });
+        addresses.push(address);
+        break;
+      }
+      case 'BDAY':
+      case 'ANNIVERSARY':
+      case 'X-ANNIVERSARY':
+      case 'X-ABDATE': {
+        const date = dateOf(unescapeText(p.value), p.params.get('X-APPLE-OMIT-YEAR')?.[0]);
+        const ab = p.group && abLabels.get(p.group);
+        const label =
+          p.name === 'BDAY'
+            ? BIRTHDAY
+            : p.name.endsWith('ANNIVERSARY')
+              ? ANNIVERSARY
+              : ab
+                ? (abLabelOf(ab, true) ?? 'other')
+                : 'other';
+        if (date) dates.push({ label, date });
+        break;
+      }
       case 'CATEGORIES':
         categories.push(
           ...components(p.value, ',')
@@ -189,9 +282,12 @@ function cardRecord(properties: Property[]): SourceRecord {
             .filter(Boolean),
         );
         break;
-      case 'LANG':
-        set('language', p.value);
+      case 'LANG': {
+        // The preferred language (PREF=1), not the last one named.
+        const pref = preference(p);
+        if (!language || pref < language.pref) language = { value: p.value, pref };
         break;
+      }
       case 'PHOTO':
         if (/^https?:\/\//i.test(p.value)) set('avatar_url', p.value);
         break;
@@ -209,12 +305,14 @@ function cardRecord(properties: Property[]): SourceRecord {
         break;
     }
   }
-  const mobile = phones.find((p) => hasType(p, MOBILE_TYPES)) ?? phones[0];
-  const number = (p: Property) => unescapeText(p.value).replace(/^tel:/i, '');
-  if (mobile) set('phone', number(mobile));
-  keepOthers(record, 'phone', phones.filter((p) => p !== mobile).map(number));
-  set('email', emails[0]);
-  keepOthers(record, 'email', emails.slice(1));
+  if (!record.title) set('title', byName('ROLE').map((p) => unescapeText(p.value))[0]);
+  set('notes', notes.join('\n\n'));
+  set('language', language?.value);
+  set('phones', json(entries(byName('TEL'), 'number', abLabels)));
+  set('emails', json(entries(byName('EMAIL'), 'address', abLabels)));
+  set('urls', json(entries(byName('URL'), 'url', abLabels)));
+  set('addresses', json(addresses));
+  set('dates', json(dates));
   if (categories.length > 0) set('groups', categories.join(' ::: '));
   return record;
 }

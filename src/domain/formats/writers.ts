@@ -1,6 +1,8 @@
 import type { CustomAttributes, CustomValue } from '../contact.js';
 import type { Contact } from '../records.js';
-import { CONTACT_FIELDS } from '../contact.js';
+import { CONTACT_FIELDS, CONTACT_LIST_FIELDS } from '../contact.js';
+import { ADDRESS_PARTS, type ContactPhone } from '../contact-details.js';
+import { ANNIVERSARY, BIRTHDAY, vcardDate, vcardTypeOf } from './details.js';
 import type { ImportFormat } from './detect.js';
 
 export type ExportFormat = ImportFormat;
@@ -20,6 +22,15 @@ export type ExportedContact = Pick<
   | 'channel'
   | 'language'
   | 'avatar_url'
+  | 'title'
+  | 'department'
+  | 'nickname'
+  | 'notes'
+  | 'phones'
+  | 'emails'
+  | 'addresses'
+  | 'dates'
+  | 'urls'
   | 'custom'
   | 'external_ids'
 > & { groups: string[] };
@@ -36,6 +47,9 @@ export type ExportedContact = Pick<
  * case-insensitive and allow no "_" or ".", both of which custom keys may hold; VALUE keeps
  * numbers and booleans typed. Groups are written as JSON Lines' `groups`, vCard's CATEGORIES and
  * CSV's `groups` column (names " ::: " apart, as Google writes them), and read back as memberships.
+ * Numbers, email addresses, postal addresses, dates and links are the API's lists in JSON Lines,
+ * JSON cells in CSV (exact, and shown as text by spreadsheets), and standard properties in vCard,
+ * a label of the address book's own in an X-ABLabel of the property's group, as Apple writes it.
  */
 
 const COLUMNS = ['id', ...CONTACT_FIELDS] as const;
@@ -74,13 +88,31 @@ const csvLine = (cells: string[]) => cells.map(csvCell).join(',') + '\r\n';
  * their types.
  */
 function csvHeader(customKeys: readonly string[]): string {
-  return csvLine([...COLUMNS, ...customKeys.map((key) => `custom.${key}`), 'custom', 'groups']);
+  return csvLine([
+    ...COLUMNS,
+    ...CONTACT_LIST_FIELDS,
+    ...customKeys.map((key) => `custom.${key}`),
+    'custom',
+    'groups',
+  ]);
+}
+
+/** A number or address list says more than the `phone`/`email` column when it holds another entry, a label or a number kept unread. */
+const saysMore = (list: readonly { label: string | null; number?: string | null }[]) =>
+  list.length > 1 || list.some((e) => e.label !== null || e.number === null);
+
+/** A list field's JSON cell; empty when the plain columns say it all. */
+function listCell(c: ExportedContact, field: (typeof CONTACT_LIST_FIELDS)[number]): string {
+  const list = c[field];
+  const shown = field === 'phones' || field === 'emails' ? saysMore(list as ContactPhone[]) : list.length > 0;
+  return shown ? csvCell(JSON.stringify(list)) : '';
 }
 
 /** Built as one string, cell by cell: an export writes millions of these. */
 function csvRow(c: ExportedContact, customKeys: readonly string[]): string {
   let line = csvCell(c.id);
   for (let i = 1; i < COLUMNS.length; i++) line += ',' + csvCell(c[COLUMNS[i]!] ?? '');
+  for (const field of CONTACT_LIST_FIELDS) line += ',' + listCell(c, field);
   for (const key of customKeys)
     line += ',' + csvCell(Object.hasOwn(c.custom, key) ? String(c.custom[key]) : '');
   let rest: CustomAttributes | undefined;
@@ -132,6 +164,28 @@ function fold(line: string): string {
   return parts.join('\r\n ');
 }
 
+/**
+ * A labelled property: a known label as its TYPE, the address book's own in an X-ABLabel of an
+ * item group (`item1.TEL` ... `item1.X-ABLabel:Grandma`), as Apple writes them.
+ */
+function labelled(
+  lines: string[],
+  item: { n: number },
+  property: { name: string; label: string | null; params?: string; value: string },
+): void {
+  const type = vcardTypeOf(property.label);
+  const params = (type ? `;TYPE=${type}` : '') + (property.params ?? '');
+  if (property.label === null || type) {
+    lines.push(`${property.name}${params}:${property.value}`);
+    return;
+  }
+  const group = `item${++item.n}`;
+  lines.push(
+    `${group}.${property.name}${params}:${property.value}`,
+    `${group}.X-ABLabel:${vcardText(property.label)}`,
+  );
+}
+
 function vcard(c: ExportedContact): string {
   const lines = [
     'BEGIN:VCARD',
@@ -139,14 +193,50 @@ function vcard(c: ExportedContact): string {
     `FN:${vcardText(c.name)}`,
     `N:${[c.last_name, c.first_name, c.middle_name, '', ''].map((part) => vcardText(part ?? '')).join(';')}`,
   ];
-  if (c.phone)
-    lines.push(
-      /^\+\d+$/.test(c.phone)
-        ? `TEL;VALUE=uri;TYPE=cell:tel:${c.phone}`
-        : `TEL;TYPE=cell:${vcardText(c.phone)}`,
-    );
-  if (c.email) lines.push(`EMAIL:${vcardText(c.email)}`);
-  if (c.company) lines.push(`ORG:${vcardText(c.company)}`);
+  const item = { n: 0 };
+  // PREF=1 marks the primary entry where there are several.
+  const pref = (primary: boolean, count: number) => (primary && count > 1 ? ';PREF=1' : '');
+  for (const p of c.phones) {
+    const uri = p.number !== null && /^\+\d+$/.test(p.number);
+    labelled(lines, item, {
+      name: 'TEL',
+      label: p.label,
+      params: (uri ? ';VALUE=uri' : '') + pref(p.primary, c.phones.length),
+      value: uri ? `tel:${p.number}` : vcardText(p.number ?? p.raw),
+    });
+  }
+  for (const e of c.emails)
+    labelled(lines, item, {
+      name: 'EMAIL',
+      label: e.label,
+      params: pref(e.primary, c.emails.length),
+      value: vcardText(e.address),
+    });
+  if (c.company || c.department)
+    lines.push(`ORG:${vcardText(c.company ?? '')}${c.department ? `;${vcardText(c.department)}` : ''}`);
+  if (c.title) lines.push(`TITLE:${vcardText(c.title)}`);
+  if (c.nickname) lines.push(`NICKNAME:${vcardText(c.nickname)}`);
+  for (const a of c.addresses)
+    labelled(lines, item, {
+      name: 'ADR',
+      label: a.label ?? null,
+      value: ADDRESS_PARTS.map((part) => vcardText(a[part] ?? '')).join(';'),
+    });
+  // vCard has one BDAY and one ANNIVERSARY; other dates, and a second of either, are Apple's X-ABDATE.
+  const own = new Set<string>();
+  for (const d of c.dates) {
+    const name = d.label === BIRTHDAY ? 'BDAY' : d.label === ANNIVERSARY ? 'ANNIVERSARY' : undefined;
+    if (name && !own.has(name)) {
+      own.add(name);
+      lines.push(`${name}:${vcardDate(d.date)}`);
+    } else {
+      const group = `item${++item.n}`;
+      lines.push(`${group}.X-ABDATE:${vcardDate(d.date)}`, `${group}.X-ABLabel:${vcardText(d.label)}`);
+    }
+  }
+  for (const u of c.urls)
+    labelled(lines, item, { name: 'URL', label: u.label ?? null, value: vcardText(u.url) });
+  if (c.notes) lines.push(`NOTE:${vcardText(c.notes)}`);
   if (c.language) lines.push(`LANG:${c.language}`);
   if (c.avatar_url) lines.push(`PHOTO:${c.avatar_url}`);
   if (c.groups.length > 0) lines.push(`CATEGORIES:${c.groups.map(vcardText).join(',')}`);
@@ -160,8 +250,8 @@ function vcard(c: ExportedContact): string {
   return lines.map(fold).join('\r\n') + '\r\n';
 }
 
-/** A JSON line's keys, in order: the CSV columns, then the two objects a CSV row flattens. */
-const JSON_KEYS = [...COLUMNS, 'custom', 'external_ids'] as const;
+/** A JSON line's keys, in order: the CSV columns and lists, then the two objects a CSV row flattens. */
+const JSON_KEYS = [...COLUMNS, ...CONTACT_LIST_FIELDS, 'custom', 'external_ids'] as const;
 
 /**
  * A JSON line's object, made by a function written once for JSON_KEYS: an object literal of one

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CHANNELS, CONTACT_LIMITS, CUSTOM_LIMITS } from '../../domain/contact.js';
+import { DATE_PATTERN, DETAIL_LIMITS } from '../../domain/contact-details.js';
 import { MAX_UNREAD_LENGTH } from '../../domain/phone.js';
 import { ROLES } from '../../domain/roles.js';
 import { MAX_FIELD_ISSUES } from '../errors.js';
@@ -49,6 +50,67 @@ const ConsentWrite = Type.Partial(
   },
 );
 
+const Label = Nullable(
+  Text(DETAIL_LIMITS.label, "mobile, home, work, main, fax, pager, other, or the address book's own words"),
+);
+const Primary = Type.Boolean({
+  description: 'The primary entry: at most one; the first one when none is marked',
+});
+const PhoneWrite = Type.Object(
+  {
+    number: Text(40, "Any format; read like phone, in the organisation's default country"),
+    label: Type.Optional(Label),
+    primary: Type.Optional(Primary),
+  },
+  { additionalProperties: false },
+);
+const EmailWrite = Type.Object(
+  { address: Text(254), label: Type.Optional(Label), primary: Type.Optional(Primary) },
+  { additionalProperties: false },
+);
+const AddressPart = (max: number = DETAIL_LIMITS.addressPart) => Type.Optional(Nullable(Text(max)));
+const Address = Type.Object(
+  {
+    label: Type.Optional(Label),
+    po_box: AddressPart(),
+    extended: AddressPart(),
+    street: AddressPart(DETAIL_LIMITS.street),
+    locality: AddressPart(),
+    region: AddressPart(),
+    postal_code: AddressPart(),
+    country: AddressPart(),
+  },
+  { additionalProperties: false, description: "A postal address in vCard's parts; at least one part" },
+);
+const ContactDate = Type.Object(
+  {
+    label: Text(DETAIL_LIMITS.label, "birthday, anniversary, or the address book's own words"),
+    date: Type.String({
+      pattern: DATE_PATTERN,
+      maxLength: 10,
+      description: 'YYYY-MM-DD, or --MM-DD when the year is not known',
+    }),
+  },
+  { additionalProperties: false },
+);
+const ContactUrl = Type.Object(
+  { url: Text(DETAIL_LIMITS.url, 'A link, as written (no spaces)'), label: Type.Optional(Label) },
+  { additionalProperties: false },
+);
+const List = <T extends TSchema>(item: T, max: number, description: string) =>
+  Type.Array(item, { maxItems: max, description });
+const textDetails = {
+  title: Nullable(Text(DETAIL_LIMITS.text, 'Job title')),
+  department: Nullable(Text(DETAIL_LIMITS.text)),
+  nickname: Nullable(Text(DETAIL_LIMITS.text)),
+  notes: Nullable(Text(DETAIL_LIMITS.notes)),
+};
+const listDetails = {
+  addresses: List(Address, DETAIL_LIMITS.addresses, 'Postal addresses'),
+  dates: List(ContactDate, DETAIL_LIMITS.dates, 'Birthday, anniversary and other dates'),
+  urls: List(ContactUrl, DETAIL_LIMITS.urls, 'Links: a web site, a profile'),
+};
+
 const contactFields = {
   name: Nullable(Text(CONTACT_LIMITS.name, 'Display name; derived from the name parts when not given')),
   first_name: Nullable(Text(CONTACT_LIMITS.name)),
@@ -62,6 +124,24 @@ const contactFields = {
   channel: Nullable(Channel),
   avatar_url: Nullable(Text(CONTACT_LIMITS.url)),
   language: Nullable(Text(CONTACT_LIMITS.language)),
+  ...textDetails,
+  addresses: Nullable(listDetails.addresses),
+  dates: Nullable(listDetails.dates),
+  urls: Nullable(listDetails.urls),
+  phones: Nullable(
+    List(
+      PhoneWrite,
+      DETAIL_LIMITS.phones,
+      "Every number, replacing those stored; phone, when given too, names the primary one. Each number is one live contact's unless the organisation allows duplicates",
+    ),
+  ),
+  emails: Nullable(
+    List(
+      EmailWrite,
+      DETAIL_LIMITS.emails,
+      'Every address, replacing those stored; email, when given too, names the primary one',
+    ),
+  ),
   custom: Custom,
   external_ids: ExternalIds,
   user_id: Nullable(Id),
@@ -113,6 +193,28 @@ export const Contact = Type.Object(
     channel: Nullable(Channel),
     avatar_url: Nullable(Type.String({ pattern: '^https?://\\S+$', maxLength: CONTACT_LIMITS.url })),
     language: Nullable(Text(CONTACT_LIMITS.language)),
+    ...textDetails,
+    ...listDetails,
+    phones: List(
+      Type.Object({
+        number: Nullable(E164),
+        raw: Text(MAX_UNREAD_LENGTH, 'The number as it was given'),
+        valid: Type.Boolean({ description: 'As phone_valid' }),
+        label: Label,
+        primary: Type.Boolean(),
+      }),
+      DETAIL_LIMITS.phones,
+      'Every number, the primary one (phone) first; number null for one an import kept as written, unread',
+    ),
+    emails: List(
+      Type.Object({
+        address: Type.String({ format: 'email', maxLength: 254 }),
+        label: Label,
+        primary: Type.Boolean(),
+      }),
+      DETAIL_LIMITS.emails,
+      'Every address, the primary one (email) first',
+    ),
     custom: Custom,
     external_ids: ExternalIds,
     consent: Type.Partial(Type.Record(Channel, ConsentEntry)),

@@ -1,4 +1,18 @@
-import { inputOf, namesAgree, phoneHolder, type ContactInput } from '../../domain/contact.js';
+import {
+  CONTACT_LIST_FIELDS,
+  inputOf,
+  namesAgree,
+  phoneHolder,
+  type ContactInput,
+} from '../../domain/contact.js';
+import {
+  ADDRESS_PARTS,
+  type ContactDate,
+  type ContactEmail,
+  type ContactPhone,
+  type ContactUrl,
+  type PostalAddress,
+} from '../../domain/contact-details.js';
 import { DomainError } from '../../domain/errors.js';
 import type { ImportedContact, ReadRow } from '../../domain/formats/index.js';
 import { uuidv7 } from '../../domain/ids.js';
@@ -10,6 +24,9 @@ import * as memberships from '../../db/repositories/memberships.js';
 import {
   CONTACT_FIELD_COLUMNS,
   decodeContact,
+  detailsOf,
+  emailsOf,
+  phonesOf,
   type ContactFields,
   type ContactRow,
 } from '../../db/repositories/contact-codec.js';
@@ -18,7 +35,7 @@ import type { ContactsService } from '../contacts.js';
 import type { ChangeAuthor } from '../../domain/changes.js';
 import type { Actor } from '../context.js';
 import { GROUP_NAME_MAX, type GroupsService } from '../groups.js';
-import { POLICY_FIELDS, type ImportOptions } from './options.js';
+import { policyOf, POLICY_FIELDS, type FieldPolicy, type ImportOptions } from './options.js';
 
 export type BatchCounts = ImportCounts;
 
@@ -62,6 +79,9 @@ interface Plan {
 /** Warnings already reported when the row was first read: a later reading of it adds none. */
 const reported = () => {};
 
+type ListField = (typeof CONTACT_LIST_FIELDS)[number];
+const LIST_FIELD_SET = new Set<string>(CONTACT_LIST_FIELDS);
+
 /** What an update's undo log keeps of the contact before: every column its input sets. */
 const UNDO_COLUMNS = CONTACT_FIELD_COLUMNS;
 
@@ -72,27 +92,118 @@ function toInput(row: ImportedContact, externalKey: string): ContactInput {
     : input;
 }
 
-/** A matched contact's fields after this row, by the import's per-field policy; custom attributes merge key by key. */
-function merge(current: ContactInput, incoming: ContactInput, options: ImportOptions): ContactInput {
-  const merged: ContactInput = { ...current };
+/** One side of a merge: a contact's input and its settled fields (numbers and addresses read). */
+interface Side {
+  input: ContactInput;
+  fields: ContactFields;
+  /** The stored contact, if any: its numbers are named by their E.164 (so they keep their reading), a file's by their text as written. */
+  stored?: ContactRow;
+}
+
+/** A list entry with what makes it the same entry as another. */
+type Keyed<T> = { key: string; entry: T };
+
+/** A list after the row by its policy; `add` keeps every stored entry, adds the row's new ones, and labels an unlabelled stored entry with the row's label. */
+function mergeList<T extends { label?: string | null }>(
+  stored: Keyed<T>[],
+  row: Keyed<T>[],
+  policy: FieldPolicy,
+): Keyed<T>[] {
+  if (row.length === 0 || policy === 'keep' || (policy === 'fill_empty' && stored.length > 0)) return stored;
+  if (policy !== 'add') return row;
+  const merged = stored.map((s) => ({ ...s }));
+  for (const r of row) {
+    const held = merged.find((m) => m.key === r.key);
+    if (!held) merged.push(r);
+    else if (!held.entry.label && r.entry.label) held.entry = { ...held.entry, label: r.entry.label };
+  }
+  return merged;
+}
+
+const addressKey = (a: PostalAddress) => ADDRESS_PARTS.map((part) => a[part]?.trim() ?? '').join('\u0000');
+
+/**
+ * A matched contact's fields after this row, by the import's per-field policy: text fields are
+ * overwritten by default, lists (numbers, addresses, dates, links) added to, and the row's primary
+ * number and address become the contact's primary ones as `phone`/`email` say; custom attributes
+ * merge key by key.
+ */
+function merge(current: Side, incoming: Side, options: ImportOptions): ContactInput {
+  const merged: ContactInput = { ...current.input };
   for (const field of POLICY_FIELDS) {
-    const policy = options.fields[field] ?? 'overwrite';
-    const value = incoming[field];
+    const policy = policyOf(options, field);
+    const value = incoming.input[field];
+    if (LIST_FIELD_SET.has(field) || field === 'phone' || field === 'email') continue;
     if (value === undefined || value === null || policy === 'keep') continue;
     if (field === 'custom') {
-      const base = current.custom ?? {};
+      const base = current.input.custom ?? {};
       const add = value as Record<string, string | number | boolean>;
       merged.custom = policy === 'overwrite' ? { ...base, ...add } : { ...add, ...base };
     } else if (
       policy === 'overwrite' ||
-      current[field] === null ||
-      current[field] === undefined ||
-      current[field] === ''
+      current.input[field] === null ||
+      current.input[field] === undefined ||
+      current.input[field] === ''
     ) {
       (merged as Record<string, unknown>)[field] = value;
     }
   }
-  if (incoming.external_ids) merged.external_ids = { ...current.external_ids, ...incoming.external_ids };
+  const [was, now] = [detailsOf(current.fields), detailsOf(incoming.fields)];
+  const storedNumbers = new Set(current.stored ? phonesOf(current.stored).map((p) => p.number ?? p.raw) : []);
+  const byField = <T, E extends { label?: string | null }>(
+    field: ListField,
+    keyedOf: (t: T) => Keyed<E>,
+    list: (d: typeof was) => T[],
+  ) => mergeList(list(was).map(keyedOf), list(now).map(keyedOf), policyOf(options, field));
+  /** The row's primary entry first where the `phone`/`email` policy lets the row say which is primary. */
+  const primaryFirst = <E>(list: Keyed<E>[], field: 'phone' | 'email', rowPrimary: string | undefined) => {
+    const wanted = rowPrimary !== undefined && policyOf(options, field) === 'overwrite';
+    const at = wanted ? list.findIndex((e) => e.key === rowPrimary) : -1;
+    return (at > 0 ? [list[at]!, ...list.filter((_, i) => i !== at)] : list).map((e) => e.entry);
+  };
+  const phoneKey = (p: ContactPhone) => p.number ?? p.raw;
+  const phones = primaryFirst(
+    byField(
+      'phones',
+      (p: ContactPhone) => ({
+        key: phoneKey(p),
+        entry: { number: storedNumbers.has(phoneKey(p)) ? phoneKey(p) : p.raw, label: p.label },
+      }),
+      (d) => d.phones,
+    ),
+    'phone',
+    now.phones[0] && phoneKey(now.phones[0]),
+  );
+  // The lists say which entry is primary (their first): `phone` and `email` would only name it again.
+  merged.phones = phones;
+  delete merged.phone;
+  const emails = primaryFirst(
+    byField(
+      'emails',
+      (e: ContactEmail) => ({ key: e.address, entry: { address: e.address, label: e.label } }),
+      (d) => d.emails,
+    ),
+    'email',
+    now.emails[0]?.address,
+  );
+  merged.emails = emails;
+  delete merged.email;
+  const plain =
+    <T>(keyOf: (t: T) => string) =>
+    (entry: T) => ({ key: keyOf(entry), entry });
+  merged.addresses = byField('addresses', plain(addressKey), (d) => d.addresses).map((e) => e.entry);
+  merged.dates = byField(
+    'dates',
+    plain((d: ContactDate) => `${d.label}\u0000${d.date}`),
+    (d) => d.dates,
+  ).map((e) => e.entry);
+  merged.urls = byField(
+    'urls',
+    plain((u: ContactUrl) => u.url),
+    (d) => d.urls,
+  ).map((e) => e.entry);
+  if (incoming.input.external_ids)
+    merged.external_ids = { ...current.input.external_ids, ...incoming.input.external_ids };
   return merged;
 }
 
@@ -107,9 +218,14 @@ const groupNameProblem = (name: string) =>
       ? 'must not contain a NUL character'
       : undefined;
 
+/** Every number a contact's fields hold read (E.164), primary first. */
+const numbersOf = (f: ContactFields) => phonesOf(f).flatMap((p) => (p.number === null ? [] : [p.number]));
+/** Every email address a contact's fields hold, primary first. */
+const emailAddressesOf = (f: ContactFields) => emailsOf(f).map((e) => e.address);
+
 /** A name, a company, a number read or an email: a number kept unread alone identifies nobody. */
 const identifies = (f: ContactFields) =>
-  f.phone !== null || f.email !== null || (f.display_name !== '' && f.display_name !== f.phone_raw);
+  numbersOf(f).length > 0 || f.email !== null || (f.display_name !== '' && f.display_name !== f.phone_raw);
 
 /**
  * Turns rows into contact fields. A field that cannot be read is kept raw or left out, with a
@@ -186,7 +302,7 @@ const externalIdOf = (ctx: BatchContext, p: ReadyRow) => p.input.external_ids?.[
 const distinct = <T>(values: (T | null | undefined)[]) =>
   [...new Set(values)].filter((v): v is T => v !== null && v !== undefined);
 /** A row with neither a number read nor an email: matched by its name and every other field. */
-const unreachable = (f: ContactFields) => f.phone === null && f.email === null;
+const unreachable = (f: ContactFields) => numbersOf(f).length === 0 && f.email === null;
 
 /** Appends to a list under a key. */
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -195,14 +311,20 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
+/** A contact under each of its numbers (or addresses), once under each. */
+function index<V>(map: Map<string, V[]>, keys: string[], value: V): void {
+  for (const key of keys) if (!map.get(key)?.includes(value)) push(map, key, value);
+}
+
 async function lookUpMatches(scope: TenantScope, ctx: BatchContext, prepared: ReadyRow[]): Promise<Matches> {
-  const phones = distinct(prepared.map((p) => p.fields.phone));
-  const emails = distinct(prepared.map((p) => p.fields.email));
+  const phones = distinct(prepared.flatMap((p) => numbersOf(p.fields)));
+  const emails = distinct(prepared.flatMap((p) => emailAddressesOf(p.fields)));
   const names = distinct(prepared.map((p) => (unreachable(p.fields) ? p.fields.sort_name : null)));
   const byPhone = new Map<string, ContactRow[]>();
-  for (const r of await contacts.findLiveByPhones(scope, phones)) push(byPhone, r.phone!, r);
+  // A contact is found by any of its numbers and addresses, and indexed by all of them.
+  for (const r of await contacts.findLiveByPhones(scope, phones)) index(byPhone, numbersOf(r), r);
   const byEmail = new Map<string, ContactRow[]>();
-  for (const r of await contacts.findLiveByEmails(scope, emails)) push(byEmail, r.email!, r);
+  for (const r of await contacts.findLiveByEmails(scope, emails)) index(byEmail, emailAddressesOf(r), r);
   const byName = new Map<string, ContactRow[]>();
   for (const r of await contacts.findLiveUnreachableByNames(scope, names)) push(byName, r.sort_name, r);
   const system = ctx.options.external_key;
@@ -225,8 +347,8 @@ async function lookUpMatches(scope: TenantScope, ctx: BatchContext, prepared: Re
 const fieldsOfCandidate = (c: ContactRow | ReadyRow) => ('fields' in c ? c.fields : c);
 
 /**
- * What a row matches by the import's rule: an external id; else a phone, then an email, only
- * where the names agree (a shared landline or address under two names is two people); a row
+ * What a row matches by the import's rule: an external id; else any of its numbers, then any
+ * of its email addresses, against any a contact holds, only where the names agree (a shared landline or address under two names is two people); a row
  * with neither is the contact of its name whose other fields it repeats, so importing one file
  * twice creates nobody the second time.
  */
@@ -244,27 +366,43 @@ function lookup<T extends ContactRow | ReadyRow>(
     const id = externalIdOf(ctx, p);
     return id === undefined ? undefined : maps.byExternal.get(id);
   }
-  const { phone, email, sort_name } = p.fields;
   const agrees = (c: T) => namesAgree(p.fields, fieldsOfCandidate(c));
   if (unreachable(p.fields))
-    return maps.byName.get(sort_name)?.find((c) => agrees(c) && sameFields(fieldsOfCandidate(c), p.fields));
-  return (
-    (phone && maps.byPhone.get(phone)?.find(agrees)) ||
-    (email && maps.byEmail.get(email)?.find(agrees)) ||
-    undefined
-  );
+    return maps.byName
+      .get(p.fields.sort_name)
+      ?.find((c) => agrees(c) && sameFields(fieldsOfCandidate(c), p.fields));
+  for (const number of numbersOf(p.fields)) {
+    const found = maps.byPhone.get(number)?.find(agrees);
+    if (found) return found;
+  }
+  for (const address of emailAddressesOf(p.fields)) {
+    const found = maps.byEmail.get(address)?.find(agrees);
+    if (found) return found;
+  }
+  return undefined;
 }
 
-/** The holder of the number a row's contact would take: a live contact or an earlier row of the batch. */
-const phoneHolderOf = (fields: ContactFields, matches: Matches, pending: Pending, self?: ContactRow) =>
-  phoneHolder<ContactRow | ReadyRow>(
-    fields.phone_unique,
-    [
-      ...(matches.byPhone.get(fields.phone_unique!) ?? []),
-      ...(pending.byPhone.get(fields.phone_unique!) ?? []),
-    ],
-    (holder) => holder === self,
-  );
+/**
+ * Where the organisation keeps one live contact per number: the first number a row's contact
+ * would take that a live contact or an earlier row of the batch holds, with its holder.
+ */
+function phoneHolderOf(
+  ctx: BatchContext,
+  fields: ContactFields,
+  found: { matches: Matches; pending: Pending },
+  self?: ContactRow | ReadyRow,
+): { number: string; holder: ContactRow | ReadyRow } | undefined {
+  if (ctx.org.allow_duplicate_phones) return undefined;
+  for (const number of numbersOf(fields)) {
+    const holder = phoneHolder<ContactRow | ReadyRow>(
+      number,
+      [...(found.matches.byPhone.get(number) ?? []), ...(found.pending.byPhone.get(number) ?? [])],
+      (h) => h === self,
+    );
+    if (holder) return { number, holder };
+  }
+  return undefined;
+}
 
 /** A row's contact joins the import's groups and those the row names. */
 function join(plan: Plan, member: Member, p: ReadyRow): void {
@@ -285,7 +423,13 @@ async function upsertInto(
   match: ContactRow,
 ): Promise<void> {
   const earlier = plan.updates.get(match.key);
-  const input = merge(earlier?.input ?? inputOf(decodeContact(match)), p.input, ctx.options);
+  const input = merge(
+    earlier
+      ? { input: earlier.input, fields: earlier.fields, stored: match }
+      : { input: inputOf(decodeContact(match)), fields: match, stored: match },
+    { input: p.input, fields: p.fields },
+    ctx.options,
+  );
   let fields: ContactFields;
   try {
     fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input, { stored: match, onWarning: reported });
@@ -293,8 +437,11 @@ async function upsertInto(
     if (!(error instanceof DomainError) || error.code !== 'validation') throw error;
     return fail(plan, p, error.message);
   }
-  if (phoneHolderOf(fields, found.matches, found.pending, match))
-    return fail(plan, p, 'phone: belongs to another contact');
+  const taken = phoneHolderOf(ctx, fields, found, match);
+  if (taken) return fail(plan, p, `phone: ${taken.number} belongs to another contact`);
+  // Later rows find the contact by the numbers and addresses this row gave it, too.
+  index(found.matches.byPhone, numbersOf(fields), match);
+  index(found.matches.byEmail, emailAddressesOf(fields), match);
   join(plan, match.key, p);
   if (sameFields(match, fields) && !earlier) plan.counts.unchanged += 1;
   else {
@@ -309,21 +456,22 @@ async function upsertInto(
  */
 function create(ctx: BatchContext, plan: Plan, found: { matches: Matches; pending: Pending }, p: ReadyRow) {
   const { pending } = found;
-  const holder = phoneHolderOf(p.fields, found.matches, pending);
-  if (holder)
+  const taken = phoneHolderOf(ctx, p.fields, found);
+  if (taken) {
+    const { number, holder } = taken;
     return fail(
       plan,
       p,
       'fields' in holder
-        ? `phone: ${p.fields.phone} belongs to row ${holder.row} of this file, whose name differs`
-        : `phone: ${p.fields.phone} belongs to contact ${holder.id} (${holder.display_name}), ` +
+        ? `phone: ${number} belongs to row ${holder.row} of this file, whose name differs`
+        : `phone: ${number} belongs to contact ${holder.id} (${holder.display_name}), ` +
             'whose name differs; that contact is left as it is',
     );
-  const { phone, email, sort_name } = p.fields;
+  }
   const id = externalIdOf(ctx, p);
-  if (phone) push(pending.byPhone, phone, p);
-  if (email) push(pending.byEmail, email, p);
-  if (unreachable(p.fields)) push(pending.byName, sort_name, p);
+  index(pending.byPhone, numbersOf(p.fields), p);
+  index(pending.byEmail, emailAddressesOf(p.fields), p);
+  if (unreachable(p.fields)) push(pending.byName, p.fields.sort_name, p);
   if (id !== undefined) pending.byExternal.set(id, p);
   plan.creates.push(p);
   join(plan, p, p);
@@ -358,10 +506,16 @@ async function decide(
       plan.counts.skipped += 1;
       if (earlierRow || found.matches.touched.has(match!.key)) plan.counts.skipped_in_file += 1;
     } else if (mode === 'upsert' && earlierRow) {
-      earlierRow.input = merge(earlierRow.input, p.input, ctx.options);
+      earlierRow.input = merge(
+        { input: earlierRow.input, fields: earlierRow.fields },
+        { input: p.input, fields: p.fields },
+        ctx.options,
+      );
       earlierRow.fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, earlierRow.input, {
         onWarning: reported,
       });
+      index(found.pending.byPhone, numbersOf(earlierRow.fields), earlierRow);
+      index(found.pending.byEmail, emailAddressesOf(earlierRow.fields), earlierRow);
       join(plan, earlierRow, p);
       plan.counts.updated += 1;
     } else if (mode === 'upsert' && match) {

@@ -411,7 +411,7 @@ export class ImportsService {
       onEncoding: (found) => (encoding = found),
     })) {
       if (state.stop) break;
-      if ('contact' in row) countries.add(row.contact.phone);
+      if ('contact' in row) countries.add(row.contact.phone ?? row.contact.phones?.[0]?.number);
       if (row.row <= job.last_row) continue;
       batch.push(row);
       if (batch.length >= this.settings.batchSize) await flush();

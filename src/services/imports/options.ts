@@ -1,14 +1,22 @@
 import type { Channel, ConsentStatus } from '../../domain/contact.js';
-import { CHANNELS, CONTACT_FIELDS } from '../../domain/contact.js';
+import { CHANNELS, CONTACT_FIELDS, CONTACT_LIST_FIELDS } from '../../domain/contact.js';
 import { invalid } from '../../domain/errors.js';
 import { checkEncoding } from '../../domain/formats/encoding.js';
 import type { ImportFormat, Target } from '../../domain/formats/index.js';
 import { isCountryCode } from '../../domain/phone.js';
 
-/** How each field of a matched contact takes the file's value. */
-export type FieldPolicy = 'overwrite' | 'fill_empty' | 'keep';
-export const POLICY_FIELDS = [...CONTACT_FIELDS, 'custom'] as const;
+/**
+ * How each field of a matched contact takes the file's value; `add` (a list field's default)
+ * adds the row's entries to the stored ones, so an upsert never loses a stored number or address.
+ */
+export type FieldPolicy = 'overwrite' | 'fill_empty' | 'keep' | 'add';
+export const POLICY_FIELDS = [...CONTACT_FIELDS, ...CONTACT_LIST_FIELDS, 'custom'] as const;
 export type PolicyField = (typeof POLICY_FIELDS)[number];
+const LIST_FIELDS = new Set<string>(CONTACT_LIST_FIELDS);
+
+/** A field's policy: as the import gives it, else `add` for a list field and `overwrite` for the rest. */
+export const policyOf = (options: Pick<ImportOptions, 'fields'>, field: PolicyField): FieldPolicy =>
+  options.fields[field] ?? (LIST_FIELDS.has(field) ? 'add' : 'overwrite');
 
 export interface ImportOptions {
   format: ImportFormat;
@@ -41,8 +49,9 @@ export function checkOptions(options: ImportOptions): ImportOptions {
   for (const [field, policy] of Object.entries(options.fields)) {
     if (!POLICY_FIELDS.includes(field as PolicyField))
       throw invalid(`fields.${field}`, `is not one of ${POLICY_FIELDS.join(', ')}`);
-    if (!['overwrite', 'fill_empty', 'keep'].includes(policy))
-      throw invalid(`fields.${field}`, 'must be overwrite, fill_empty or keep');
+    const allowed = LIST_FIELDS.has(field) ? ['add', 'overwrite', 'fill_empty'] : ['overwrite', 'fill_empty'];
+    if (![...allowed, 'keep'].includes(policy))
+      throw invalid(`fields.${field}`, `must be ${allowed.join(', ')} or keep`);
   }
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.external_key))
     throw invalid('external_key', 'must be 1-64 characters of A-Z a-z 0-9 _ . -');

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { changesBySeq, toChange } from '../../db/repositories/changes.js';
-import { endpointsToServe } from '../../db/repositories/instance.js';
+import { endpointsToServe, pendingDeliveries } from '../../db/repositories/instance.js';
 import * as webhooks from '../../db/repositories/webhooks.js';
 import type { TenantScope } from '../../db/scope.js';
 import type { Store } from '../../db/store.js';
@@ -29,6 +29,9 @@ export interface DeliveryOptions {
   /** How often the worker looks for due deliveries when nothing wakes it. */
   pollMs?: number;
 }
+
+/** What became of each attempt: sent (2xx), to be tried again, or the last of the schedule. */
+export type AttemptOutcome = 'delivered' | 'retry' | 'gave_up';
 
 interface Attempt {
   ok: boolean;
@@ -59,6 +62,8 @@ export class DeliveryWorker {
   private stopped = true;
   private loop?: Promise<void>;
   private onError: (error: unknown) => void = () => undefined;
+  /** Attempts this process made, by outcome (metrics). */
+  readonly attempts: Record<AttemptOutcome, number> = { delivered: 0, retry: 0, gave_up: 0 };
 
   constructor(
     private readonly store: Store,
@@ -84,6 +89,11 @@ export class DeliveryWorker {
     this.wake();
     await this.loop;
     for (const agent of Object.values(this.agents)) agent.destroy();
+  }
+
+  /** Deliveries waiting in every organisation, and the oldest one's age (metrics). */
+  queue(): Promise<{ count: number; ageMs: number }> {
+    return pendingDeliveries(this.store.db);
   }
 
   private wake(): void {
@@ -197,6 +207,7 @@ export class DeliveryWorker {
   }
 
   private settleDelivered(scope: TenantScope, ids: string[]) {
+    this.attempts.delivered += ids.length;
     return webhooks.settleDeliveries(scope, ids, { status: 'delivered', finished_at: Date.now() }, true);
   }
 
@@ -215,6 +226,7 @@ export class DeliveryWorker {
     };
     const wait = this.schedule[attempts - 1];
     if (wait !== undefined && !hopeless) {
+      this.attempts.retry += 1;
       const jittered = wait * (0.8 + Math.random() * 0.4);
       await webhooks.settleDeliveries(scope, [delivery.id], {
         ...outcome,
@@ -223,6 +235,7 @@ export class DeliveryWorker {
       });
       return;
     }
+    this.attempts.gave_up += 1;
     await webhooks.settleDeliveries(scope, [delivery.id], {
       ...outcome,
       attempts,
