@@ -3,7 +3,8 @@
 //   import: the same file read and normalised by Roster's own code (not timed), duplicates and
 //     bad rows dropped, then the rows Roster would create inserted by a hand-written loop into
 //     the same schema (every index; the search index is kept by its triggers: FTS5 on SQLite,
-//     contact_words on PostgreSQL) with their memberships of the target group, one transaction
+//     contact_words on PostgreSQL; their other numbers and addresses in contact_handles) with
+//     their memberships of the target group, one transaction
 //     per batch of the same size; and what Roster writes beside every contact it creates: its
 //     duplicate keys (the rows the domain's rules give, computed outside the clock like the
 //     normalisation) and the candidate sets they make, one change-log entry a contact and one a
@@ -14,7 +15,7 @@
 //   export: a hand-written SELECT of the same rows in key order, written as CSV by Roster's writer.
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { detailsOf } from '../../dist/db/repositories/contact-codec.js';
+import { detailsOf, otherHandlesOf } from '../../dist/db/repositories/contact-codec.js';
 import { keyRowsOf } from '../../dist/db/repositories/duplicate-keys.js';
 import { readContacts } from '../../dist/domain/formats/index.js';
 import { exportHeader, exportRow } from '../../dist/domain/formats/writers.js';
@@ -63,8 +64,15 @@ async function* batchesToCreate({ file, services, actor, org, batchSize }) {
   if (batch.length) yield withKeys(batch);
 }
 
-/** A batch's rows and, beside them, each row's duplicate keys as the domain's rules give them. */
-const withKeys = (rows) => ({ rows, keys: rows.map((row) => keyRowsOf({ ...row, key: 0 })) });
+/**
+ * A batch's rows and, beside them, each row's duplicate keys as the domain's rules give them and
+ * its numbers and addresses besides the primary ones (contact_handles; none in the generated file).
+ */
+const withKeys = (rows) => ({
+  rows,
+  keys: rows.map((row) => keyRowsOf({ ...row, key: 0 })),
+  handles: rows.map((row) => otherHandlesOf(row)),
+});
 
 /** The change log's columns of an entry the import writes (its author is the import job). */
 const changeOf = (author, at, type, resourceId, version, data) => ({
@@ -125,6 +133,9 @@ function sqliteWriter(file, { group, author, columns }) {
   const insertKey = db.prepare(
     'insert into duplicate_keys (organisation_id, kind, value, contact_key) values (?, ?, ?, ?)',
   );
+  const insertHandle = db.prepare(
+    'insert into contact_handles (organisation_id, kind, value, contact_key) values (?, ?, ?, ?)',
+  );
   // A value two contacts hold is a set; counting at most two holders keeps a value thousands share cheap.
   const insertSet = db.prepare(
     `insert or ignore into duplicate_sets (organisation_id, kind, value) select @org, @kind, @value
@@ -141,11 +152,12 @@ function sqliteWriter(file, { group, author, columns }) {
     const started = performance.now();
     const organisationId = batch.rows[0].organisation_id;
     const contactKeys = [];
-    for (const row of batch.rows) {
+    batch.rows.forEach((row, i) => {
       const key = insertContact.run(columns.map((c) => row[c])).lastInsertRowid;
+      for (const h of batch.handles[i]) insertHandle.run(organisationId, h.kind, h.value, key);
       insertMember.run(organisationId, group.key, key, row.created_at, author.userId, row.sort_name);
       contactKeys.push(key);
-    }
+    });
     countMembers.run(batch.rows.length, group.key);
     const base = performance.now() - started;
     batch.keys.forEach((keys, i) => {
@@ -192,6 +204,20 @@ async function postgresWriter(url, { group, author, columns }) {
       columns.map((c) => rows.map((r) => r[c])),
     );
     const keyOf = new Map(keys.map((k) => [k.id, Number(k.key)]));
+    const handles = batch.handles.flatMap((list, i) =>
+      list.map((h) => ({ ...h, contact_key: keyOf.get(rows[i].id) })),
+    );
+    if (handles.length > 0)
+      await client.query(
+        `insert into contact_handles (organisation_id, kind, value, contact_key)
+         select $1, * from unnest($2::text[], $3::text[], $4::bigint[])`,
+        [
+          organisationId,
+          handles.map((h) => h.kind),
+          handles.map((h) => h.value),
+          handles.map((h) => h.contact_key),
+        ],
+      );
     await client.query(
       `insert into memberships (organisation_id, group_key, contact_key, added_at, added_by, sort_name)
        select $1, $2, k, $3, $4, s from unnest($5::bigint[], $6::text[]) as t(k, s)`,
@@ -279,7 +305,7 @@ export async function importFloor({ database, file, services, actor, org, group,
   return { seconds, baseSeconds, rows };
 }
 
-/** The contact's columns a file holds, and the names of its groups (a file writes them since issue 17). */
+/** The contact's columns a file holds (those exportContactRows reads), and the names of its groups. */
 const exportSelect = (
   dialect,
 ) => `select id, display_name as name, first_name, middle_name, last_name, company,
@@ -289,7 +315,7 @@ const exportSelect = (
     from memberships m join groups g on g.organisation_id = m.organisation_id and g.key = m.group_key
     where m.organisation_id = contacts.organisation_id and m.contact_key = contacts.key) as groups
   from contacts`;
-/** Roster's writer, on a row as the SELECT gives it. */
+/** Roster's writer, on a row as the SELECT gives it (its lists of details read as records show them). */
 const csvOf = (row) =>
   exportRow('csv', {
     ...row,
