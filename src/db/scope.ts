@@ -199,14 +199,15 @@ export class TenantScope {
   }
 
   /**
-   * PostgreSQL: a transaction-scoped advisory lock on each of these names within the organisation,
-   * held until the transaction ends; taken in one order, so two transactions cannot deadlock on
+   * PostgreSQL: a transaction-scoped advisory lock (`shared`: one others may share, but not an
+   * exclusive one) on each of these names within the organisation, held until the transaction ends; taken in one order, so two transactions cannot deadlock on
    * them. SQLite runs one writing transaction at a time: there is nothing to take.
    */
-  async lock(names: string[]): Promise<void> {
+  async lock(names: string[], { shared = false }: { shared?: boolean } = {}): Promise<void> {
     if (this.dialect !== 'postgres' || names.length === 0) return;
     const keys = [...new Set(names)].sort().map((name) => `${this.organisationId}\n${name}`);
-    await sql`select pg_advisory_xact_lock(hashtextextended(name, 0)) from unnest(cast(${keys} as text[])) as name`.execute(
+    const take = shared ? sql`pg_advisory_xact_lock_shared` : sql`pg_advisory_xact_lock`;
+    await sql`select ${take}(hashtextextended(name, 0)) from unnest(cast(${keys} as text[])) as name`.execute(
       this.executor,
     );
   }

@@ -199,9 +199,21 @@ const LIVE_BY_PHONE = prepare((scope: TenantScope, p: { phone: string }) =>
  * that its check of who holds them (findLiveByPhones, after this) sees the other's write: the
  * unique index guards two primary numbers only. A no-op on SQLite, whose writers take turns.
  */
-export function lockNumbers(scope: TenantScope, phones: string[]): Promise<void> {
-  return scope.lock(phones.map((phone) => `phone:${phone}`));
+export async function lockNumbers(scope: TenantScope, phones: string[]): Promise<void> {
+  if (phones.length === 0) return;
+  await scope.lock([ALL_NUMBERS], { shared: true });
+  await scope.lock(phones.map((phone) => `phone:${phone}`));
 }
+
+/**
+ * An import batch's lockNumbers: every other writer of numbers in the organisation waits for it
+ * (and it for them) whatever its numbers. One lock, where one a number would be a thousand a
+ * batch in PostgreSQL's shared lock table (max_locks_per_transaction).
+ */
+export function lockAllNumbers(scope: TenantScope): Promise<void> {
+  return scope.lock([ALL_NUMBERS]);
+}
+const ALL_NUMBERS = 'phone:*';
 
 /** Live contacts holding any of these E.164 numbers, primary or not: the identity rule's lookup. */
 export function findLiveByPhones(scope: TenantScope, phones: string[]) {
