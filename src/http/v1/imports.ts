@@ -112,7 +112,8 @@ const ImportQuery = Type.Object(
     fields: Type.Optional(
       Type.String({
         maxLength: 2000,
-        description: 'JSON: {"email": "fill_empty", "company": "keep", ...}; default overwrite',
+        description:
+          'JSON: {"email": "fill_empty", "company": "keep", "phones": "overwrite", ...}: overwrite (the default for a field), fill_empty, keep, or add (the default for the lists phones, emails, addresses, dates, urls: the row\'s entries join the stored ones)',
       }),
     ),
     consent: Type.Optional(
