@@ -7,8 +7,5 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Two files at a time: on this 2-core machine vitest's default is one, and the suite (browsers, spawned
-    // servers, PostgreSQL) waits on I/O for much of its time, so the second core halves nothing but gains a lot.
-    maxWorkers: 2,
   },
 });
