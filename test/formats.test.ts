@@ -2,7 +2,6 @@ import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { displayName, type ContactInput } from '../src/domain/contact.js';
-import { emailEntries, phoneEntries } from '../src/domain/contact-details.js';
 import { DomainError } from '../src/domain/errors.js';
 import { readCsv } from '../src/domain/formats/csv-reader.js';
 import { formatOf, sniffFormat } from '../src/domain/formats/detect.js';
@@ -13,7 +12,7 @@ import {
   type ReadOptions,
   type ReadRow,
 } from '../src/domain/formats/index.js';
-import { anyContact, comparable } from './support/contact-arbitrary.js';
+import { anyContact, comparable, emailEntries, phoneEntries } from './support/contact-arbitrary.js';
 import { customKeyOf } from '../src/domain/formats/mapping.js';
 import {
   exportHeader,

@@ -2,7 +2,7 @@ import { api, must, type Change } from './api';
 import { usePages } from './pages-hook';
 import { useMe } from './session';
 import { LIST_WORDS } from './contact-view';
-import { ErrorText, formatTime, Lines } from './ui';
+import { Columns, ErrorText, formatTime, Lines } from './ui';
 
 const CREDENTIALS: Record<Change['actor']['credential']['kind'], string> = {
   basic: 'a password',
@@ -89,13 +89,7 @@ export function History({ kind, id, revision }: { kind: 'contact' | 'group'; id:
             {change.changes && Object.keys(change.changes).length > 0 && (
               <table class="table">
                 <caption class="visually-hidden">Fields changed</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Field</th>
-                    <th scope="col">Before</th>
-                    <th scope="col">After</th>
-                  </tr>
-                </thead>
+                <Columns names={['Field', 'Before', 'After']} />
                 <tbody>
                   {Object.entries(change.changes).map(([field, { old, new: now }]) => (
                     <tr key={field}>

@@ -55,6 +55,26 @@ export function PageTitle({ children }: { children: ComponentChildren }) {
   );
 }
 
+/** A table's head: a column heading per name, and a last one read out only (for a column of buttons). */
+export function Columns({ names, action }: { names: string[]; action?: string }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((name) => (
+          <th key={name} scope="col">
+            {name}
+          </th>
+        ))}
+        {action && (
+          <th scope="col">
+            <span class="visually-hidden">{action}</span>
+          </th>
+        )}
+      </tr>
+    </thead>
+  );
+}
+
 export const formatTime = (time: string | null | undefined) => (time ? new Date(time).toLocaleString() : '');
 
 /** One value as text, several as a list (every number, every address of a contact). */

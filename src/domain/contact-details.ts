@@ -95,32 +95,17 @@ export function withPrimary<T>(
   value: string | null | undefined,
   entry: { valueOf: (t: T) => string; isPrimary: (t: T) => boolean; make: (value: string, old?: T) => T },
 ): T[] {
-  const entries = [...(list ?? [])];
-  const marked = entries.findIndex(entry.isPrimary);
-  if (marked > 0) entries.unshift(...entries.splice(marked, 1));
+  const entries = list ? firstAt(list, list.findIndex(entry.isPrimary)) : [];
   if (value === undefined) return entries;
   if (value === null) return entries.slice(1);
   const at = entries.findIndex((t) => entry.valueOf(t) === value);
-  if (at === 0) return entries;
-  if (at > 0) return [entries[at]!, ...entries.filter((_, i) => i !== at)];
+  if (at >= 0) return firstAt(entries, at);
   return [entry.make(value, entries[0]), ...entries.slice(1)];
 }
 
-/** The numbers a contact input gives, primary first. */
-export const phoneEntries = (input: { phone?: string | null; phones?: PhoneInput[] | null }) =>
-  withPrimary(input.phones, input.phone, {
-    valueOf: (p) => p.number,
-    isPrimary: (p) => p.primary === true,
-    make: (number, old) => ({ number, label: old?.label ?? null }),
-  }).map(({ number, label }) => ({ number, label: label ?? null }));
-
-/** The addresses a contact input gives, primary first. */
-export const emailEntries = (input: { email?: string | null; emails?: EmailInput[] | null }) =>
-  withPrimary(input.emails, input.email, {
-    valueOf: (e) => e.address,
-    isPrimary: (e) => e.primary === true,
-    make: (address, old) => ({ address, label: old?.label ?? null }),
-  }).map(({ address, label }) => ({ address, label: label ?? null }));
+/** The list with its entry at `at` moved first (unchanged where `at` is 0 or -1). */
+export const firstAt = <T>(list: readonly T[], at: number): T[] =>
+  at > 0 ? [list[at]!, ...list.filter((_, i) => i !== at)] : [...list];
 
 /** The first entry of each value, in order. */
 export function eachOnce<T>(list: readonly T[], valueOf: (t: T) => string): T[] {

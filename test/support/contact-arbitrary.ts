@@ -1,6 +1,22 @@
 import fc from 'fast-check';
 import type { ContactInput } from '../../src/domain/contact.js';
-import { emailEntries, phoneEntries } from '../../src/domain/contact-details.js';
+import { withPrimary, type EmailInput, type PhoneInput } from '../../src/domain/contact-details.js';
+
+/** The numbers a contact input gives, primary first: what a client reads back as `phones`. */
+export const phoneEntries = (input: { phone?: string | null; phones?: PhoneInput[] | null }) =>
+  withPrimary(input.phones, input.phone, {
+    valueOf: (p) => p.number,
+    isPrimary: (p) => p.primary === true,
+    make: (number, old) => ({ number, label: old?.label ?? null }),
+  }).map(({ number, label }) => ({ number, label: label ?? null }));
+
+/** The addresses a contact input gives, primary first: what a client reads back as `emails`. */
+export const emailEntries = (input: { email?: string | null; emails?: EmailInput[] | null }) =>
+  withPrimary(input.emails, input.email, {
+    valueOf: (e) => e.address,
+    isPrimary: (e) => e.primary === true,
+    make: (address, old) => ({ address, label: old?.label ?? null }),
+  }).map(({ address, label }) => ({ address, label: label ?? null }));
 
 /** Text as people type it: several scripts, and the punctuation CSV and vCard must escape. */
 export const text = fc

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, must, type ApiKey, type Organisation, type User } from '../api';
 import { usePages } from '../pages-hook';
 import { useMe } from '../session';
-import { ErrorText, formatTime, PageTitle, useLoad } from '../ui';
+import { Columns, ErrorText, formatTime, PageTitle, useLoad } from '../ui';
 
 const ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
 
@@ -114,13 +114,7 @@ function Users() {
       <h2 id="users-title">Users</h2>
       <ErrorText error={error ?? users.error} />
       <table class="table">
-        <thead>
-          <tr>
-            <th scope="col">Username</th>
-            <th scope="col">Name</th>
-            <th scope="col">Role</th>
-          </tr>
-        </thead>
+        <Columns names={['Username', 'Name', 'Role']} />
         <tbody>
           {users.items.map((u) => (
             <tr key={u.id}>
@@ -228,14 +222,7 @@ function ApiKeys() {
         </div>
       )}
       <table class="table">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Starts with</th>
-            <th scope="col">Last used</th>
-            <th scope="col">State</th>
-          </tr>
-        </thead>
+        <Columns names={['Name', 'Starts with', 'Last used', 'State']} />
         <tbody>
           {keys.data?.map((k) => (
             <tr key={k.id}>

@@ -1,4 +1,4 @@
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Contact, ContactWrite, FieldIssue } from '../api';
 import { capitalised, dateParts, LABELS, MONTHS, type Phone } from '../contact-view';
@@ -229,12 +229,15 @@ function Rows<L extends List>({
   list,
   noun,
   title,
+  label,
   props,
   children,
 }: {
   list: L;
   noun: string;
   title: string;
+  /** The row's label: its usual choices, and whether a row may have none. */
+  label: { kind: keyof typeof LABELS; optional: boolean };
   props: EditorProps;
   children: (
     row: Details[L][number],
@@ -246,6 +249,8 @@ function Rows<L extends List>({
   const { details, onChange, editable, issues, sent, holder } = props;
   const rows = details[list] as Details[L][number][];
   const set = (next: Details[L][number][]) => onChange({ ...details, [list]: next });
+  const update = (row: Details[L][number], patch: Partial<Details[L][number]>) =>
+    set(rows.map((r) => (r.key === row.key ? { ...r, ...patch } : r)));
   const errorsOf = (rowKey: number) => {
     const at = sent[list].indexOf(rowKey);
     if (at < 0) return [];
@@ -283,9 +288,15 @@ function Rows<L extends List>({
             aria-label={`${noun} ${n + 1}`}
             data-row={row.key}
           >
+            <LabelPicker
+              id={`${list}-${row.key}-label`}
+              {...label}
+              value={row.label}
+              onChange={(picked) => update(row, { label: picked } as Partial<Details[L][number]>)}
+            />
             {children(
               row,
-              (patch) => set(rows.map((r) => (r.key === row.key ? { ...r, ...patch } : r))),
+              (patch) => update(row, patch),
               errors.length ? errorId : '',
               (part) => `${list}-${row.key}-${part}`,
             )}
@@ -336,6 +347,34 @@ function Rows<L extends List>({
 const invalid = (describedBy: string) =>
   describedBy ? { 'aria-invalid': true as const, 'aria-describedby': describedBy } : {};
 
+/** A labelled text input of a row. */
+function RowInput({
+  name,
+  value,
+  onValue,
+  describedBy,
+  layout,
+  ...input
+}: {
+  name: string;
+  value: string;
+  onValue: (value: string) => void;
+  describedBy: string;
+  layout?: 'wide' | 'narrow';
+} & Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'value' | 'name'>) {
+  return (
+    <label class={layout}>
+      {name}
+      <input
+        {...input}
+        value={value}
+        onInput={(e) => onValue(e.currentTarget.value)}
+        {...invalid(describedBy)}
+      />
+    </label>
+  );
+}
+
 /** Which entry of a list is the primary one: a radio per row, one group per list. */
 function PrimaryChoice({ list, checked, onPick }: { list: string; checked: boolean; onPick: () => void }) {
   return (
@@ -353,28 +392,20 @@ export function DetailsEditor(props: EditorProps) {
   // With none marked, the first entry is the primary one (the server's rule).
   const isPrimary = (rows: { primary: boolean }[], i: number) =>
     rows.some((r) => r.primary) ? rows[i]!.primary : i === 0;
+  const labelled = (kind: keyof typeof LABELS) => ({ kind, optional: kind !== 'date' });
   return (
     <>
-      <Rows list="phones" noun="Phone" title="Phone numbers" props={props}>
-        {(row, update, describedBy, id) => (
+      <Rows list="phones" noun="Phone" title="Phone numbers" label={labelled('phone')} props={props}>
+        {(row, update, describedBy) => (
           <>
-            <LabelPicker
-              id={id('label')}
-              kind="phone"
-              optional
-              value={row.label}
-              onChange={(label) => update({ label })}
+            <RowInput
+              name="Number"
+              inputMode="tel"
+              autoComplete="off"
+              value={row.number}
+              onValue={(number) => update({ number })}
+              describedBy={describedBy}
             />
-            <label>
-              Number
-              <input
-                inputMode="tel"
-                autoComplete="off"
-                value={row.number}
-                onInput={(e) => update({ number: e.currentTarget.value })}
-                {...invalid(describedBy)}
-              />
-            </label>
             <PrimaryChoice
               list="phones"
               checked={isPrimary(details.phones, details.phones.indexOf(row))}
@@ -384,27 +415,18 @@ export function DetailsEditor(props: EditorProps) {
           </>
         )}
       </Rows>
-      <Rows list="emails" noun="Email" title="Email addresses" props={props}>
-        {(row, update, describedBy, id) => (
+      <Rows list="emails" noun="Email" title="Email addresses" label={labelled('email')} props={props}>
+        {(row, update, describedBy) => (
           <>
-            <LabelPicker
-              id={id('label')}
-              kind="email"
-              optional
-              value={row.label}
-              onChange={(label) => update({ label })}
+            <RowInput
+              name="Address"
+              type="email"
+              inputMode="email"
+              autoComplete="off"
+              value={row.address}
+              onValue={(address) => update({ address })}
+              describedBy={describedBy}
             />
-            <label>
-              Address
-              <input
-                type="email"
-                inputMode="email"
-                autoComplete="off"
-                value={row.address}
-                onInput={(e) => update({ address: e.currentTarget.value })}
-                {...invalid(describedBy)}
-              />
-            </label>
             <PrimaryChoice
               list="emails"
               checked={isPrimary(details.emails, details.emails.indexOf(row))}
@@ -413,49 +435,38 @@ export function DetailsEditor(props: EditorProps) {
           </>
         )}
       </Rows>
-      <Rows list="addresses" noun="Address" title="Postal addresses" props={props}>
-        {(row, update, describedBy, id) => (
-          <>
-            <LabelPicker
-              id={id('label')}
-              kind="address"
-              optional
-              value={row.label}
-              onChange={(label) => update({ label })}
+      <Rows
+        list="addresses"
+        noun="Address"
+        title="Postal addresses"
+        label={labelled('address')}
+        props={props}
+      >
+        {(row, update, describedBy) =>
+          PARTS.map(([part, name]) => (
+            <RowInput
+              key={part}
+              name={name}
+              layout={part === 'street' ? 'wide' : undefined}
+              value={row[part]}
+              onValue={(value) => update({ [part]: value })}
+              describedBy={describedBy}
             />
-            {PARTS.map(([part, name]) => (
-              <label key={part} class={part === 'street' ? 'wide' : undefined}>
-                {name}
-                <input
-                  value={row[part]}
-                  onInput={(e) => update({ [part]: e.currentTarget.value })}
-                  {...invalid(describedBy)}
-                />
-              </label>
-            ))}
-          </>
-        )}
+          ))
+        }
       </Rows>
-      <Rows list="dates" noun="Date" title="Dates" props={props}>
+      <Rows list="dates" noun="Date" title="Dates" label={labelled('date')} props={props}>
         {(row, update, describedBy, id) => (
           <>
-            <LabelPicker
-              id={id('label')}
-              kind="date"
-              optional={false}
-              value={row.label}
-              onChange={(label) => update({ label })}
+            <RowInput
+              name="Day"
+              layout="narrow"
+              inputMode="numeric"
+              size={2}
+              value={row.day}
+              onValue={(day) => update({ day })}
+              describedBy={describedBy}
             />
-            <label class="narrow">
-              Day
-              <input
-                inputMode="numeric"
-                size={2}
-                value={row.day}
-                onInput={(e) => update({ day: e.currentTarget.value })}
-                {...invalid(describedBy)}
-              />
-            </label>
             <Select id={id('month')} name="Month">
               <select
                 id={id('month')}
@@ -471,40 +482,29 @@ export function DetailsEditor(props: EditorProps) {
                 ))}
               </select>
             </Select>
-            <label class="narrow">
-              Year (optional)
-              <input
-                inputMode="numeric"
-                size={4}
-                value={row.year}
-                onInput={(e) => update({ year: e.currentTarget.value })}
-                {...invalid(describedBy)}
-              />
-            </label>
+            <RowInput
+              name="Year (optional)"
+              layout="narrow"
+              inputMode="numeric"
+              size={4}
+              value={row.year}
+              onValue={(year) => update({ year })}
+              describedBy={describedBy}
+            />
           </>
         )}
       </Rows>
-      <Rows list="urls" noun="Link" title="Links" props={props}>
-        {(row, update, describedBy, id) => (
-          <>
-            <LabelPicker
-              id={id('label')}
-              kind="url"
-              optional
-              value={row.label}
-              onChange={(label) => update({ label })}
-            />
-            <label class="wide">
-              Link
-              <input
-                type="url"
-                inputMode="url"
-                value={row.url}
-                onInput={(e) => update({ url: e.currentTarget.value })}
-                {...invalid(describedBy)}
-              />
-            </label>
-          </>
+      <Rows list="urls" noun="Link" title="Links" label={labelled('url')} props={props}>
+        {(row, update, describedBy) => (
+          <RowInput
+            name="Link"
+            layout="wide"
+            type="url"
+            inputMode="url"
+            value={row.url}
+            onValue={(url) => update({ url })}
+            describedBy={describedBy}
+          />
         )}
       </Rows>
     </>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, must, type Candidates } from '../api';
 import { usePages } from '../pages-hook';
-import { ErrorText, PageTitle } from '../ui';
+import { Columns, ErrorText, PageTitle } from '../ui';
 
 const KINDS: Record<Candidates['reasons'][number]['kind'], string> = {
   external_id: 'Same external id',
@@ -59,16 +59,7 @@ export function Duplicates() {
           {list.items.length.toLocaleString()}
           {list.hasMore ? '+' : ''} candidate {list.items.length === 1 && !list.hasMore ? 'set' : 'sets'}
         </caption>
-        <thead>
-          <tr>
-            <th scope="col">Why</th>
-            <th scope="col">Score</th>
-            <th scope="col">Contacts</th>
-            <th scope="col">
-              <span class="visually-hidden">Compare</span>
-            </th>
-          </tr>
-        </thead>
+        <Columns names={['Why', 'Score', 'Contacts']} action="Compare" />
         <tbody>
           {list.items.map((set) => (
             <tr key={set.contact_ids.join()}>

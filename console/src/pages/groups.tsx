@@ -2,7 +2,7 @@ import { useLocation } from 'preact-iso';
 import { useState } from 'preact/hooks';
 import { api, must, type Group } from '../api';
 import { useMe } from '../session';
-import { ErrorText, PageTitle, useDebounced } from '../ui';
+import { Columns, ErrorText, PageTitle, useDebounced } from '../ui';
 import { usePages } from '../pages-hook';
 
 export function Groups() {
@@ -42,13 +42,7 @@ export function Groups() {
       </form>
       <ErrorText error={list.error} />
       <table class="table">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Members</th>
-            <th scope="col">Description</th>
-          </tr>
-        </thead>
+        <Columns names={['Name', 'Members', 'Description']} />
         <tbody>
           {list.items.map((g) => (
             <tr key={g.id}>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, download, must, type ImportJob } from '../api';
-import { ErrorText, PageTitle } from '../ui';
+import { Columns, ErrorText, PageTitle } from '../ui';
 
 const TARGETS = ['', 'first_name', 'last_name', 'name', 'phone', 'email', 'company', 'language', 'ignore'];
 const ACTIVE = ['receiving', 'queued', 'running'];
@@ -39,15 +39,7 @@ function Progress({ job }: { job: ImportJob }) {
       </p>
       <table class="table report">
         <caption>{job.dry_run ? 'What the import would do' : 'What the import did'}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Created</th>
-            <th scope="col">Updated</th>
-            <th scope="col">Unchanged</th>
-            <th scope="col">Skipped</th>
-            <th scope="col">Rejected</th>
-          </tr>
-        </thead>
+        <Columns names={['Created', 'Updated', 'Unchanged', 'Skipped', 'Rejected']} />
         <tbody>
           <tr>
             <td>{job.created}</td>

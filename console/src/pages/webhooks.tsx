@@ -2,7 +2,7 @@ import { useRoute } from 'preact-iso';
 import { useState } from 'preact/hooks';
 import { api, must, type Webhook, type WebhookDelivery } from '../api';
 import { usePages } from '../pages-hook';
-import { ErrorText, formatTime, PageTitle, useLoad } from '../ui';
+import { Columns, ErrorText, formatTime, PageTitle, useLoad } from '../ui';
 
 /** The events field as written: comma-separated change types, or * for all. */
 const eventsOf = (text: string) =>
@@ -91,14 +91,7 @@ export function Webhooks() {
       <p aria-live="polite">{status}</p>
       {secret && <Secret {...secret} />}
       <table class="table">
-        <thead>
-          <tr>
-            <th scope="col">Endpoint</th>
-            <th scope="col">Events</th>
-            <th scope="col">State</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
+        <Columns names={['Endpoint', 'Events', 'State', 'Actions']} />
         <tbody>
           {endpoints.data?.map((w) => (
             <tr key={w.id}>
@@ -222,19 +215,10 @@ export function WebhookDeliveries() {
       </button>
       <div class="scroll-x" tabIndex={0} role="region" aria-label="Deliveries">
         <table class="table deliveries">
-          <thead>
-            <tr>
-              <th scope="col">Event</th>
-              <th scope="col">Status</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last answer</th>
-              <th scope="col">Next attempt</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="visually-hidden">Redeliver</span>
-              </th>
-            </tr>
-          </thead>
+          <Columns
+            names={['Event', 'Status', 'Attempts', 'Last answer', 'Next attempt', 'Created']}
+            action="Redeliver"
+          />
           <tbody>
             {deliveries.items.map((d) => (
               <tr key={d.id}>

@@ -11,6 +11,7 @@ import {
   type ContactEmail,
   type ContactPhone,
   type ContactUrl,
+  firstAt,
   type PostalAddress,
 } from '../../domain/contact-details.js';
 import { DomainError } from '../../domain/errors.js';
@@ -137,8 +138,7 @@ function mergedLists(current: Side, incoming: Side, options: ImportOptions): Con
   /** The row's primary entry first where the `phone`/`email` policy lets the row say which is primary. */
   const primaryFirst = <E>(list: Keyed<E>[], field: 'phone' | 'email', rowPrimary: string | undefined) => {
     const wanted = rowPrimary !== undefined && policyOf(options, field) === 'overwrite';
-    const at = wanted ? list.findIndex((e) => e.key === rowPrimary) : -1;
-    return (at > 0 ? [list[at]!, ...list.filter((_, i) => i !== at)] : list).map((e) => e.entry);
+    return firstAt(list, wanted ? list.findIndex((e) => e.key === rowPrimary) : -1).map((e) => e.entry);
   };
   const phoneKey = (p: ContactPhone) => p.number ?? p.raw;
   const phones = primaryFirst(
