@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=8
 import { setFlagsFromString } from 'node:v8';
 import { main } from '../dist/cli/main.js';
 
