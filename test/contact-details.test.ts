@@ -260,6 +260,13 @@ describe.each(dialects)('contact details (numbers, addresses, dates, links) on %
       expect(JSON.stringify(res.json().fields ?? res.json().errors)).toContain(field);
     };
     await refused({ dates: [{ label: 'birthday', date: '2023-02-29' }] }, 'dates[0].date');
+    // A date of the wrong form (refused by the schema) and an impossible one (by the service) read alike.
+    for (const date of ['2023/02/01', '2023-02-30']) {
+      const res = await send('POST', '/v1/contacts', { name: 'Bad', dates: [{ label: 'birthday', date }] });
+      expect(res.json().errors, date).toEqual([
+        { field: 'dates[0].date', message: 'must be a date YYYY-MM-DD, or --MM-DD without a year' },
+      ]);
+    }
     await refused(
       {
         phones: [

@@ -84,6 +84,7 @@ export const DETAIL_LIMITS = {
 } as const;
 
 export const DATE_PATTERN = '^(\\d{4}|-)-\\d{2}-\\d{2}$';
+export const DATE_RULE = 'must be a date YYYY-MM-DD, or --MM-DD without a year';
 
 /**
  * A list with `value` as its primary (first) entry: `phone`/`email` name the primary entry of
@@ -181,8 +182,7 @@ export function validateDetails(input: {
   input.dates?.forEach((d, i) => {
     checkText(`dates[${i}].label`, d.label, DETAIL_LIMITS.label);
     if (!d.label?.trim()) throw invalid(`dates[${i}].label`, 'must not be empty');
-    if (typeof d.date !== 'string' || !isContactDate(d.date))
-      throw invalid(`dates[${i}].date`, 'must be a date YYYY-MM-DD, or --MM-DD without a year');
+    if (typeof d.date !== 'string' || !isContactDate(d.date)) throw invalid(`dates[${i}].date`, DATE_RULE);
   });
   input.urls?.forEach((u, i) => {
     checkText(`urls[${i}].label`, u.label, DETAIL_LIMITS.label);

@@ -50,31 +50,55 @@ interface FastifyLikeError {
 export const MAX_FIELD_ISSUES = 20;
 const MAX_FIELD_NAME = 200;
 
+const PATTERN_RULES = new Map<string, string>();
+
+/** A schema's pattern with the words its 400 gives instead of Ajv's "must match pattern". */
+export function ruled(pattern: string, rule: string): string {
+  PATTERN_RULES.set(pattern, rule);
+  return pattern;
+}
+
+type AjvIssue = NonNullable<FastifyLikeError['validation']>[number];
+
+/** A union's own errors: "must match a schema in anyOf", and a nullable field's "must be null". */
+const ofUnion = (v: AjvIssue) => v.keyword === 'anyOf' || (v.keyword === 'type' && v.params?.type === 'null');
+
+/** Ajv's errors less a union's own where another error, at that place or inside it, says what is wrong. */
+const meaningful = (issues: AjvIssue[]) =>
+  issues.filter(
+    (v) =>
+      !ofUnion(v) ||
+      !issues.some((o) => !ofUnion(o) && `${o.instancePath}/`.startsWith(`${v.instancePath}/`)),
+  );
+
 /** Ajv's errors as {field, message}: the field is a dotted path, named even when the error is about a missing or extra property. */
 function fieldsOfValidation(error: FastifyLikeError): FieldIssue[] {
-  return (error.validation ?? []).slice(0, MAX_FIELD_ISSUES).map((v) => {
-    // The domain's spelling of a place in a list, dates[1].date, for both kinds of error.
-    const base = v.instancePath
-      .split('/')
-      .slice(1)
-      .reduce(
-        (path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part),
-        '',
-      );
-    const extra = (v.params?.missingProperty ?? v.params?.additionalProperty) as string | undefined;
-    const field =
-      [error.validationContext === 'body' ? '' : error.validationContext, base, extra]
-        .filter(Boolean)
-        .join('.') ||
-      (error.validationContext ?? 'body');
-    const message =
-      v.keyword === 'additionalProperties'
-        ? 'is not a known field'
-        : v.keyword === 'required'
-          ? 'is required'
-          : (v.message ?? 'is invalid');
-    return { field: field.slice(0, MAX_FIELD_NAME), message };
-  });
+  return meaningful(error.validation ?? [])
+    .slice(0, MAX_FIELD_ISSUES)
+    .map((v) => {
+      // The domain's spelling of a place in a list, dates[1].date, for both kinds of error.
+      const base = v.instancePath
+        .split('/')
+        .slice(1)
+        .reduce(
+          (path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part),
+          '',
+        );
+      const extra = (v.params?.missingProperty ?? v.params?.additionalProperty) as string | undefined;
+      const field =
+        [error.validationContext === 'body' ? '' : error.validationContext, base, extra]
+          .filter(Boolean)
+          .join('.') ||
+        (error.validationContext ?? 'body');
+      const message =
+        v.keyword === 'additionalProperties'
+          ? 'is not a known field'
+          : v.keyword === 'required'
+            ? 'is required'
+            : (v.keyword === 'pattern' && PATTERN_RULES.get(String(v.params?.pattern))) ||
+              (v.message ?? 'is invalid');
+      return { field: field.slice(0, MAX_FIELD_NAME), message };
+    });
 }
 
 /**

@@ -11,7 +11,7 @@ import { IMPORT_STATUSES } from '../../services/imports/jobs.js';
 import type { ImportOptions } from '../../services/imports/options.js';
 import { consentFilter, ContactListQuery } from './contacts.js';
 import { Count, Nullable, Text, Timestamp, Uuid } from '../openapi.js';
-import { CREATES, IdParam, withErrors } from './schemas.js';
+import { Country, CREATES, IdParam, withErrors } from './schemas.js';
 
 const tags = ['Imports and exports'];
 const Format = Type.Union([Type.Literal('csv'), Type.Literal('vcf'), Type.Literal('jsonl')]);
@@ -98,7 +98,7 @@ const ImportQuery = Type.Object(
     ),
     group_id: Type.Optional(Type.Array(Uuid, { maxItems: 20 })),
     group_name: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20 })),
-    country: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$', maxLength: 2 })),
+    country: Type.Optional(Country),
     dry_run: Type.Optional(Type.Boolean({ default: false })),
     unmapped: Type.Optional(
       Type.Union([Type.Literal('custom'), Type.Literal('drop')], { default: 'custom' }),

@@ -1,9 +1,9 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CHANNELS, CONTACT_LIMITS, CUSTOM_LIMITS } from '../../domain/contact.js';
-import { DATE_PATTERN, DETAIL_LIMITS } from '../../domain/contact-details.js';
+import { DATE_PATTERN, DATE_RULE, DETAIL_LIMITS } from '../../domain/contact-details.js';
 import { MAX_UNREAD_LENGTH } from '../../domain/phone.js';
 import { ROLES } from '../../domain/roles.js';
-import { MAX_FIELD_ISSUES } from '../errors.js';
+import { MAX_FIELD_ISSUES, ruled } from '../errors.js';
 import { Count, E164, errorResponses, Nullable, Text, Timestamp, Uuid, Version } from '../openapi.js';
 
 /**
@@ -89,7 +89,7 @@ const ContactDate = Type.Object(
   {
     label: Text(DETAIL_LIMITS.label, "birthday, anniversary, or the address book's own words"),
     date: Type.String({
-      pattern: DATE_PATTERN,
+      pattern: ruled(DATE_PATTERN, DATE_RULE),
       maxLength: 10,
       description: 'YYYY-MM-DD, or --MM-DD when the year is not known',
     }),
@@ -197,7 +197,12 @@ export const Contact = Type.Object(
     ),
     email: Nullable(Type.String({ format: 'email', maxLength: 254 })),
     channel: Nullable(Channel),
-    avatar_url: Nullable(Type.String({ pattern: '^https?://\\S+$', maxLength: CONTACT_LIMITS.url })),
+    avatar_url: Nullable(
+      Type.String({
+        pattern: ruled('^https?://\\S+$', 'must be an http or https URL, without spaces'),
+        maxLength: CONTACT_LIMITS.url,
+      }),
+    ),
     language: Nullable(Text(CONTACT_LIMITS.language)),
     ...textDetails,
     ...listDetails,
@@ -299,7 +304,11 @@ export const MemberIds = Type.Object(
 );
 
 const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
-const Username = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^:\\s]+$' });
+const Username = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: ruled('^[^:\\s]+$', 'must not contain a colon or spaces'),
+});
 const DisplayName = Type.String({ minLength: 1, maxLength: 200 });
 const Email = Type.String({ maxLength: 254, format: 'email' });
 export const User = Type.Object(
@@ -352,7 +361,10 @@ export const ApiKey = Type.Object(
   { $id: 'ApiKey' },
 );
 
-const Country = Type.String({ pattern: '^[A-Za-z]{2}$', maxLength: 2 });
+export const Country = Type.String({
+  pattern: ruled('^[A-Za-z]{2}$', 'must be a two-letter country code (ISO 3166-1), e.g. AU'),
+  maxLength: 2,
+});
 export const Organisation = Type.Object(
   {
     id: Id,
