@@ -41,6 +41,10 @@ export const ADDRESS_PARTS = [
   'country',
 ] as const satisfies readonly (keyof PostalAddress)[];
 
+/** An address as kept: its label and the parts it has, without the empty ones (null or ''), as a file writes it. */
+export const keptAddress = (a: PostalAddress): PostalAddress =>
+  Object.fromEntries(Object.entries(a).filter(([, value]) => value != null && value !== '')) as PostalAddress;
+
 /** A day in a person's life: `birthday`, `anniversary` or the address book's own label. */
 export interface ContactDate {
   label: string;

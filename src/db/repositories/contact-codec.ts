@@ -8,7 +8,7 @@ import {
   type ConsentStatus,
   type ContactInput,
 } from '../../domain/contact.js';
-import type { ContactEmail, ContactPhone } from '../../domain/contact-details.js';
+import { keptAddress, type ContactEmail, type ContactPhone } from '../../domain/contact-details.js';
 import type { NormalisedPhone, UnreadPhone } from '../../domain/phone.js';
 import { iso, isoOrNull, type Contact, type ContactCard } from '../../domain/records.js';
 import type { ContactsTable } from '../schema.js';
@@ -203,7 +203,7 @@ export function encodeContact({ input, phones, emails, uniquePhones }: SettledCo
         ? JSON.stringify(phones.map((p) => ({ number: p.e164, raw: p.raw, valid: p.valid, label: p.label })))
         : null,
     emails: emails.length > 1 || emails[0]?.label ? JSON.stringify(emails) : null,
-    addresses: listColumn(input.addresses),
+    addresses: listColumn(input.addresses?.map(keptAddress)),
     dates: listColumn(input.dates),
     urls: listColumn(input.urls),
     custom: JSON.stringify(input.custom ?? {}),
