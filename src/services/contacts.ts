@@ -1,7 +1,6 @@
 import { DomainError, invalid, notFound } from '../domain/errors.js';
 import {
   inputOf,
-  phoneHolder,
   SEARCH_MAX_WORDS,
   searchTokens,
   validateContactText,
@@ -13,17 +12,10 @@ import {
   type CustomAttributes,
   type Extensions,
 } from '../domain/contact.js';
-import { eachOnce, withPrimary } from '../domain/contact-details.js';
 import { normaliseEmail } from '../domain/email.js';
 import { exportHeader, exportRow, type ExportFormat } from '../domain/formats/writers.js';
 import { isUuid, isWellFormed, uuidv7, type RecordBy } from '../domain/ids.js';
-import {
-  normalisePhone,
-  readPhoneLeniently,
-  type NormalisedPhone,
-  type UnreadPhone,
-} from '../domain/phone.js';
-import type { WarningSink } from '../domain/warnings.js';
+import { normalisePhone } from '../domain/phone.js';
 import type { Contact, Organisation } from '../domain/records.js';
 import { requirePermission } from '../domain/roles.js';
 import * as contacts from '../db/repositories/contacts.js';
@@ -35,18 +27,23 @@ import {
   consentEntry,
   decodeContact,
   encodeContact,
-  phonesOf,
-  storedPhones,
   type ContactFields,
   type ContactRow,
   type NewContactRow,
 } from '../db/repositories/contact-codec.js';
-import { concurrentDuplicate, isUniqueViolation } from '../db/errors.js';
 import type { TenantScope } from '../db/scope.js';
 import type { Store } from '../db/store.js';
 import type { AccountsService } from './accounts.js';
 import type { Actor } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import {
+  duplicatePhone,
+  duplicatePhoneOr,
+  numberHeldElsewhere,
+  numbersOf,
+  type NumberColumns,
+} from './contact-numbers.js';
+import { emailOf, phoneOf, primaryFirst, type ReadOptions } from './contact-reading.js';
 import { checkGroups, placeContact, type Placement } from './placement.js';
 import { changedMeanwhile, checkVersion } from './versions.js';
 
@@ -81,17 +78,6 @@ export interface ContactWriteOptions {
   expectedVersion?: number;
   consent?: ConsentInput;
   placement?: Placement;
-}
-
-/** How an input is read: against the row it updates, and, for imports, keeping what it can with warnings. */
-export interface ReadOptions {
-  /** The stored row an update starts from: a number left as stored keeps its reading. */
-  stored?: ContactRow;
-  /**
-   * Given (imports), a field that breaks its rule does not refuse the input: a number that
-   * cannot be read is kept raw, anything else is left out, and each is reported here.
-   */
-  onWarning?: WarningSink;
 }
 
 /** Contacts: identity (one live contact per number), normalisation, consent, soft delete. */
@@ -528,114 +514,6 @@ function changedFields(row: ContactRow, fields: ContactFields): Partial<ContactF
     if (row[column] !== value) (changed as Record<string, unknown>)[column] = value;
   return changed;
 }
-
-/**
- * A number left as stored (an update's input holds the stored E.164, or the raw text of a
- * number an import kept unread) keeps the reading it was stored with: its raw form is how it
- * was typed, which reading the E.164 again would lose.
- */
-function phoneOf(
-  input: string,
-  org: Organisation,
-  { stored, onWarning, field }: ReadOptions & { field: string },
-): NormalisedPhone | UnreadPhone {
-  const kept = stored && storedPhones(stored).get(input);
-  if (kept) return kept;
-  if (!onWarning) return normalisePhone(input, org.default_country, field);
-  const { phone, warning } = readPhoneLeniently(input, org.default_country);
-  if (warning) onWarning({ ...warning, field, value: input });
-  return phone;
-}
-
-/** An address, or for an import none, with a warning, when it is not one. */
-function emailOf(input: string, field: string, onWarning: WarningSink | undefined): string | null {
-  try {
-    return normaliseEmail(input, field);
-  } catch (error) {
-    if (!onWarning || !(error instanceof DomainError)) throw error;
-    onWarning({
-      kind: 'email_invalid',
-      field,
-      value: input,
-      reason: `${error.details.fields?.[0]?.message ?? error.message}; left out`,
-    });
-    return null;
-  }
-}
-
-/**
- * A list's entries as read, with `primary` (read too) first: withPrimary on what the values read
- * as, so a number given in two spellings ("0412 345 678", "+61412345678") is one number, kept
- * once. Entries that read as nothing (blank, or an address an import left out) are left out.
- */
-function primaryFirst<R extends object>(
-  entries: { read: R | null; label?: string | null; primary?: boolean }[],
-  primary: R | null | undefined,
-  keyOf: (read: R) => string,
-): (R & { label: string | null })[] {
-  const read = entries.filter((e): e is (typeof entries)[number] & { read: R } => e.read !== null);
-  const ordered = withPrimary(read, primary && keyOf(primary), {
-    valueOf: (e) => keyOf(e.read),
-    isPrimary: (e) => e.primary === true,
-    make: (_, old) => ({ read: primary!, label: old?.label ?? null }),
-  });
-  return eachOnce(
-    ordered.map((e) => ({ ...e.read, label: e.label ?? null })),
-    keyOf,
-  );
-}
-
-/**
- * A concurrent writer can take a number between our check and our write; the unique index
- * catches it, and the transaction runs again to find the holder (ensurePhoneFree).
- */
-const duplicatePhoneOr = (error: unknown, phone: string | null) =>
-  isUniqueViolation(error) && phone ? concurrentDuplicate(error) : error;
-
-const duplicatePhone = (holderId: string, field: string) =>
-  new DomainError('duplicate_phone', 'Another contact already has this phone number', {
-    existing_contact_id: holderId,
-    fields: [{ field, message: 'belongs to another contact' }],
-  });
-
-type NumberColumns = Pick<ContactRow, 'phone' | 'phone_raw' | 'phone_valid' | 'phones'>;
-
-/**
- * The first of a contact's numbers (but those in `kept`) that another live contact holds, as
- * its primary number or another, with the field naming it (`phone`, `phones[1].number`) and the
- * holder: the one-contact-per-number rule (phoneHolder) on every number, where the organisation keeps it.
- */
-export async function numberHeldElsewhere(
-  scope: TenantScope,
-  contact: NumberColumns,
-  ownKey: number | undefined,
-  kept: ReadonlySet<string> = new Set(),
-): Promise<{ number: string; field: string; holder: ContactRow } | undefined> {
-  const numbers = phonesOf(contact)
-    .map((p, i) => ({ number: p.number, field: i === 0 ? 'phone' : `phones[${i}].number` }))
-    .filter((n): n is { number: string; field: string } => n.number !== null && !kept.has(n.number));
-  if (numbers.length === 0) return undefined;
-  await contacts.lockNumbers(
-    scope,
-    numbers.map((n) => n.number),
-  );
-  const holders = await contacts.findLiveByPhones(
-    scope,
-    numbers.map((n) => n.number),
-  );
-  for (const { number, field } of numbers) {
-    const holder = phoneHolder(
-      number,
-      holders.filter((h) => numbersOf(h).has(number)),
-      (h) => h.key === ownKey,
-    );
-    if (holder) return { number, field, holder };
-  }
-  return undefined;
-}
-
-/** The numbers (E.164) a stored contact holds, primary or not. */
-const numbersOf = (row: NumberColumns) => new Set(phonesOf(row).flatMap((p) => (p.number ? [p.number] : [])));
 
 /**
  * `phones` given replaces the list, `phone` given too naming its primary; `phone` alone replaces

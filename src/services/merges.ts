@@ -13,7 +13,8 @@ import type { MergeRow } from '../db/repositories/merges.js';
 import type { TenantScope } from '../db/scope.js';
 import type { Store } from '../db/store.js';
 import type { AccountsService } from './accounts.js';
-import { numberHeldElsewhere, type ContactsService } from './contacts.js';
+import { numberHeldElsewhere } from './contact-numbers.js';
+import type { ContactsService } from './contacts.js';
 import type { Actor } from './context.js';
 import { changedMeanwhile, checkVersion } from './versions.js';
 
