@@ -40,11 +40,7 @@ export async function numberHeldElsewhere(
     .map((p, i) => ({ number: p.number, field: i === 0 ? 'phone' : `phones[${i}].number` }))
     .filter((n): n is { number: string; field: string } => n.number !== null && !kept.has(n.number));
   if (numbers.length === 0) return undefined;
-  await contacts.lockNumbers(
-    scope,
-    numbers.map((n) => n.number),
-  );
-  const holders = await contacts.findLiveByPhones(
+  const holders = await contacts.findLiveByPhonesToWrite(
     scope,
     numbers.map((n) => n.number),
   );

@@ -195,23 +195,25 @@ const LIVE_BY_PHONE = prepare((scope: TenantScope, p: { phone: string }) =>
 );
 
 /**
- * Makes a writer that gives contacts these numbers wait for any other doing so until it ends, so
- * that its check of who holds them (findLiveByPhones, after this) sees the other's write: the
- * unique index guards two primary numbers only. A no-op on SQLite, whose writers take turns.
+ * The live holders of these numbers, for a writer about to give contacts them: first it waits for
+ * any other writer doing so until that one ends, so that the lookup sees the other's write (the
+ * unique index guards two primary numbers only). Locks, on PostgreSQL: one a number, beside a
+ * shared one on the organisation's numbers; `everyNumber` (an import batch) takes that one
+ * exclusively instead, one lock where one a number would be a thousand a batch in PostgreSQL's
+ * shared lock table (max_locks_per_transaction). SQLite's writers take turns: no lock.
  */
-export async function lockNumbers(scope: TenantScope, phones: string[]): Promise<void> {
-  if (phones.length === 0) return;
-  await scope.lock([ALL_NUMBERS], { shared: true });
-  await scope.lock(phones.map((phone) => `phone:${phone}`));
-}
-
-/**
- * An import batch's lockNumbers: every other writer of numbers in the organisation waits for it
- * (and it for them) whatever its numbers. One lock, where one a number would be a thousand a
- * batch in PostgreSQL's shared lock table (max_locks_per_transaction).
- */
-export function lockAllNumbers(scope: TenantScope): Promise<void> {
-  return scope.lock([ALL_NUMBERS]);
+export async function findLiveByPhonesToWrite(
+  scope: TenantScope,
+  phones: string[],
+  { everyNumber = false }: { everyNumber?: boolean } = {},
+): Promise<ContactRow[]> {
+  if (phones.length === 0) return [];
+  if (everyNumber) await scope.lock([ALL_NUMBERS]);
+  else {
+    await scope.lock([ALL_NUMBERS], { shared: true });
+    await scope.lock(phones.map((phone) => `phone:${phone}`));
+  }
+  return findLiveByPhones(scope, phones);
 }
 const ALL_NUMBERS = 'phone:*';
 

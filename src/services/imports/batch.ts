@@ -328,10 +328,10 @@ async function lookUpMatches(scope: TenantScope, ctx: BatchContext, prepared: Re
   const emails = distinct(prepared.flatMap((p) => emailAddressesOf(p.fields)));
   const names = distinct(prepared.map((p) => (unreachable(p.fields) ? p.fields.sort_name : null)));
   const byPhone = new Map<string, ContactRow[]>();
-  // Before looking, so that no other writer gives a contact one of these numbers until this batch commits.
-  if (phones.length > 0) await contacts.lockAllNumbers(scope);
-  // A contact is found by any of its numbers and addresses, and indexed by all of them.
-  for (const r of await contacts.findLiveByPhones(scope, phones)) index(byPhone, numbersOf(r), r);
+  // A contact is found by any of its numbers and addresses, and indexed by all of them; no other
+  // writer gives a contact one of these numbers until this batch commits.
+  for (const r of await contacts.findLiveByPhonesToWrite(scope, phones, { everyNumber: true }))
+    index(byPhone, numbersOf(r), r);
   const byEmail = new Map<string, ContactRow[]>();
   for (const r of await contacts.findLiveByEmails(scope, emails)) index(byEmail, emailAddressesOf(r), r);
   const byName = new Map<string, ContactRow[]>();
