@@ -264,10 +264,14 @@ function Rows<L extends List>({
   const focusNext = useRef<number | 'add' | undefined>();
   useEffect(() => {
     const next = focusNext.current;
+    if (next === undefined) return;
+    const target = fieldset.current?.querySelector<HTMLElement>(
+      next === 'add' ? ':scope > button' : `[data-row="${next}"] input:not([type=radio])`,
+    );
+    // A render of something else may come first (the page's own loading): the row's render focuses it.
+    if (!target) return;
     focusNext.current = undefined;
-    if (next === 'add') fieldset.current?.querySelector<HTMLElement>(':scope > button')?.focus();
-    else if (next !== undefined)
-      fieldset.current?.querySelector<HTMLElement>(`[data-row="${next}"] input:not([type=radio])`)?.focus();
+    target.focus();
   });
   return (
     <fieldset class="details" ref={fieldset}>
