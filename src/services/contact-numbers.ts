@@ -1,7 +1,7 @@
 import { DomainError } from '../domain/errors.js';
 import { phoneHolder } from '../domain/contact.js';
 import * as contacts from '../db/repositories/contacts.js';
-import { phonesOf, type ContactRow } from '../db/repositories/contact-codec.js';
+import { numbersOf, phonesOf, type ContactRow } from '../db/repositories/contact-codec.js';
 import { concurrentDuplicate, isUniqueViolation } from '../db/errors.js';
 import type { TenantScope } from '../db/scope.js';
 
@@ -47,14 +47,10 @@ export async function numberHeldElsewhere(
   for (const { number, field } of numbers) {
     const holder = phoneHolder(
       number,
-      holders.filter((h) => numbersOf(h).has(number)),
+      holders.filter((h) => numbersOf(h).includes(number)),
       (h) => h.key === ownKey,
     );
     if (holder) return { number, field, holder };
   }
   return undefined;
 }
-
-/** The numbers (E.164) a stored contact holds, primary or not. */
-export const numbersOf = (row: NumberColumns) =>
-  new Set(phonesOf(row).flatMap((p) => (p.number ? [p.number] : [])));

@@ -27,6 +27,7 @@ import {
   consentEntry,
   decodeContact,
   encodeContact,
+  numbersOf,
   type ContactFields,
   type ContactRow,
   type NewContactRow,
@@ -40,7 +41,6 @@ import {
   duplicatePhone,
   duplicatePhoneOr,
   numberHeldElsewhere,
-  numbersOf,
   type NumberColumns,
 } from './contact-numbers.js';
 import { emailOf, phoneOf, primaryFirst, type ReadOptions } from './contact-reading.js';
@@ -383,7 +383,7 @@ export class ContactsService {
   ): Promise<ContactRow> {
     const fields = await this.fieldsFrom(actor, org, input, { stored: row });
     // A live contact already holds the numbers it keeps: only those it gains are checked.
-    await this.ensurePhonesFree(scope, org, fields, row.key, numbersOf(row));
+    await this.ensurePhonesFree(scope, org, fields, row.key, new Set(numbersOf(row)));
     return this.updateRow(scope, row, { ...changedFields(row, fields), updated_at: now });
   }
 

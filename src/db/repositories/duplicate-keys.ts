@@ -7,7 +7,7 @@ import {
 import type { ContactsTable } from '../schema.js';
 import type { TenantScope } from '../scope.js';
 import { chunks, inChunks } from './chunks.js';
-import { emailsOf, phonesOf } from './contact-codec.js';
+import { emailsOf, numbersOf } from './contact-codec.js';
 
 /** The columns the duplicate rules read: a write that changes none of them leaves the keys as they are. */
 export const KEYED_COLUMNS = [
@@ -38,7 +38,7 @@ export function keyRowsOf(row: KeyedContact): KeyRow[] {
   return duplicateKeys({
     ...row,
     // Every number and address: a second number two contacts share makes them candidates too.
-    phones: phonesOf(row).flatMap((p) => (p.number ? [p.number] : [])),
+    phones: [...numbersOf(row)],
     emails: emailsOf(row).map((e) => e.address),
     external_ids: JSON.parse(row.external_ids),
   }).map((k) => ({ ...k, contact_key: row.key }));

@@ -27,6 +27,7 @@ import {
   decodeContact,
   detailsOf,
   emailsOf,
+  numbersOf,
   phonesOf,
   type ContactFields,
   type ContactRow,
@@ -225,8 +226,6 @@ const groupNameProblem = (name: string) =>
       ? 'must not contain a NUL character'
       : undefined;
 
-/** Every number a contact's fields hold read (E.164), primary first. */
-const numbersOf = (f: ContactFields) => phonesOf(f).flatMap((p) => (p.number === null ? [] : [p.number]));
 /** Every email address a contact's fields hold, primary first. */
 const emailAddressesOf = (f: ContactFields) => emailsOf(f).map((e) => e.address);
 
@@ -319,7 +318,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 /** A contact under each of its numbers (or addresses), once under each. */
-function index<V>(map: Map<string, V[]>, keys: string[], value: V): void {
+function index<V>(map: Map<string, V[]>, keys: readonly string[], value: V): void {
   for (const key of keys) if (!map.get(key)?.includes(value)) push(map, key, value);
 }
 
