@@ -132,7 +132,8 @@ export function openStore(options: ConnectionOptions): Store {
     refreshStatistics: async () => {
       // The role serving requests owns no table, so ANALYZE runs as the owner (migration 0004).
       if (dialect === 'postgres') await sql`select roster_refresh_statistics()`.execute(root);
-      else await sql`pragma optimize`.execute(root);
+      // Within the writer's analysis_limit (connection.ts), not `pragma optimize`'s 2,000 rows.
+      else await sql`analyze`.execute(root);
     },
     poolStats: () => pool?.(),
     ping: async () => {

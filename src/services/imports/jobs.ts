@@ -401,8 +401,9 @@ export class ImportsService {
       await this.commitBatch(ctx, job, batch, bytesRead);
       this.rowsCommitted += batch.length;
       batch = [];
-      // The import's own lookups plan badly on a table that grew since its statistics were taken.
-      if (isPowerOfTen(++batches)) await this.store.refreshStatistics();
+      // The import's own lookups plan badly on a table that grew since its statistics were taken:
+      // they are taken again each time the import has doubled what it wrote.
+      if (isPowerOfTwo(++batches)) await this.store.refreshStatistics();
     };
     for await (const row of readContacts(source, options.format, {
       mapping: options.mapping,
@@ -540,7 +541,7 @@ async function* pages<T, C>(
   }
 }
 
-const isPowerOfTen = (n: number) => /^10*$/.test(String(n));
+const isPowerOfTwo = (n: number) => (n & (n - 1)) === 0;
 
 const tooLarge = (max: number) =>
   new DomainError('payload_too_large', `The file is larger than the import limit of ${max} bytes`);
