@@ -4,6 +4,7 @@ import { dialects } from './support/databases.js';
 import { createHarness, type Harness } from './support/harness.js';
 import { importer, type Job } from './support/imports.js';
 import { planOf, statementsOf } from './support/plans.js';
+import { compiledReadingThread } from './support/server-process.js';
 import { snapshot } from './support/snapshot.js';
 
 const BOUNDARY = 'roster-boundary';
@@ -20,6 +21,26 @@ const multipartForm = (csv: string, field = 'file') =>
     `--${BOUNDARY}--`,
     '',
   ].join('\r\n');
+
+/**
+ * The next import dies as its nth batch writes (every batch asks for the groups its rows name),
+ * and leaves its upload, as a killed process does; returns what brings the process back.
+ */
+function dieAtBatch(h: Harness, n: number): () => void {
+  const original = h.services.groups.keysByName.bind(h.services.groups);
+  let batches = 0;
+  const crash = vi.spyOn(h.services.groups, 'keysByName').mockImplementation(async (...args) => {
+    if (++batches === n) throw new Error('the process died here');
+    return original(...args);
+  });
+  const keep = vi
+    .spyOn(h.services.imports as unknown as { removeUpload: () => Promise<void> }, 'removeUpload')
+    .mockResolvedValue(undefined);
+  return () => {
+    crash.mockRestore();
+    keep.mockRestore();
+  };
+}
 
 describe.each(dialects)('bulk import and export on %s', (dialect) => {
   let h: Harness;
@@ -250,20 +271,9 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
 
   it('takes over an import whose process died once its lease runs out, after its last committed batch, importing no row twice', async () => {
     const rows = Array.from({ length: 8 }, (_, i) => `Resume ${i},0400 123 ${String(100 + i)}`);
-    const original = h.services.contacts.fieldsFrom.bind(h.services.contacts);
-    const crash = vi
-      .spyOn(h.services.contacts, 'fieldsFrom')
-      .mockImplementation(async (actor, org, input) => {
-        if (input.name === 'Resume 4') throw new Error('the process died here');
-        return original(actor, org, input);
-      });
-    // A killed process does not get to remove its upload, which a failed import does.
-    const keep = vi
-      .spyOn(h.services.imports as unknown as { removeUpload: () => Promise<void> }, 'removeUpload')
-      .mockResolvedValue(undefined);
+    const revive = dieAtBatch(h, 2);
     const failed = await importFile(`name,phone\n${rows.join('\n')}\n`, '');
-    crash.mockRestore();
-    keep.mockRestore();
+    revive();
     expect(failed).toMatchObject({ status: 'failed', rows_read: 3, created: 3 });
     // What a killed process leaves behind: the job running, under a lease nobody renews.
     const leave = (expires: number) =>
@@ -292,16 +302,16 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
     const paused = new Promise<void>((resolve) => (resume = resolve));
     let reached!: () => void;
     const atRow4 = new Promise<void>((resolve) => (reached = resolve));
-    const original = h.services.contacts.fieldsFrom.bind(h.services.contacts);
-    const stall = vi
-      .spyOn(h.services.contacts, 'fieldsFrom')
-      .mockImplementation(async (actor, org, input) => {
-        if (input.name === 'Fenced 4') {
-          reached();
-          await paused;
-        }
-        return original(actor, org, input);
-      });
+    // The second batch (rows 4-6) stalls as it writes, in its transaction.
+    const original = h.services.groups.keysByName.bind(h.services.groups);
+    let batches = 0;
+    const stall = vi.spyOn(h.services.groups, 'keysByName').mockImplementation(async (...args) => {
+      if (++batches === 2) {
+        reached();
+        await paused;
+      }
+      return original(...args);
+    });
     const started = await h.request({
       method: 'POST',
       url: '/v1/imports',
@@ -692,5 +702,103 @@ describe('the statistics an import leaves on SQLite', () => {
     const plan = await planOf(dialect, h.database, h.a.org.id, statement!);
     expect(plan).toMatch(/INDEX contacts_org_phone \(organisation_id=\? AND phone=\?\)/);
     expect(plan).not.toMatch(/INDEX contacts_org_key \(organisation_id=\?\)$/m);
+  });
+});
+
+describe.each(dialects)('an import read on a thread of its own on %s', (dialect) => {
+  // The file of every kind of row: warnings, a failure, a blank row, a duplicate inside it, the groups rows name.
+  const rows = [
+    'Name,Phone,Email,Group',
+    'José Álvarez,0412 345 001,jose@example.com,Choir',
+    'Call Me,call me,,Choir',
+    'Bad Email,0412 345 002,not-an-email,',
+    ',,,',
+    ',,nobody@invalid,',
+    `Long Group,0412 345 003,,${'g'.repeat(101)}`,
+    'José Álvarez,0412 345 001,,Staff',
+    ...Array.from(
+      { length: 12 },
+      (_, i) => `Person ${i},0412 346 ${String(100 + i)},p${i}@example.com,Staff`,
+    ),
+  ];
+  // Windows-1252, as a spreadsheet saves it: the file's encoding is found, with a warning.
+  const file = Buffer.from(`${rows.join('\r\n')}\r\n`, 'latin1');
+  let threaded: Harness;
+  let main: Harness;
+  beforeAll(async () => {
+    const importReadingThread = compiledReadingThread();
+    [threaded, main] = await Promise.all([
+      createHarness(dialect, { importBatchSize: 3, importReadingThread }),
+      createHarness(dialect, { importBatchSize: 3 }),
+    ]);
+  });
+  afterAll(() => Promise.all([threaded.close(), main.close()]));
+
+  /** An import as its owner sees it: the job, its reports, and the contacts with their groups. */
+  const outcome = async (h: Harness, query = 'mode=upsert&group_name=Imported') => {
+    const io = importer(h);
+    const job = await io.importFile(file, query);
+    const exported = await io.get('/v1/contacts/export?format=jsonl');
+    const contacts = exported.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .map(({ name, phone, phone_raw, email, groups }) => ({ name, phone, phone_raw, email, groups }))
+      .sort((x, y) => x.name.localeCompare(y.name));
+    const { id: _id, created_at: _c, started_at: _s, finished_at: _f, rows_per_second: _r, ...shown } = job;
+    return {
+      job: shown,
+      errors: await io.report(job, 'errors'),
+      warnings: await io.report(job, 'warnings'),
+      contacts,
+    };
+  };
+
+  it('imports a file exactly as the main thread does: the same job, reports, warnings and contacts', async () => {
+    const [onThread, onMain] = await Promise.all([outcome(threaded), outcome(main)]);
+    expect(onThread.job).toMatchObject({
+      status: 'completed',
+      rows_read: 18,
+      created: 16,
+      unchanged: 1,
+      failed: 1,
+      warnings: { phone_unreadable: 1, email_invalid: 1, field_invalid: 1 },
+      encoding: { how: 'detected' },
+    });
+    expect(onThread.contacts.find((c) => c.name === 'José Álvarez')).toMatchObject({
+      phone: '+61412345001',
+      email: 'jose@example.com',
+    });
+    expect(onThread).toEqual(onMain);
+  });
+
+  it('resumes after its last committed batch when another process takes it over', async () => {
+    const revive = dieAtBatch(threaded, 3);
+    const lines = Array.from({ length: 10 }, (_, i) => `Thread ${i},0400 125 ${String(100 + i)}`);
+    const failed = await importer(threaded).importFile(`name,phone\n${lines.join('\n')}\n`, '');
+    revive();
+    expect(failed).toMatchObject({ status: 'failed', rows_read: 6, created: 6 });
+    await threaded.store.db
+      .updateTable('import_jobs')
+      .set({ status: 'running', lease_owner: 'a-dead-process', lease_expires_at: Date.now() - 1 })
+      .where('id', '=', failed.id)
+      .execute();
+    expect(await threaded.services.imports.takeOver()).toBe(true);
+    const actor = {
+      ...(await threaded.services.auth.verifyBearer(threaded.a.owner.apiKey.slice(7))),
+      surface: 'v1' as const,
+    };
+    expect(await threaded.services.imports.settled(actor, failed.id)).toMatchObject({
+      status: 'completed',
+      rows_read: 10,
+      created: 10,
+    });
+    expect(await importer(threaded).contactsWhere('q=thread')).toHaveLength(10);
+  });
+
+  it('fails the import with the reason the thread could not read the file', async () => {
+    const failed = await importer(threaded).importFile(`"${'x'.repeat(70_000)}\n`, '');
+    expect(failed).toMatchObject({ status: 'failed', rows_read: 0 });
+    expect(failed.error).toMatch(/the header row cannot be read: the record is longer than 64 KiB/);
   });
 });

@@ -9,7 +9,13 @@ import {
 } from '../domain/phone.js';
 import type { Organisation } from '../domain/records.js';
 import type { WarningSink } from '../domain/warnings.js';
-import { storedPhones, type ContactRow } from '../db/repositories/contact-codec.js';
+import { validateContactText, withoutInvalidText, type ContactInput } from '../domain/contact.js';
+import {
+  encodeContact,
+  storedPhones,
+  type ContactFields,
+  type ContactRow,
+} from '../db/repositories/contact-codec.js';
 
 /*
  * How a contact's numbers and email addresses are read from what a client or a file gives: each
@@ -81,4 +87,47 @@ export function primaryFirst<R extends object>(
     ordered.map((e) => ({ ...e.read, label: e.label ?? null })),
     keyOf,
   );
+}
+
+/**
+ * An input read and checked into the columns stored: every number and address read, the primary
+ * first, text checked (or, for an import, fields that break their rule left out with a warning).
+ * No I/O: an import runs it on a thread of its own. The contacts service adds the one check
+ * that reads the database (`user_id`).
+ */
+export function settleFields(
+  org: Organisation,
+  given: ContactInput,
+  options: ReadOptions = {},
+): ContactFields {
+  const { onWarning } = options;
+  const input = onWarning ? withoutInvalidText(given, onWarning) : (validateContactText(given), given);
+  // An empty string is no value; any other is read (blank text is refused as it always was).
+  const readPhone = (number: string, field: string) =>
+    number ? phoneOf(number, org, { ...options, field }) : null;
+  const readEmail = (address: string, field: string) => {
+    const read = address ? emailOf(address, field, onWarning) : null;
+    return read === null ? null : { address: read };
+  };
+  // `phone` is read once, as `phone`, where `phones` gives it too (an import warns once about it).
+  const phone = input.phone == null ? input.phone : readPhone(input.phone, 'phone');
+  const phones = primaryFirst(
+    (input.phones ?? []).map((p, i) => ({
+      ...p,
+      read: p.number === input.phone ? phone! : readPhone(p.number, `phones[${i}].number`),
+    })),
+    phone,
+    (p) => p.e164 ?? p.raw,
+  );
+  const emailRead = input.email == null ? input.email : readEmail(input.email, 'email');
+  const emails = primaryFirst(
+    (input.emails ?? []).map((e, i) => ({
+      ...e,
+      read: e.address === input.email ? emailRead! : readEmail(e.address, `emails[${i}].address`),
+    })),
+    // An address an import could not read is left out, the list's primary kept; an empty one clears it.
+    input.email && emailRead === null ? undefined : emailRead,
+    (e) => e.address,
+  );
+  return encodeContact({ input, phones, emails, uniquePhones: !org.allow_duplicate_phones });
 }

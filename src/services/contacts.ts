@@ -3,8 +3,6 @@ import {
   inputOf,
   SEARCH_MAX_WORDS,
   searchTokens,
-  validateContactText,
-  withoutInvalidText,
   type Channel,
   type Consent,
   type ConsentStatus,
@@ -26,7 +24,6 @@ import type { ContactFilter, ContactSort } from '../db/repositories/contacts.js'
 import {
   consentEntry,
   decodeContact,
-  encodeContact,
   numbersOf,
   type ContactFields,
   type ContactRow,
@@ -43,7 +40,7 @@ import {
   numberHeldElsewhere,
   type NumberColumns,
 } from './contact-numbers.js';
-import { emailOf, phoneOf, primaryFirst, type ReadOptions } from './contact-reading.js';
+import { settleFields, type ReadOptions } from './contact-reading.js';
 import { checkGroups, placeContact, type Placement } from './placement.js';
 import { changedMeanwhile, checkVersion } from './versions.js';
 
@@ -307,45 +304,17 @@ export class ContactsService {
     given: ContactInput,
     options: ReadOptions = {},
   ): Promise<ContactFields> {
-    const { onWarning } = options;
-    const input = onWarning ? withoutInvalidText(given, onWarning) : (validateContactText(given), given);
-    // An empty string is no value; any other is read (blank text is refused as it always was).
-    const readPhone = (number: string, field: string) =>
-      number ? phoneOf(number, org, { ...options, field }) : null;
-    const readEmail = (address: string, field: string) => {
-      const read = address ? emailOf(address, field, onWarning) : null;
-      return read === null ? null : { address: read };
-    };
-    // `phone` is read once, as `phone`, where `phones` gives it too (an import warns once about it).
-    const phone = input.phone == null ? input.phone : readPhone(input.phone, 'phone');
-    const phones = primaryFirst(
-      (input.phones ?? []).map((p, i) => ({
-        ...p,
-        read: p.number === input.phone ? phone! : readPhone(p.number, `phones[${i}].number`),
-      })),
-      phone,
-      (p) => p.e164 ?? p.raw,
-    );
-    const emailRead = input.email == null ? input.email : readEmail(input.email, 'email');
-    const emails = primaryFirst(
-      (input.emails ?? []).map((e, i) => ({
-        ...e,
-        read: e.address === input.email ? emailRead! : readEmail(e.address, `emails[${i}].address`),
-      })),
-      // An address an import could not read is left out, the list's primary kept; an empty one clears it.
-      input.email && emailRead === null ? undefined : emailRead,
-      (e) => e.address,
-    );
+    const fields = settleFields(org, given, options);
     if (
-      input.user_id &&
+      fields.user_id &&
       !(
-        isUuid(input.user_id) &&
-        (await findUserRow(this.store.scope(actor.organisationId), { id: input.user_id }))
+        isUuid(fields.user_id) &&
+        (await findUserRow(this.store.scope(actor.organisationId), { id: fields.user_id }))
       )
     ) {
       throw invalid('user_id', 'is not a user of this organisation');
     }
-    return encodeContact({ input, phones, emails, uniquePhones: !org.allow_duplicate_phones });
+    return fields;
   }
 
   private async change(

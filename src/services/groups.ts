@@ -1,4 +1,5 @@
 import { DomainError, invalid, notFound } from '../domain/errors.js';
+import { GROUP_NAME_MAX } from '../domain/group.js';
 import type { ExternalIds } from '../domain/contact.js';
 import { isUuid, isWellFormed, uuidv7, type RecordBy } from '../domain/ids.js';
 import type { ContactCard, Group, Organisation, Translations } from '../domain/records.js';
@@ -28,7 +29,6 @@ export interface GroupInput {
   created_at?: string | null;
 }
 
-export const GROUP_NAME_MAX = 100;
 const MAX_MEMBERS_PER_CALL = 10_000;
 /** Member cards read per query when listing whole groups: bounds what one listing holds at once. */
 const MEMBER_CHUNK = 200;

@@ -15,6 +15,7 @@ import { GroupMembersService } from './group-members.js';
 import { GroupsService } from './groups.js';
 import { IdempotencyService } from './idempotency.js';
 import { ImportsService } from './imports/jobs.js';
+import { defaultReadingThread } from './imports/preparation.js';
 import { MemberJobsService } from './member-jobs.js';
 import { MergesService } from './merges.js';
 import { RedisThrottleStore } from './login-throttle.js';
@@ -60,7 +61,10 @@ export async function createServices(
         | 'webhookTimeoutMs'
         | 'jobLeaseSeconds'
       >
-    >,
+    > & {
+      /** Where an import's file is read and prepared (preparation.ts): by default on a thread of its own, where the compiled script is. */
+      importReadingThread?: URL | null;
+    },
 ): Promise<Services> {
   const rateStore = config.redisUrl ? await RedisRateStore.connect(config.redisUrl) : new MemoryRateStore();
   const jwtSecret =
@@ -76,6 +80,8 @@ export async function createServices(
     directory: config.importDirectory ?? './data/imports',
     maxBytes: config.importMaxBytes ?? 512 * 1024 * 1024,
     batchSize: config.importBatchSize ?? 1000,
+    readingThread:
+      config.importReadingThread === undefined ? defaultReadingThread() : config.importReadingThread,
   });
   return {
     store,

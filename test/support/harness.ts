@@ -140,6 +140,8 @@ export interface HarnessOptions extends AppOptions {
   /** Rows per import batch (small in tests, to exercise batching). */
   importBatchSize?: number;
   importMaxBytes?: number;
+  /** The script an import's file is read on (a thread of its own); the main thread by default, as src/ has none. */
+  importReadingThread?: URL;
   /** The JWT key (ROSTER_JWT_SECRET); generated and stored in the database when not given. */
   jwtSecret?: string;
   sqliteBusyTimeoutMs?: number;
@@ -183,6 +185,7 @@ export async function createHarness(dialect: TestDialect, options: HarnessOption
     importDirectory,
     importBatchSize: options.importBatchSize,
     importMaxBytes: options.importMaxBytes,
+    importReadingThread: options.importReadingThread ?? null,
     secretKey: 'test secret key',
     webhookAllowPrivate: options.webhookAllowPrivate ?? true,
     webhookRetryScheduleMs: options.deliveries?.retryScheduleMs,

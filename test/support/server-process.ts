@@ -21,17 +21,23 @@ async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The server runs from dist/: a build older than the source would test yesterday's code. */
-function checkBuild(): void {
+/** What runs from dist/ (the server, an import's reading thread): a build older than the source would test yesterday's code. */
+export function checkBuild(): void {
   const built = `${root}dist/cli/main.js`;
-  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` before the crash tests');
+  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` before these tests');
   const newest = Math.max(
     ...readdirSync(`${root}src`, { recursive: true, encoding: 'utf8' }).map(
       (f) => statSync(`${root}src/${f}`).mtimeMs,
     ),
   );
   if (newest > statSync(built).mtimeMs)
-    throw new Error('dist/ is older than src/: run `npm run build` before the crash tests');
+    throw new Error('dist/ is older than src/: run `npm run build` before these tests');
+}
+
+/** The compiled script of an import's reading thread (the tests run the services from src/, which has none). */
+export function compiledReadingThread(): URL {
+  checkBuild();
+  return new URL('dist/services/imports/preparation-thread.js', `file://${root}`);
 }
 
 /**

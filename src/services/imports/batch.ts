@@ -15,10 +15,8 @@ import {
   type PostalAddress,
 } from '../../domain/contact-details.js';
 import { DomainError } from '../../domain/errors.js';
-import type { ImportedContact, ReadRow } from '../../domain/formats/index.js';
 import { uuidv7 } from '../../domain/ids.js';
 import type { ImportCounts, Organisation } from '../../domain/records.js';
-import type { FieldWarning } from '../../domain/warnings.js';
 import * as contacts from '../../db/repositories/contacts.js';
 import * as imports from '../../db/repositories/imports.js';
 import * as memberships from '../../db/repositories/memberships.js';
@@ -36,8 +34,9 @@ import type { TenantScope } from '../../db/scope.js';
 import type { ContactsService } from '../contacts.js';
 import type { ChangeAuthor } from '../../domain/changes.js';
 import type { Actor } from '../context.js';
-import { GROUP_NAME_MAX, type GroupsService } from '../groups.js';
+import type { GroupsService } from '../groups.js';
 import { policyOf, POLICY_FIELDS, type FieldPolicy, type ImportOptions } from './options.js';
+import type { PreparedBatch, ReadyRow, RowError, RowWarning } from './preparation.js';
 
 export type BatchCounts = ImportCounts;
 
@@ -54,15 +53,6 @@ export interface BatchContext {
   groups: GroupsService;
 }
 
-/** A row read and settled into contact fields, ready to be matched and written. */
-interface ReadyRow {
-  row: number;
-  input: ContactInput;
-  fields: ContactFields;
-  /** The groups the row names (its group columns, vCard CATEGORIES). */
-  groups: string[];
-}
-
 /** A contact of the batch: one already there by key, or one the batch creates. */
 type Member = number | ReadyRow;
 
@@ -73,8 +63,8 @@ interface Plan {
   members: Map<Member, number>;
   /** The groups rows name, by name, with the contacts that join each and their rows. */
   named: Map<string, Map<Member, number>>;
-  errors: { row_number: number; reason: string; raw: string }[];
-  warnings: (FieldWarning & { row_number: number; seq: number })[];
+  errors: RowError[];
+  warnings: RowWarning[];
   counts: BatchCounts;
 }
 
@@ -86,13 +76,6 @@ const LIST_FIELD_SET = new Set<string>(CONTACT_LIST_FIELDS);
 
 /** What an update's undo log keeps of the contact before: every column its input sets. */
 const UNDO_COLUMNS = CONTACT_FIELD_COLUMNS;
-
-function toInput(row: ImportedContact, externalKey: string): ContactInput {
-  const { external_id, groups: _groups, ...input } = row;
-  return external_id
-    ? { ...input, external_ids: { ...input.external_ids, [externalKey]: external_id } }
-    : input;
-}
 
 /** One side of a merge: a contact's input and its settled fields (numbers and addresses read). */
 interface Side {
@@ -218,70 +201,8 @@ function merge(current: Side, incoming: Side, options: ImportOptions): ContactIn
 const sameFields = (row: ContactFields, fields: ContactFields) =>
   UNDO_COLUMNS.every((c) => row[c] === fields[c]);
 
-/** Why a group name a row gives cannot name a group, if it cannot. */
-const groupNameProblem = (name: string) =>
-  name.length > GROUP_NAME_MAX
-    ? `must be at most ${GROUP_NAME_MAX} characters`
-    : name.includes('\0')
-      ? 'must not contain a NUL character'
-      : undefined;
-
 /** Every email address a contact's fields hold, primary first. */
 const emailAddressesOf = (f: ContactFields) => emailsOf(f).map((e) => e.address);
-
-/** A name, a company, a number read or an email: a number kept unread alone identifies nobody. */
-const identifies = (f: ContactFields) =>
-  numbersOf(f).length > 0 || f.email !== null || (f.display_name !== '' && f.display_name !== f.phone_raw);
-
-/**
- * Turns rows into contact fields. A field that cannot be read is kept raw or left out, with a
- * warning; a row fails only when it cannot be read at all or holds nothing that identifies a
- * person (no name, number or email left).
- */
-async function prepare(ctx: BatchContext, rows: ReadRow[], plan: Plan): Promise<ReadyRow[]> {
-  const prepared: ReadyRow[] = [];
-  for (const r of rows) {
-    const failRow = (reason: string) => {
-      plan.errors.push({ row_number: r.row, reason, raw: r.raw });
-      plan.counts.failed += 1;
-    };
-    if ('error' in r) {
-      failRow(r.error);
-      continue;
-    }
-    const warnings: FieldWarning[] = [...(r.warnings ?? [])];
-    const input = toInput(r.contact, ctx.options.external_key);
-    let fields: ContactFields;
-    try {
-      fields = await ctx.contacts.fieldsFrom(ctx.actor, ctx.org, input, {
-        onWarning: (w) => warnings.push(w),
-      });
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.code !== 'validation') throw error;
-      failRow(error.message);
-      continue;
-    }
-    if (!identifies(fields)) {
-      const unread = warnings.map((w) => `${w.field}: ${w.reason}`).join('; ');
-      failRow(`the row has no name, phone or email${unread ? ` it could read (${unread})` : ''}`);
-      continue;
-    }
-    const groups = (r.contact.groups ?? []).filter((name) => {
-      const problem = groupNameProblem(name);
-      if (problem)
-        warnings.push({
-          kind: 'field_invalid',
-          field: 'groups',
-          value: name,
-          reason: `${problem}; left out`,
-        });
-      return !problem;
-    });
-    warnings.forEach((w, seq) => plan.warnings.push({ ...w, row_number: r.row, seq }));
-    prepared.push({ row: r.row, input, fields, groups });
-  }
-  return prepared;
-}
 
 /**
  * The live contacts a batch's rows may match, and which of them this import has written
@@ -613,24 +534,36 @@ async function write(scope: TenantScope, ctx: BatchContext, plan: Plan, now: num
   await imports.insertImportChanges(scope, changes);
 }
 
-/** Imports one batch of rows inside the caller's transaction; returns what it did. */
+/** Imports one prepared batch inside the caller's transaction; returns what it did. */
 export async function importBatch(
   scope: TenantScope,
   ctx: BatchContext,
-  rows: ReadRow[],
+  batch: PreparedBatch,
   now: number,
-): Promise<{ counts: BatchCounts; errors: Plan['errors']; warnings: Plan['warnings'] }> {
+): Promise<{ counts: BatchCounts; errors: RowError[]; warnings: RowWarning[] }> {
   const plan: Plan = {
     creates: [],
     updates: new Map(),
     members: new Map(),
     named: new Map(),
-    errors: [],
-    warnings: [],
-    counts: { created: 0, updated: 0, unchanged: 0, skipped: 0, skipped_in_file: 0, failed: 0 },
+    errors: [...batch.errors],
+    warnings: batch.warnings,
+    counts: {
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+      skipped_in_file: 0,
+      failed: batch.errors.length,
+    },
   };
-  const prepared = await prepare(ctx, rows, plan);
-  await decide(scope, ctx, prepared, plan);
+  // Copies: deciding merges later rows into earlier ones, and a batch run again must start afresh.
+  await decide(
+    scope,
+    ctx,
+    batch.ready.map((p) => ({ ...p })),
+    plan,
+  );
   await write(scope, ctx, plan, now);
   return { counts: plan.counts, errors: plan.errors, warnings: plan.warnings };
 }

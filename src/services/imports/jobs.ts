@@ -1,13 +1,13 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError, notFound } from '../../domain/errors.js';
-import { CountryHintSampler, type CountryHint } from '../../domain/country-hint.js';
+import type { CountryHint } from '../../domain/country-hint.js';
 import type { EncodingFound } from '../../domain/formats/encoding.js';
 import type { ImportCounts } from '../../domain/records.js';
-import { readContacts, type ImportFormat, type ReadRow } from '../../domain/formats/index.js';
+import type { ImportFormat } from '../../domain/formats/index.js';
 import { isUuid, uuidv7 } from '../../domain/ids.js';
 import { iso, isoOrNull } from '../../domain/records.js';
 import { requirePermission } from '../../domain/roles.js';
@@ -23,6 +23,12 @@ import type { ChangeAuthor } from '../../domain/changes.js';
 import type { Actor } from '../context.js';
 import type { GroupsService } from '../groups.js';
 import { importBatch, type BatchContext } from './batch.js';
+import {
+  preparedBatches,
+  preparedBatchesOnThread,
+  type PreparationInput,
+  type PreparedBatch,
+} from './preparation.js';
 import { checkOptions, type ImportOptions } from './options.js';
 import { rollbackImport, type RollbackReport } from './rollback.js';
 
@@ -48,6 +54,8 @@ export interface ImportSettings {
   directory: string;
   maxBytes: number;
   batchSize: number;
+  /** The script of the thread that reads and prepares the file (preparation-thread.js); null: the main thread does. */
+  readingThread: URL | null;
 }
 
 /** Where an import is in its life; `interrupted` is a job the server stopped under, to be resumed. */
@@ -390,40 +398,36 @@ export class ImportsService {
       contacts: this.contacts,
       groups: this.groups,
     };
-    let bytesRead = 0;
-    const source = countBytes(createReadStream(job.spool_path!), (n) => (bytesRead += n));
-    const countries = new CountryHintSampler(ctx.org.default_country);
-    let encoding: EncodingFound | undefined;
-    let batch: ReadRow[] = [];
-    let batches = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
-      await this.commitBatch(ctx, job, batch, bytesRead);
-      this.rowsCommitted += batch.length;
-      batch = [];
-      // The import's own lookups plan badly on a table that grew since its statistics were taken:
-      // they are taken again each time the import has doubled what it wrote.
-      if (isPowerOfTwo(++batches)) await this.store.refreshStatistics();
+    const input: PreparationInput = {
+      path: job.spool_path!,
+      format: options.format,
+      org: ctx.org,
+      options,
+      batchSize: this.settings.batchSize,
+      lastRow: job.last_row,
     };
-    for await (const row of readContacts(source, options.format, {
-      mapping: options.mapping,
-      unmapped: options.unmapped,
-      encoding: options.encoding,
-      onEncoding: (found) => (encoding = found),
-    })) {
-      if (state.stop) break;
-      if ('contact' in row) countries.add(row.contact.phone ?? row.contact.phones?.[0]?.number);
-      if (row.row <= job.last_row) continue;
-      batch.push(row);
-      if (batch.length >= this.settings.batchSize) await flush();
+    const thread = this.settings.readingThread;
+    const batches = thread ? preparedBatchesOnThread(thread, input) : preparedBatches(input);
+    let batchesWritten = 0;
+    let next = await batches.next();
+    try {
+      for (; !next.done && !state.stop; next = await batches.next()) {
+        await this.commitBatch(ctx, job, next.value);
+        this.rowsCommitted += next.value.read;
+        // The import's own lookups plan badly on a table that grew since its statistics were taken:
+        // they are taken again each time the import has doubled what it wrote.
+        if (isPowerOfTwo(++batchesWritten)) await this.store.refreshStatistics();
+      }
+    } finally {
+      // Left before the file's end (a stop, a failed batch): the reading ends too (its thread stops).
+      if (!next.done) await batches.return({ encoding: undefined, hint: undefined });
     }
     // Stopped for a shutdown or a lost lease: the job stays running, for whichever process claims it next.
     if (state.stop === 'shutdown' || state.stop === 'lost') return;
     const cancelled = state.stop === 'cancel';
-    if (!cancelled) await flush();
+    const { encoding, hint } = next.done ? next.value : { encoding: undefined, hint: undefined };
     await this.store.refreshStatistics();
     const end = Date.now();
-    const hint = countries.hint();
     await this.store.transaction(importAuthor(actor, job.id), async (tx) => {
       const ended = await imports.finishImportJob(
         tx,
@@ -431,7 +435,8 @@ export class ImportsService {
         cancelled ? 'import.cancelled' : 'import.completed',
         {
           status: cancelled ? 'cancelled' : 'completed',
-          bytes_read: cancelled ? bytesRead : job.bytes,
+          // A cancelled import read as far as its last committed batch, which its progress says.
+          ...(cancelled ? {} : { bytes_read: job.bytes }),
           encoding: encoding ? JSON.stringify(encoding) : null,
           country_hint: hint ? JSON.stringify(hint) : null,
           finished_at: end,
@@ -454,21 +459,15 @@ export class ImportsService {
   }
 
   /** One batch, one transaction, progress included. A dry run does the same work and rolls it back, keeping only the counts. */
-  private async commitBatch(
-    ctx: BatchContext,
-    job: ImportJobRow,
-    rows: ReadRow[],
-    bytesRead: number,
-  ): Promise<void> {
-    const lastRow = rows[rows.length - 1]!.row;
+  private async commitBatch(ctx: BatchContext, job: ImportJobRow, batch: PreparedBatch): Promise<void> {
     const record = async (
       scope: Parameters<typeof imports.addImportProgress>[0],
       result: Awaited<ReturnType<typeof importBatch>>,
     ) => {
       const counted = await imports.addImportProgress(scope, job.key, {
-        counts: { rows_read: rows.length, ...result.counts },
-        lastRow,
-        bytesRead,
+        counts: { rows_read: batch.read, ...result.counts },
+        lastRow: batch.lastRow,
+        bytesRead: batch.bytesRead,
         now: Date.now(),
         leaseOwner: this.leases.owner,
       });
@@ -485,7 +484,7 @@ export class ImportsService {
     if (!ctx.options.dry_run) {
       await patiently(() =>
         this.store.transaction(ctx.author, async (scope) =>
-          record(scope, await importBatch(scope, ctx, rows, Date.now())),
+          record(scope, await importBatch(scope, ctx, batch, Date.now())),
         ),
       );
       return;
@@ -493,7 +492,7 @@ export class ImportsService {
     let result: Awaited<ReturnType<typeof importBatch>> | undefined;
     try {
       await this.store.transaction(ctx.author, async (scope) => {
-        result = await importBatch(scope, ctx, rows, Date.now());
+        result = await importBatch(scope, ctx, batch, Date.now());
         throw new DryRun();
       });
     } catch (error) {
@@ -551,13 +550,6 @@ async function* limitBytes(body: AsyncIterable<Buffer>, max: number): AsyncItera
   for await (const chunk of body) {
     total += chunk.length;
     if (total > max) throw tooLarge(max);
-    yield chunk;
-  }
-}
-
-async function* countBytes(body: AsyncIterable<Buffer>, count: (n: number) => void): AsyncIterable<Buffer> {
-  for await (const chunk of body) {
-    count(chunk.length);
     yield chunk;
   }
 }

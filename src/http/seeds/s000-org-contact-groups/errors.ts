@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, invalid } from '../../../domain/errors.js';
-import { GROUP_NAME_MAX } from '../../../services/groups.js';
+import { GROUP_NAME_MAX } from '../../../domain/group.js';
 import { drfErrorHandler } from '../drf-errors.js';
 
 const drf = drfErrorHandler({ invalidCredentials: 'Invalid username/password.' });

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { GROUP_NAME_MAX } from '../../../services/groups.js';
+import { GROUP_NAME_MAX } from '../../../domain/group.js';
 import { Count, Nullable, Text, Timestamp, Uuid } from '../../openapi.js';
 
 /** Shapes of the organisation contact-groups API (seed 000), as its document shows them. */
