@@ -678,7 +678,7 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
 
 // SQLite's alone: PostgreSQL's ANALYZE samples rows, not the first entries of an index, and reads
 // an organisation of 20,000 contacts right (it then scans them, rightly, for 1,000 numbers).
-describe('the statistics an import leaves on SQLite', () => {
+describe('an import’s batches at their default size on SQLite', () => {
   const dialect = 'sqlite';
   let h: Harness;
   beforeAll(async () => {
@@ -702,6 +702,15 @@ describe('the statistics an import leaves on SQLite', () => {
     const plan = await planOf(dialect, h.database, h.a.org.id, statement!);
     expect(plan).toMatch(/INDEX contacts_org_phone \(organisation_id=\? AND phone=\?\)/);
     expect(plan).not.toMatch(/INDEX contacts_org_key \(organisation_id=\?\)$/m);
+  });
+
+  it('ends a batch at 2 MiB of the file’s text as well as at 1,000 rows, so long rows make smaller batches', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => `Long ${i},0400 127 ${100 + i},${'x'.repeat(60_000)}`);
+    const revive = dieAtBatch(h, 2);
+    const failed = await importer(h).importFile(`name,phone,bio\n${lines.join('\n')}\n`, '');
+    revive();
+    // 35 rows of 60,000 characters pass 2 MiB: the first batch, committed before the second died.
+    expect(failed).toMatchObject({ status: 'failed', rows_read: 35, created: 35 });
   });
 });
 

@@ -150,6 +150,12 @@ async function* countBytes(body: AsyncIterable<Buffer>, count: (n: number) => vo
   }
 }
 
+/**
+ * A batch ends at this much text of the file as well as at its number of rows: rows of long notes
+ * make smaller batches, so that what a batch holds, and the reading thread's heap, stay bounded.
+ */
+const BATCH_TEXT_MAX = 2 * 1024 * 1024;
+
 /** An import's file read and prepared a batch at a time, on the calling thread. */
 export async function* preparedBatches(
   input: PreparationInput,
@@ -160,6 +166,7 @@ export async function* preparedBatches(
   const countries = new CountryHintSampler(org.default_country);
   let encoding: EncodingFound | undefined;
   let rows: ReadRow[] = [];
+  let text = 0;
   const batch = (): PreparedBatch => ({
     read: rows.length,
     lastRow: rows[rows.length - 1]!.row,
@@ -175,9 +182,11 @@ export async function* preparedBatches(
     if ('contact' in row) countries.add(row.contact.phone ?? row.contact.phones?.[0]?.number);
     if (row.row <= input.lastRow) continue;
     rows.push(row);
-    if (rows.length >= input.batchSize) {
+    text += row.raw.length;
+    if (rows.length >= input.batchSize || text >= BATCH_TEXT_MAX) {
       yield batch();
       rows = [];
+      text = 0;
     }
   }
   if (rows.length > 0) yield batch();
@@ -200,7 +209,11 @@ export async function* preparedBatchesOnThread(
   script: URL,
   input: PreparationInput,
 ): AsyncGenerator<PreparedBatch, PreparationEnd> {
-  const worker = new Worker(script, { workerData: input, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  // Held small: with V8's default limits the thread's heap grew by some 100 MB it did not need.
+  const worker = new Worker(script, {
+    workerData: input,
+    resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 },
+  });
   const inbox: ThreadMessage[] = [];
   let wake: (() => void) | undefined;
   const receive = (message: ThreadMessage) => {
