@@ -44,6 +44,8 @@ export interface Connection {
   pool?: () => PoolStats;
   /** SQLite's promise about acknowledged writes; PostgreSQL's is the server's to say (guarantees.ts). */
   durability?: string;
+  /** SQLite: a mark that changes whenever a write is made, by this process or another (Store.changeMark). */
+  changeMark?: () => string;
 }
 
 export interface PoolStats {
@@ -99,8 +101,13 @@ function connectSqlite(options: ConnectionOptions): Connection {
     synchronous === 'FULL'
       ? 'SQLite WAL, synchronous=FULL: every acknowledged write survives a process crash and a power loss'
       : 'SQLite WAL, synchronous=NORMAL: every acknowledged write survives a process crash (kill -9); the last transactions before a power loss may be lost';
+  // data_version moves when another connection (the CLI, another process) commits; total_changes
+  // with every row this process writes, committed or not yet.
+  const dataVersion = writer.prepare('pragma data_version').pluck();
+  const totalChanges = writer.prepare('select total_changes()').pluck();
   return {
     dialect: 'sqlite',
+    changeMark: () => `${dataVersion.get()}:${totalChanges.get()}`,
     db: new Kysely<Database>({
       dialect: withConflictErrors(
         splitSqliteDialect(cachingStatements(writer), reader && cachingStatements(reader), checkpointer),

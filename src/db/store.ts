@@ -45,11 +45,17 @@ export interface Store {
   refreshStatistics(): Promise<void>;
   /** PostgreSQL: the request pool's connections (metrics); undefined on SQLite. */
   poolStats(): PoolStats | undefined;
+  /**
+   * SQLite: a mark that changes whenever any connection, in this process or another, writes to the
+   * database, read without a query: what was read while it stays the same is still true. Undefined
+   * on PostgreSQL, where another process's writes cannot be known without asking the server.
+   */
+  changeMark(): string | undefined;
   close(): Promise<void>;
 }
 
 export function openStore(options: ConnectionOptions): Store {
-  const { dialect, db: root, durability, pool } = connect(options);
+  const { dialect, db: root, durability, pool, changeMark } = connect(options);
 
   const current = new AsyncLocalStorage<{ trx: Kysely<Database>; log: ChangeLog }>();
   // On PostgreSQL every statement carries its tenant to the session (tenant-session.ts).
@@ -136,6 +142,7 @@ export function openStore(options: ConnectionOptions): Store {
       else await sql`analyze`.execute(root);
     },
     poolStats: () => pool?.(),
+    changeMark: () => changeMark?.(),
     ping: async () => {
       await sql`select 1`.execute(root);
     },

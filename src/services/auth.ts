@@ -29,7 +29,7 @@ export interface AuthOptions {
 const ISSUER = 'roster';
 const AUDIENCE = 'roster-api';
 const BASIC_CACHE_TTL_MS = 5 * 60 * 1000;
-const BASIC_CACHE_MAX = 10_000;
+const CREDENTIAL_CACHE_MAX = 10_000;
 const API_KEY_TOUCH_INTERVAL_MS = 60 * 1000;
 /** Roster's own tokens are about 500 characters; anything far longer is refused before it is parsed. */
 const MAX_BEARER_LENGTH = 4096;
@@ -53,7 +53,8 @@ const unauthenticated = (message = 'Invalid credentials') => new DomainError('un
 
 /**
  * Turns credentials into an Actor. Every path ends with a lookup of the user's current
- * row, so a disabled user or a changed role takes effect on the next request.
+ * row (for an API key on SQLite, unless nothing was written since), so a disabled user or a
+ * changed role takes effect on the next request.
  */
 export class AuthService {
   private readonly key: Uint8Array;
@@ -66,6 +67,12 @@ export class AuthService {
   /** Password checks in progress, by the same HMAC: concurrent requests with one credential share one check. */
   private readonly basicChecks = new Map<string, Promise<UserRow>>();
   private readonly apiKeyTouched = new Map<string, number>();
+  /**
+   * API keys verified while the database has not changed since (SQLite's Store.changeMark), by the
+   * key's hash: any write, a revocation or a disabled user among them, by this process or another,
+   * makes the next request read the key again. None on PostgreSQL, which has no such mark.
+   */
+  private readonly verifiedKeys = new Map<string, { mark: string; authenticated: Authenticated }>();
   private readonly verifiedTokens = new Map<string, VerifiedClaims>();
   private readonly throttle: LoginThrottle;
 
@@ -115,7 +122,7 @@ export class AuthService {
   private async checkAndCache(cacheKey: string, username: string, password: string): Promise<UserRow> {
     try {
       const row = await this.checkPassword(username, password);
-      if (this.basicCache.size >= BASIC_CACHE_MAX)
+      if (this.basicCache.size >= CREDENTIAL_CACHE_MAX)
         this.basicCache.delete(this.basicCache.keys().next().value!);
       this.basicCache.set(cacheKey, {
         userId: row.id,
@@ -211,17 +218,34 @@ export class AuthService {
   }
 
   private async verifyApiKey(token: string): Promise<Authenticated> {
-    const key = await instance.findApiKeyWithUser(this.store.db, sha256(token));
+    const hash = sha256(token);
+    // Taken before the key is read: a write between the two leaves an entry that is never used.
+    const mark = this.store.changeMark();
+    const verified = this.verifiedKeys.get(hash);
+    const authenticated =
+      verified && verified.mark === mark ? { ...verified.authenticated } : await this.readApiKey(hash, mark);
+    const now = Date.now();
+    // last_used_at is shown to admins, not audited: one write a minute a key is precise enough.
+    const keyId = authenticated.credentialId!;
+    if ((this.apiKeyTouched.get(keyId) ?? 0) + API_KEY_TOUCH_INTERVAL_MS < now) {
+      this.apiKeyTouched.set(keyId, now);
+      await credentials.touchApiKey(this.store.scope(authenticated.organisationId), keyId, now);
+    }
+    return authenticated;
+  }
+
+  private async readApiKey(hash: string, mark: string | undefined): Promise<Authenticated> {
+    const key = await instance.findApiKeyWithUser(this.store.db, hash);
     if (!key || key.revoked_at !== null) throw unauthenticated('Invalid or revoked API key');
     const { user } = key;
     if (user.is_active !== 1) throw unauthenticated('The API key belongs to a disabled user');
-    const now = Date.now();
-    // last_used_at is shown to admins, not audited: one write a minute a key is precise enough.
-    if ((this.apiKeyTouched.get(key.id) ?? 0) + API_KEY_TOUCH_INTERVAL_MS < now) {
-      this.apiKeyTouched.set(key.id, now);
-      await credentials.touchApiKey(this.store.scope(user.organisation_id), key.id, now);
+    const authenticated = { ...this.actorOf(user, 'api_key'), credentialId: key.id };
+    if (mark !== undefined) {
+      if (this.verifiedKeys.size >= CREDENTIAL_CACHE_MAX)
+        this.verifiedKeys.delete(this.verifiedKeys.keys().next().value!);
+      this.verifiedKeys.set(hash, { mark, authenticated: { ...authenticated } });
     }
-    return { ...this.actorOf(user, 'api_key'), credentialId: key.id };
+    return authenticated;
   }
 
   private async verifyJwt(token: string): Promise<Authenticated> {
