@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { findLiveByPhones } from '../src/db/repositories/contacts.js';
 import { dialects } from './support/databases.js';
@@ -22,16 +23,23 @@ const multipartForm = (csv: string, field = 'file') =>
     '',
   ].join('\r\n');
 
-/**
- * The next import dies as its nth batch writes (every batch asks for the groups its rows name),
- * and leaves its upload, as a killed process does; returns what brings the process back.
- */
-function dieAtBatch(h: Harness, n: number): () => void {
+/** Runs `act` as the next import's nth batch writes, in its transaction (every batch asks for the groups its rows name). */
+function atBatch(h: Harness, n: number, act: () => Promise<void>) {
   const original = h.services.groups.keysByName.bind(h.services.groups);
   let batches = 0;
-  const crash = vi.spyOn(h.services.groups, 'keysByName').mockImplementation(async (...args) => {
-    if (++batches === n) throw new Error('the process died here');
+  return vi.spyOn(h.services.groups, 'keysByName').mockImplementation(async (...args) => {
+    if (++batches === n) await act();
     return original(...args);
+  });
+}
+
+/**
+ * The next import dies as its nth batch writes, and leaves its upload, as a killed process does;
+ * returns what brings the process back.
+ */
+function dieAtBatch(h: Harness, n: number): () => void {
+  const crash = atBatch(h, n, async () => {
+    throw new Error('the process died here');
   });
   const keep = vi
     .spyOn(h.services.imports as unknown as { removeUpload: () => Promise<void> }, 'removeUpload')
@@ -40,6 +48,19 @@ function dieAtBatch(h: Harness, n: number): () => void {
     crash.mockRestore();
     keep.mockRestore();
   };
+}
+
+/** The next import's nth batch waits as it writes until released; `reached` says it is there. */
+function stallAtBatch(h: Harness, n: number) {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let arrived!: () => void;
+  const reached = new Promise<void>((resolve) => (arrived = resolve));
+  const stall = atBatch(h, n, async () => {
+    arrived();
+    await held;
+  });
+  return { reached, release, restore: () => stall.mockRestore() };
 }
 
 describe.each(dialects)('bulk import and export on %s', (dialect) => {
@@ -298,20 +319,8 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
 
   it('a process that lost its lease commits no batch more; the one that took the job over imports each row once', async () => {
     const rows = Array.from({ length: 9 }, (_, i) => `Fenced ${i},0400 124 ${String(100 + i)}`);
-    let resume!: () => void;
-    const paused = new Promise<void>((resolve) => (resume = resolve));
-    let reached!: () => void;
-    const atRow4 = new Promise<void>((resolve) => (reached = resolve));
     // The second batch (rows 4-6) stalls as it writes, in its transaction.
-    const original = h.services.groups.keysByName.bind(h.services.groups);
-    let batches = 0;
-    const stall = vi.spyOn(h.services.groups, 'keysByName').mockImplementation(async (...args) => {
-      if (++batches === 2) {
-        reached();
-        await paused;
-      }
-      return original(...args);
-    });
+    const stall = stallAtBatch(h, 2);
     const started = await h.request({
       method: 'POST',
       url: '/v1/imports',
@@ -319,7 +328,7 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
       payload: `name,phone\n${rows.join('\n')}\n`,
     });
     const id = started.json().id;
-    await atRow4;
+    await stall.reached;
     // The process stalled past its lease, and another process claimed the job meanwhile. (On
     // SQLite the claim waits for the batch in flight, whose transaction holds the writer.)
     const claimed = h.store.db
@@ -327,14 +336,14 @@ describe.each(dialects)('bulk import and export on %s', (dialect) => {
       .set({ lease_owner: 'another-process', lease_expires_at: Date.now() - 1 })
       .where('id', '=', id)
       .execute();
-    resume();
+    stall.release();
     await claimed;
     const actor = {
       ...(await h.services.auth.verifyBearer(h.a.owner.apiKey.slice(7))),
       surface: 'v1' as const,
     };
     const stalled = await h.services.imports.settled(actor, id);
-    stall.mockRestore();
+    stall.restore();
     expect(stalled.status).toBe('running');
     expect([3, 6]).toContain(stalled.rows_read);
     expect(stalled.created).toBe(stalled.rows_read);
@@ -803,6 +812,30 @@ describe.each(dialects)('an import read on a thread of its own on %s', (dialect)
       created: 10,
     });
     expect(await importer(threaded).contactsWhere('q=thread')).toHaveLength(10);
+  });
+
+  it('cancels a running import after the batch in hand, on either thread, keeping what it committed', async () => {
+    for (const h of [threaded, main]) {
+      const stall = stallAtBatch(h, 2);
+      const io = importer(h);
+      // Windows-1252: its encoding is found as it is first read, and said of the cancelled import too.
+      const lines = Array.from({ length: 12 }, (_, i) => `José Cancelled ${i},0400 128 ${100 + i}`);
+      const started = await h.request({
+        method: 'POST',
+        url: '/v1/imports',
+        headers: { ...io.auth, 'content-type': 'text/csv' },
+        payload: Buffer.from(`name,phone\n${lines.join('\n')}\n`, 'latin1'),
+      });
+      await stall.reached;
+      const cancelling = io.post(`/v1/imports/${started.json().id}/cancel`);
+      stall.release();
+      const cancelled = (await cancelling).json();
+      stall.restore();
+      expect(cancelled).toMatchObject({ status: 'cancelled', rows_read: 6, created: 6 });
+      expect(cancelled.encoding).toMatchObject({ how: 'detected' });
+      expect(await io.contactsWhere('q=cancelled')).toHaveLength(6);
+      expect(readdirSync(h.importDirectory)).toEqual([]);
+    }
   });
 
   it('fails the import with the reason the thread could not read the file', async () => {

@@ -37,6 +37,11 @@ export class CountryHintSampler {
     this.sample.push(text);
   }
 
+  /** Whether the sample is complete: later numbers cannot change the hint. */
+  get complete(): boolean {
+    return this.sample.length >= SAMPLE;
+  }
+
   /** The hint, when another country reads more than half the sample and more of it than the given one. */
   hint(): CountryHint | undefined {
     if (this.sample.length === 0) return undefined;

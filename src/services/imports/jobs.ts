@@ -425,7 +425,8 @@ export class ImportsService {
     // Stopped for a shutdown or a lost lease: the job stays running, for whichever process claims it next.
     if (state.stop === 'shutdown' || state.stop === 'lost') return;
     const cancelled = state.stop === 'cancel';
-    const { encoding, hint } = next.done ? next.value : { encoding: undefined, hint: undefined };
+    // A cancelled import says what the file said as far as it was read.
+    const { encoding, hint } = next.done ? next.value : next.value.found;
     await this.store.refreshStatistics();
     const end = Date.now();
     await this.store.transaction(importAuthor(actor, job.id), async (tx) => {

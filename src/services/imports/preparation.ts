@@ -51,6 +51,8 @@ export interface PreparedBatch {
   ready: ReadyRow[];
   errors: RowError[];
   warnings: RowWarning[];
+  /** What the file has said so far: its encoding, and the country hint once its sample is complete. */
+  found: PreparationEnd;
 }
 
 /** What the whole file said, once read: how it was decoded, and which country its numbers suggest. */
@@ -167,11 +169,18 @@ export async function* preparedBatches(
   let encoding: EncodingFound | undefined;
   let rows: ReadRow[] = [];
   let text = 0;
+  // The hint costs a reading of its sample in every country: made once, when the sample is complete.
+  let hint: { of: CountryHint | undefined } | undefined;
+  const found = (): PreparationEnd => {
+    if (!hint && countries.complete) hint = { of: countries.hint() };
+    return { encoding, hint: hint?.of };
+  };
   const batch = (): PreparedBatch => ({
     read: rows.length,
     lastRow: rows[rows.length - 1]!.row,
     bytesRead,
     ...prepareRows(org, options, rows),
+    found: found(),
   });
   for await (const row of readContacts(source, input.format, {
     mapping: options.mapping,
@@ -190,7 +199,7 @@ export async function* preparedBatches(
     }
   }
   if (rows.length > 0) yield batch();
-  return { encoding, hint: countries.hint() };
+  return { encoding, hint: hint ? hint.of : countries.hint() };
 }
 
 /** What the reading thread posts: a batch, the end of the file, or why it stopped. */
