@@ -186,7 +186,7 @@ export async function* preparedBatches(
     mapping: options.mapping,
     unmapped: options.unmapped,
     encoding: options.encoding,
-    onEncoding: (found) => (encoding = found),
+    onEncoding: (decoded) => (encoding = decoded),
   })) {
     if ('contact' in row) countries.add(row.contact.phone ?? row.contact.phones?.[0]?.number);
     if (row.row <= input.lastRow) continue;
