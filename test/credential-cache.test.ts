@@ -7,11 +7,11 @@ import { dialects } from './support/databases.js';
 import { createHarness, type Harness } from './support/harness.js';
 
 /*
- * On SQLite a process keeps the API keys it verified while the database is unchanged
- * (AuthService.verifiedKeys). A revocation must still take effect on the next request, whichever
+ * On SQLite a process keeps the credentials it verified while the database is unchanged
+ * (AuthService.verified). A revocation must still take effect on the next request, whichever
  * process made it: here a second Roster, with connections of its own to the same database, makes it.
  */
-describe.each(dialects)('API keys verified before, revoked since, on %s', (dialect) => {
+describe.each(dialects)('credentials verified before, revoked since, on %s', (dialect) => {
   let h: Harness;
   let other: { app: FastifyInstance; services: Services; store: Store };
 
@@ -71,6 +71,26 @@ describe.each(dialects)('API keys verified before, revoked since, on %s', (diale
     const disabled = await elsewhere('PATCH', `/v1/users/${user.user.id}`, { is_active: false });
     expect(disabled.statusCode, disabled.body).toBe(200);
     expect(await status(user.apiKey)).toBe(401);
+  });
+
+  it('refuses a token on the next request once another process has ended its session, or all of its user’s', async () => {
+    const user = await h.a.addUser('editor');
+    const second = await h.a.addUser('editor');
+    for (const [login, payload] of [
+      [user, undefined],
+      [second, { everywhere: true }],
+    ] as const) {
+      expect(await status(login.jwt)).toBe(200);
+      expect(await status(login.jwt)).toBe(200);
+      const out = await other.app.inject({
+        method: 'POST',
+        url: '/v1/auth/logout',
+        headers: { authorization: login.jwt },
+        ...(payload && { payload }),
+      });
+      expect(out.statusCode, out.body).toBe(204);
+      expect(await status(login.jwt)).toBe(401);
+    }
   });
 
   it('refuses a key this process revoked on the next request', async () => {

@@ -53,8 +53,8 @@ const unauthenticated = (message = 'Invalid credentials') => new DomainError('un
 
 /**
  * Turns credentials into an Actor. Every path ends with a lookup of the user's current
- * row (for an API key on SQLite, unless nothing was written since), so a disabled user or a
- * changed role takes effect on the next request.
+ * row (on SQLite for an API key or a token, unless nothing was written since), so a disabled
+ * user or a changed role takes effect on the next request.
  */
 export class AuthService {
   private readonly key: Uint8Array;
@@ -68,11 +68,12 @@ export class AuthService {
   private readonly basicChecks = new Map<string, Promise<UserRow>>();
   private readonly apiKeyTouched = new Map<string, number>();
   /**
-   * API keys verified while the database has not changed since (SQLite's Store.changeMark), by the
-   * key's hash: any write, a revocation or a disabled user among them, by this process or another,
-   * makes the next request read the key again. None on PostgreSQL, which has no such mark.
+   * Credentials verified while the database has not changed since (SQLite's Store.changeMark), by
+   * an API key's hash or a token's session: any write, a revocation or a disabled user among them,
+   * by this process or another, makes the next request read them again. None on PostgreSQL, which
+   * has no such mark.
    */
-  private readonly verifiedKeys = new Map<string, { mark: string; authenticated: Authenticated }>();
+  private readonly verified = new Map<string, { mark: string; authenticated: Authenticated }>();
   private readonly verifiedTokens = new Map<string, VerifiedClaims>();
   private readonly throttle: LoginThrottle;
 
@@ -217,13 +218,24 @@ export class AuthService {
     return row;
   }
 
+  /** What `read` gives, read again only once the database has changed since it was kept under `key`. */
+  private async whileUnchanged(key: string, read: () => Promise<Authenticated>): Promise<Authenticated> {
+    // Taken before the read: a write between the two leaves an entry that is never used.
+    const mark = this.store.changeMark();
+    const kept = mark === undefined ? undefined : this.verified.get(key);
+    if (kept && kept.mark === mark) return { ...kept.authenticated };
+    const authenticated = await read();
+    if (mark !== undefined) {
+      if (this.verified.size >= CREDENTIAL_CACHE_MAX)
+        this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(key, { mark, authenticated: { ...authenticated } });
+    }
+    return authenticated;
+  }
+
   private async verifyApiKey(token: string): Promise<Authenticated> {
     const hash = sha256(token);
-    // Taken before the key is read: a write between the two leaves an entry that is never used.
-    const mark = this.store.changeMark();
-    const verified = this.verifiedKeys.get(hash);
-    const authenticated =
-      verified && verified.mark === mark ? { ...verified.authenticated } : await this.readApiKey(hash, mark);
+    const authenticated = await this.whileUnchanged(`key ${hash}`, () => this.readApiKey(hash));
     const now = Date.now();
     // last_used_at is shown to admins, not audited: one write a minute a key is precise enough.
     const keyId = authenticated.credentialId!;
@@ -234,34 +246,31 @@ export class AuthService {
     return authenticated;
   }
 
-  private async readApiKey(hash: string, mark: string | undefined): Promise<Authenticated> {
+  private async readApiKey(hash: string): Promise<Authenticated> {
     const key = await instance.findApiKeyWithUser(this.store.db, hash);
     if (!key || key.revoked_at !== null) throw unauthenticated('Invalid or revoked API key');
     const { user } = key;
     if (user.is_active !== 1) throw unauthenticated('The API key belongs to a disabled user');
-    const authenticated = { ...this.actorOf(user, 'api_key'), credentialId: key.id };
-    if (mark !== undefined) {
-      if (this.verifiedKeys.size >= CREDENTIAL_CACHE_MAX)
-        this.verifiedKeys.delete(this.verifiedKeys.keys().next().value!);
-      this.verifiedKeys.set(hash, { mark, authenticated: { ...authenticated } });
-    }
-    return authenticated;
+    return { ...this.actorOf(user, 'api_key'), credentialId: key.id };
   }
 
   private async verifyJwt(token: string): Promise<Authenticated> {
     const { sub, org, sid, gen } = await this.verifiedClaims(token);
-    const scope = this.store.scope(org);
-    const user = await findUserRow(scope, { id: sub });
-    if (!user || user.is_active !== 1) throw unauthenticated('User is disabled');
-    if (user.token_generation !== gen || (await credentials.isSessionRevoked(scope, sid)))
-      throw unauthenticated('Access token revoked');
-    return { ...this.actorOf(user, 'jwt'), sessionId: sid, credentialId: sid };
+    return this.whileUnchanged(`session ${org} ${sub} ${sid} ${gen}`, async () => {
+      const scope = this.store.scope(org);
+      const user = await findUserRow(scope, { id: sub });
+      if (!user || user.is_active !== 1) throw unauthenticated('User is disabled');
+      if (user.token_generation !== gen || (await credentials.isSessionRevoked(scope, sid)))
+        throw unauthenticated('Access token revoked');
+      return { ...this.actorOf(user, 'jwt'), sessionId: sid, credentialId: sid };
+    });
   }
 
   /**
    * A client sends the same token with every request until it expires: its signature and
    * claims are checked once, then the token is known by its exact text until its expiry.
-   * Revocation is not cached: the caller still reads the user and the session every time.
+   * Revocation is not cached here: the caller reads the user and the session again whenever the
+   * database has changed.
    */
   private async verifiedClaims(token: string): Promise<VerifiedClaims> {
     const known = this.verifiedTokens.get(token);
