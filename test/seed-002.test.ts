@@ -349,6 +349,9 @@ describe.each(dialects)('seed 002, unified-communications contact groups, on %s'
       },
     });
     for (const name of ['Small 1', 'Small 2']) await createGroup(name);
+    // On SQLite the token's user and session are read once after a write, then kept while nothing
+    // is written: a first request reads them, so that every request counted below reads the same.
+    await queriesFor(`${PATH}?page_size=1`);
     const one = await queriesFor(`${PATH}?page_size=1`);
     expect(one).toBeGreaterThan(0);
     expect(await queriesFor(`${PATH}?page_size=100`)).toBe(one);
