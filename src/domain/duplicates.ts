@@ -39,7 +39,7 @@ export interface DuplicateSource {
   last_name: string | null;
   company: string | null;
   /** E.164 numbers. */
-  phones: string[];
+  phones: readonly string[];
   /** Normalised (lower-cased) addresses. */
   emails: string[];
   external_ids: ExternalIds;

@@ -38,7 +38,7 @@ export function keyRowsOf(row: KeyedContact): KeyRow[] {
   return duplicateKeys({
     ...row,
     // Every number and address: a second number two contacts share makes them candidates too.
-    phones: [...numbersOf(row)],
+    phones: numbersOf(row),
     emails: emailsOf(row).map((e) => e.address),
     external_ids: JSON.parse(row.external_ids),
   }).map((k) => ({ ...k, contact_key: row.key }));
