@@ -129,6 +129,25 @@ describe.each(dialects)('transactions on %s', (dialect) => {
     expect(await names('uncommitted')).toEqual(['uncommitted one']);
   });
 
+  it('keeps a service that reaches the store again inside a transaction in it, whichever transactions end meanwhile', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const failure = new Error('undone after the other committed');
+    const outer = inTransaction(async () => {
+      await held;
+      // Not the scope it was given: the store's own, as a second service would take it.
+      await addGroup(store.scope(organisationId), 'rejoined undone');
+      throw failure;
+    });
+    const other = inTransaction((scope) => addGroup(scope, 'rejoined other'));
+    // PostgreSQL runs the two side by side, and the other one ends first; SQLite's one writer takes them in turn.
+    if (dialect === 'postgres') await other;
+    release();
+    await expect(outer).rejects.toBe(failure);
+    await other;
+    expect(await names('rejoined ')).toEqual(['rejoined other']);
+  });
+
   it.runIf(dialect === 'sqlite')(
     'checkpoints the WAL into the database file while serving (SQLite only: PostgreSQL checkpoints itself)',
     async () => {

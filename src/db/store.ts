@@ -58,6 +58,17 @@ export function openStore(options: ConnectionOptions): Store {
   const { dialect, db: root, durability, pool, changeMark } = connect(options);
 
   const current = new AsyncLocalStorage<{ trx: Kysely<Database>; log: ChangeLog }>();
+  // On Node 20 an enabled AsyncLocalStorage runs a hook for every promise the process makes, in
+  // every request; it is enabled only while a transaction is open, so reads outside one pay nothing.
+  let opened = 0;
+  const within = async <T>(open: { trx: Kysely<Database>; log: ChangeLog }, work: () => Promise<T>) => {
+    opened++;
+    try {
+      return await current.run(open, work);
+    } finally {
+      if (--opened === 0) current.disable();
+    }
+  };
   // On PostgreSQL every statement carries its tenant to the session (tenant-session.ts).
   const as = <E extends Kysely<Database>>(on: E, tenant: string): E =>
     dialect === 'postgres' ? (on.withPlugin(tenantTag(tenant)) as E) : on;
@@ -101,7 +112,7 @@ export function openStore(options: ConnectionOptions): Store {
       const result = await retryConflicts(() =>
         begin((trx) => {
           const log: ChangeLog = { author: typeof author === 'string' ? undefined : author, pending: [] };
-          return current.run({ trx, log }, async () => {
+          return within({ trx, log }, async () => {
             const value = await work(scopeOn(trx, organisationId, log));
             queued = await commitChanges(log, (id) => scopeOn(trx, id, log));
             return value;
