@@ -170,9 +170,13 @@ async function measureDatabase(database, dataset, pin) {
   }
   const limitRps = median(rounds.get('limit').map((r) => r.rps));
   const rows = measured.map((s) => summarise(s, rounds.get(s.name), limitRps));
+  // Each round's ratio to the floor run beside it, then their median: a machine slowed for a
+  // while slows a round's pair together, where the median rates would pair a slow round with a fast one.
   for (const row of rows) {
-    const floorRow = rows.find((r) => measured.find((s) => s.name === r.name).floorOf === row.name);
-    if (floorRow) row.floorRatio = row.rps / floorRow.rps;
+    const floorOf = measured.find((s) => s.floorOf === row.name);
+    if (!floorOf) continue;
+    const theirs = rounds.get(floorOf.name);
+    row.floorRatio = median(rounds.get(row.name).map((r, i) => r.rps / theirs[i].rps));
   }
   const section = {
     database,
