@@ -108,13 +108,17 @@ function listCell(c: ExportedContact, field: (typeof CONTACT_LIST_FIELDS)[number
   return shown ? csvCell(JSON.stringify(list)) : '';
 }
 
-/** Built as one string, cell by cell: an export writes millions of these. */
+/**
+ * Cells joined once into one flat string. Built with `+=`, a row stayed a tree of its ~60 pieces
+ * until the export's chunk was written, outlived the young generation's collections with it, and
+ * garbage collection was half of a CSV export's time.
+ */
 function csvRow(c: ExportedContact, customKeys: readonly string[]): string {
-  let line = csvCell(c.id);
-  for (let i = 1; i < COLUMNS.length; i++) line += ',' + csvCell(c[COLUMNS[i]!] ?? '');
-  for (const field of CONTACT_LIST_FIELDS) line += ',' + listCell(c, field);
+  const cells: string[] = [];
+  for (const column of COLUMNS) cells.push(csvCell(c[column] ?? ''));
+  for (const field of CONTACT_LIST_FIELDS) cells.push(listCell(c, field));
   for (const key of customKeys)
-    line += ',' + csvCell(Object.hasOwn(c.custom, key) ? String(c.custom[key]) : '');
+    cells.push(csvCell(Object.hasOwn(c.custom, key) ? String(c.custom[key]) : ''));
   let rest: CustomAttributes | undefined;
   for (const key in c.custom) {
     if (customKeys.length === 0) {
@@ -123,7 +127,8 @@ function csvRow(c: ExportedContact, customKeys: readonly string[]): string {
     }
     if (!customKeys.includes(key)) (rest ??= {})[key] = c.custom[key]!;
   }
-  return `${line},${rest ? csvCell(JSON.stringify(rest)) : ''},${csvCell(c.groups.join(' ::: '))}\r\n`;
+  cells.push(rest ? csvCell(JSON.stringify(rest)) : '', csvCell(c.groups.join(' ::: ')));
+  return cells.join(',') + '\r\n';
 }
 
 /** vCard text: backslash, comma and semicolon escaped, and any line break as \n (most values have none of them). */
