@@ -4,7 +4,7 @@
 // set (BENCH_SQLITE=0: PostgreSQL alone). Rates are rows of the file (import) or contacts written
 // (export) per second; "of floor" is Roster's rate over the floor's; medians over BENCH_ROUNDS rounds (1).
 // Usage: npm run build && node bench/import-export.mjs [ROWS]
-import { createReadStream, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -12,6 +12,7 @@ import { openStore } from '../dist/db/store.js';
 import { createServices } from '../dist/services/index.js';
 import { uuidv7 } from '../dist/domain/ids.js';
 import { exportFloor, importFloor } from './lib/bulk-floors.mjs';
+import { importFile, organisation } from './lib/bulk-import.mjs';
 import { median } from './lib/report.mjs';
 import { runDirectory } from './lib/scratch.mjs';
 
@@ -35,46 +36,13 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 const mb = (bytes) => Math.round(bytes / 2 ** 20);
 
-/** A fresh organisation with an owner acting through an API key, as an import's caller is. */
-async function organisation(services, name) {
-  const org = await services.accounts.createOrganisation({
-    name: `${name} ${Date.now()}`,
-    default_country: 'AU',
-  });
-  const user = await services.accounts.createUser(null, org.id, {
-    username: `${name.toLowerCase().replace(/\W/g, '-')}-${Date.now()}`,
-    password: 'bench-password',
-    role: 'owner',
-  });
-  const actor = {
-    organisationId: org.id,
-    userId: user.id,
-    userKey: user.key,
-    role: 'owner',
-    credential: 'api_key',
-    surface: 'v1',
-  };
-  return { org, actor };
-}
-
 async function rosterImport(services, actor) {
   peakRss = 0;
-  const started = performance.now();
-  const job = await services.imports.start(actor, createReadStream(file), {
-    format: 'csv',
-    mode: 'upsert',
-    group_ids: [],
-    group_names: ['Bench'],
-    dry_run: false,
-    fields: {},
-    unmapped: 'custom',
-  });
-  const done = await services.imports.settled(actor, job.id);
-  const seconds = (performance.now() - started) / 1000;
+  const { done, seconds } = await importFile(services, actor, file);
   if (done.status !== 'completed' || done.rows_read !== rows)
     throw new Error(`the import ended ${done.status} after ${done.rows_read} rows: ${done.error ?? ''}`);
   const failures = {};
-  for await (const e of services.imports.errors(actor, job.id)) {
+  for await (const e of services.imports.errors(actor, done.id)) {
     const reason = e.reason.replace(/\d+/g, 'N');
     failures[reason] = (failures[reason] ?? 0) + 1;
   }

@@ -3,10 +3,11 @@
 // count, parameters folded. See docs/performance.md (sixth pass).
 // Usage: npm run build && BENCH_DATABASE_URL=postgres://... node bench/import-statements.mjs [ROWS]
 // (ROWS 50000; the file is bench/import-export.mjs's, made by bench/generate-contacts.mjs.)
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
+import { importFile, organisation } from './lib/bulk-import.mjs';
 import { runDirectory } from './lib/scratch.mjs';
 
 const rows = Number(process.argv[2] ?? 50_000);
@@ -55,33 +56,9 @@ try {
     refreshTokenTtlSeconds: 60,
     importDirectory: join(runDirectory('bench/results'), 'imports'),
   });
-  const org = await services.accounts.createOrganisation({ name: 'Statements', default_country: 'AU' });
-  const user = await services.accounts.createUser(null, org.id, {
-    username: 'statements',
-    password: 'bench-password',
-    role: 'owner',
-  });
-  const actor = {
-    organisationId: org.id,
-    userId: user.id,
-    userKey: user.key,
-    role: 'owner',
-    credential: 'api_key',
-    surface: 'v1',
-  };
+  const { actor } = await organisation(services, 'Statements');
   times.clear();
-  const started = performance.now();
-  const job = await services.imports.start(actor, createReadStream(file), {
-    format: 'csv',
-    mode: 'upsert',
-    group_ids: [],
-    group_names: ['Bench'],
-    dry_run: false,
-    fields: {},
-    unmapped: 'custom',
-  });
-  const done = await services.imports.settled(actor, job.id);
-  const seconds = (performance.now() - started) / 1000;
+  const { done, seconds } = await importFile(services, actor, file);
   const total = [...times.values()].reduce((sum, t) => sum + t.ms, 0);
   console.log(
     `${done.status}: ${done.rows_read} rows in ${seconds.toFixed(1)} s, ${Math.round(done.rows_read / seconds)} rows/s; statements ${(total / 1000).toFixed(1)} s`,
