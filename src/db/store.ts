@@ -54,14 +54,20 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** The transaction a store's work is in, and the changes it will record. */
+interface OpenTransaction {
+  trx: Kysely<Database>;
+  log: ChangeLog;
+}
+
 export function openStore(options: ConnectionOptions): Store {
   const { dialect, db: root, durability, pool, changeMark } = connect(options);
 
-  const current = new AsyncLocalStorage<{ trx: Kysely<Database>; log: ChangeLog }>();
+  const current = new AsyncLocalStorage<OpenTransaction>();
   // On Node 20 an enabled AsyncLocalStorage runs a hook for every promise the process makes, in
   // every request; it is enabled only while a transaction is open, so reads outside one pay nothing.
   let opened = 0;
-  const within = async <T>(open: { trx: Kysely<Database>; log: ChangeLog }, work: () => Promise<T>) => {
+  const within = async <T>(open: OpenTransaction, work: () => Promise<T>) => {
     opened++;
     try {
       return await current.run(open, work);

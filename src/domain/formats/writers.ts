@@ -101,24 +101,23 @@ function csvHeader(customKeys: readonly string[]): string {
 const saysMore = (list: readonly { label: string | null; number?: string | null }[]) =>
   list.length > 1 || list.some((e) => e.label !== null || e.number === null);
 
-/** A list field's JSON cell; empty when the plain columns say it all. */
-function listCell(c: ExportedContact, field: (typeof CONTACT_LIST_FIELDS)[number]): string {
+/** A list field's JSON text; empty when the plain columns say it all. */
+function listText(c: ExportedContact, field: (typeof CONTACT_LIST_FIELDS)[number]): string {
   const list = c[field];
   const shown = field === 'phones' || field === 'emails' ? saysMore(list as ContactPhone[]) : list.length > 0;
-  return shown ? csvCell(JSON.stringify(list)) : '';
+  return shown ? JSON.stringify(list) : '';
 }
 
 /**
- * Cells joined once into one flat string. Built with `+=`, a row stayed a tree of its ~60 pieces
- * until the export's chunk was written, outlived the young generation's collections with it, and
- * garbage collection was half of a CSV export's time.
+ * One line of cells joined once (csvLine), a flat string. Built with `+=`, a row stayed a tree of
+ * its ~60 pieces until the export's chunk was written, outlived the young generation's collections
+ * with it, and garbage collection was half of a CSV export's time.
  */
 function csvRow(c: ExportedContact, customKeys: readonly string[]): string {
-  const cells: string[] = [];
-  for (const column of COLUMNS) cells.push(csvCell(c[column] ?? ''));
-  for (const field of CONTACT_LIST_FIELDS) cells.push(listCell(c, field));
-  for (const key of customKeys)
-    cells.push(csvCell(Object.hasOwn(c.custom, key) ? String(c.custom[key]) : ''));
+  const values: string[] = [];
+  for (const column of COLUMNS) values.push(c[column] ?? '');
+  for (const field of CONTACT_LIST_FIELDS) values.push(listText(c, field));
+  for (const key of customKeys) values.push(Object.hasOwn(c.custom, key) ? String(c.custom[key]) : '');
   let rest: CustomAttributes | undefined;
   for (const key in c.custom) {
     if (customKeys.length === 0) {
@@ -127,8 +126,8 @@ function csvRow(c: ExportedContact, customKeys: readonly string[]): string {
     }
     if (!customKeys.includes(key)) (rest ??= {})[key] = c.custom[key]!;
   }
-  cells.push(rest ? csvCell(JSON.stringify(rest)) : '', csvCell(c.groups.join(' ::: ')));
-  return cells.join(',') + '\r\n';
+  values.push(rest ? JSON.stringify(rest) : '', c.groups.join(' ::: '));
+  return csvLine(values);
 }
 
 /** vCard text: backslash, comma and semicolon escaped, and any line break as \n (most values have none of them). */
